@@ -1,0 +1,18 @@
+//! Herald node: a Substrate node that ships its chain's runtime events to Kafka.
+
+#![warn(missing_docs)]
+
+mod chain_spec;
+mod cli;
+mod command;
+mod dev_seal;
+mod rpc;
+mod service;
+
+fn main() {
+	// Errors are printed as one readable line (not `Debug`), and the exit code is non-zero.
+	if let Err(error) = command::run() {
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
+}

@@ -1,0 +1,47 @@
+//! Bad command-line input fails with one clear line and a non-zero exit, never a panic.
+
+mod common;
+
+use std::{net::TcpListener, process::Command};
+
+fn run(args: &[&str]) -> (i32, String) {
+	let base = tempfile::tempdir().unwrap();
+	let output = Command::new(common::node_binary())
+		.args(args)
+		.arg("--base-path")
+		.arg(base.path())
+		.args(["--no-telemetry", "--no-prometheus", "--no-mdns"])
+		.output()
+		.expect("herald-node runs");
+	let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+	(output.status.code().unwrap_or(-1), stderr)
+}
+
+fn assert_clean_failure(code: i32, stderr: &str, expected: &str) {
+	assert_ne!(code, 0, "must exit non-zero; stderr:\n{stderr}");
+	assert!(stderr.contains(expected), "stderr should mention {expected:?}:\n{stderr}");
+	assert!(!stderr.contains("panicked"), "no panic expected:\n{stderr}");
+	assert!(!stderr.contains("stack backtrace"), "no backtrace expected:\n{stderr}");
+}
+
+#[test]
+fn unknown_sealing_mode_is_rejected() {
+	let (code, stderr) = run(&["--dev", "--sealing", "sometimes"]);
+	assert_clean_failure(code, &stderr, "invalid value 'sometimes' for '--sealing <SEALING>'");
+	assert!(stderr.contains("instant") && stderr.contains("manual"), "lists the choices:\n{stderr}");
+}
+
+#[test]
+fn missing_chain_spec_is_rejected() {
+	let (code, stderr) = run(&["--chain", "/nonexistent/herald-spec.json"]);
+	assert_clean_failure(code, &stderr, "cannot load chain spec \"/nonexistent/herald-spec.json\"");
+}
+
+#[test]
+fn rpc_port_in_use_is_rejected() {
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port().to_string();
+	let (code, stderr) =
+		run(&["--dev", "--sealing", "manual", "--rpc-port", &port, "--port", &common::free_port().to_string()]);
+	assert_clean_failure(code, &stderr, "Address already in use");
+}

@@ -1,0 +1,286 @@
+//! Test harness shared by the end-to-end tests: starts a real `herald-node` process on free ports, talks
+//! JSON-RPC to it, builds signed extrinsics for the runtime, and reads `System::Events` back.
+//!
+//! Every process is owned by a guard that kills it when dropped, so a failing test leaves nothing running.
+
+#![allow(dead_code)]
+
+use std::{
+	io::{BufRead, BufReader},
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use herald_runtime::{
+	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, VERSION,
+};
+use serde_json::{json, Value};
+use sp_core::{Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::generic::Era;
+
+/// `twox_128("System") ++ twox_128("Events")`.
+pub const SYSTEM_EVENTS_KEY: &str =
+	"0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7";
+
+/// The decoded `System::Events` of a block.
+pub type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, H256>>;
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The `herald-node` binary cargo built for these tests.
+pub fn node_binary() -> PathBuf {
+	PathBuf::from(env!("CARGO_BIN_EXE_herald-node"))
+}
+
+/// A running `herald-node`, killed on drop. Its output is kept for failure messages.
+pub struct NodeProcess {
+	child: Mutex<Child>,
+	pub rpc_port: u16,
+	pub prometheus_port: u16,
+	pub base_path: PathBuf,
+	output: Arc<Mutex<Vec<String>>>,
+	_temp: Option<tempfile::TempDir>,
+}
+
+/// How to start a node.
+pub struct NodeConfig {
+	pub args: Vec<String>,
+	/// Reuse this database directory (to restart a node); a fresh temporary one otherwise.
+	pub base_path: Option<PathBuf>,
+}
+
+impl NodeConfig {
+	/// A `--dev` node sealing blocks on request.
+	pub fn manual_seal() -> Self {
+		Self { args: vec!["--dev".into(), "--sealing".into(), "manual".into()], base_path: None }
+	}
+
+	pub fn arg(mut self, arg: impl Into<String>) -> Self {
+		self.args.push(arg.into());
+		self
+	}
+
+	pub fn base_path(mut self, path: &Path) -> Self {
+		self.base_path = Some(path.to_path_buf());
+		self
+	}
+}
+
+impl NodeProcess {
+	/// Starts the node and waits until its RPC server answers.
+	pub fn start(config: NodeConfig) -> Self {
+		let rpc_port = free_port();
+		let prometheus_port = free_port();
+		let (temp, base_path) = match config.base_path {
+			Some(path) => (None, path),
+			None => {
+				let temp = tempfile::tempdir().unwrap();
+				let path = temp.path().to_path_buf();
+				(Some(temp), path)
+			},
+		};
+		let mut command = Command::new(node_binary());
+		command
+			.args(&config.args)
+			.arg("--base-path")
+			.arg(&base_path)
+			.args(["--rpc-port", &rpc_port.to_string()])
+			.args(["--port", &free_port().to_string()])
+			.args(["--prometheus-port", &prometheus_port.to_string()])
+			.args(["--no-telemetry", "--no-mdns", "--rpc-max-connections", "1000"])
+			.stdout(Stdio::null())
+			.stderr(Stdio::piped());
+		let mut child = command.spawn().expect("herald-node starts");
+		let output = Arc::new(Mutex::new(Vec::new()));
+		let stderr = child.stderr.take().unwrap();
+		let sink = output.clone();
+		std::thread::spawn(move || {
+			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+				if std::env::var_os("HERALD_TEST_NODE_LOG").is_some() {
+					eprintln!("[node {rpc_port}] {line}");
+				}
+				sink.lock().unwrap().push(line);
+			}
+		});
+		let node =
+			NodeProcess { child: Mutex::new(child), rpc_port, prometheus_port, base_path, output, _temp: temp };
+		node.wait_for_rpc(Duration::from_secs(180));
+		node
+	}
+
+	fn wait_for_rpc(&self, timeout: Duration) {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if self.try_rpc("system_health", json!([])).is_ok() {
+				return;
+			}
+			if let Some(status) = self.exit_status() {
+				panic!("herald-node exited with {status} before its RPC came up:\n{}", self.log());
+			}
+			assert!(Instant::now() < deadline, "herald-node RPC not up after {timeout:?}:\n{}", self.log());
+			std::thread::sleep(Duration::from_millis(200));
+		}
+	}
+
+	fn exit_status(&self) -> Option<std::process::ExitStatus> {
+		self.child.lock().unwrap().try_wait().ok().flatten()
+	}
+
+	/// Waits up to `timeout` for the node to exit by itself; its exit status, if it did.
+	pub fn wait_exit(&self, timeout: Duration) -> Option<std::process::ExitStatus> {
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Some(status) = self.exit_status() {
+				return Some(status);
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		None
+	}
+
+	/// The node's stderr so far.
+	pub fn log(&self) -> String {
+		self.output.lock().unwrap().join("\n")
+	}
+
+	/// Stops the node gracefully (SIGINT, as an operator's Ctrl-C) and waits for it.
+	pub fn stop(self) {
+		let pid = self.child.lock().unwrap().id();
+		let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+		self.wait_exit(Duration::from_secs(30));
+	}
+
+	pub fn rpc_url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.rpc_port)
+	}
+
+	fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		let response = ureq::post(&self.rpc_url())
+			.timeout(Duration::from_secs(60))
+			.send_json(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+			.map_err(|e| e.to_string())?;
+		let body: Value = response.into_json().map_err(|e| e.to_string())?;
+		match body.get("error") {
+			Some(error) => Err(format!("{method}: {error}")),
+			None => Ok(body["result"].clone()),
+		}
+	}
+
+	/// Calls a JSON-RPC method and returns its result; panics with the node's log on error.
+	pub fn rpc(&self, method: &str, params: Value) -> Value {
+		self.try_rpc(method, params).unwrap_or_else(|e| panic!("RPC failed: {e}\nnode log:\n{}", self.log()))
+	}
+
+	/// Calls a JSON-RPC method that is expected to fail; returns the error text.
+	pub fn rpc_err(&self, method: &str, params: Value) -> String {
+		self.try_rpc(method, params).expect_err("the RPC call should fail")
+	}
+
+	pub fn genesis_hash(&self) -> H256 {
+		parse_hash(&self.rpc("chain_getBlockHash", json!([0])))
+	}
+
+	pub fn best_hash(&self) -> H256 {
+		parse_hash(&self.rpc("chain_getBlockHash", json!([])))
+	}
+
+	pub fn finalized_hash(&self) -> H256 {
+		parse_hash(&self.rpc("chain_getFinalizedHead", json!([])))
+	}
+
+	pub fn block_number(&self, hash: H256) -> u32 {
+		let header = self.rpc("chain_getHeader", json!([hash]));
+		u32::from_str_radix(header["number"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+	}
+
+	/// Seals a block (manual seal) on `parent` (the best block when `None`); returns its hash.
+	pub fn seal_block(&self, finalize: bool, parent: Option<H256>) -> H256 {
+		let created = self.rpc("engine_createBlock", json!([true, finalize, parent]));
+		parse_hash(&created["hash"])
+	}
+
+	/// Finalizes `hash` (manual seal).
+	pub fn finalize(&self, hash: H256) {
+		let done = self.rpc("engine_finalizeBlock", json!([hash, null]));
+		assert_eq!(done, json!(true), "engine_finalizeBlock({hash:?}) returned {done}");
+	}
+
+	/// The next nonce of `who`, counting transactions in the pool.
+	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {
+		self.rpc("system_accountNextIndex", json!([who.to_account_id().to_string()]))
+			.as_u64()
+			.unwrap() as u32
+	}
+
+	/// Signs `call` as `signer` (next nonce) and submits it to the pool; returns the extrinsic hash.
+	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
+		let extrinsic = signed_extrinsic(call, signer, self.nonce(signer), self.genesis_hash());
+		let hex = format!("0x{}", hex::encode(extrinsic.encode()));
+		parse_hash(&self.rpc("author_submitExtrinsic", json!([hex])))
+	}
+
+	/// The decoded `System::Events` of block `hash`.
+	pub fn events(&self, hash: H256) -> EventRecords {
+		let raw = self.rpc("state_getStorage", json!([SYSTEM_EVENTS_KEY, hash]));
+		let Some(raw) = raw.as_str() else { return Vec::new() };
+		let bytes = hex::decode(raw.trim_start_matches("0x")).unwrap();
+		EventRecords::decode(&mut &bytes[..]).expect("System::Events decodes with the runtime's types")
+	}
+
+	/// The node's Prometheus exposition text.
+	pub fn metrics(&self) -> String {
+		ureq::get(&format!("http://127.0.0.1:{}/metrics", self.prometheus_port))
+			.call()
+			.expect("metrics endpoint answers")
+			.into_string()
+			.unwrap()
+	}
+}
+
+impl Drop for NodeProcess {
+	fn drop(&mut self) {
+		let child = self.child.get_mut().unwrap();
+		let _ = child.kill();
+		let _ = child.wait();
+	}
+}
+
+pub fn parse_hash(value: &Value) -> H256 {
+	let text = value.as_str().unwrap_or_else(|| panic!("expected a hash, got {value}"));
+	let bytes = hex::decode(text.trim_start_matches("0x")).unwrap();
+	H256::from_slice(&bytes)
+}
+
+/// A signed, immortal extrinsic with the runtime's transaction extensions.
+pub fn signed_extrinsic(
+	call: RuntimeCall,
+	signer: Sr25519Keyring,
+	nonce: u32,
+	genesis: H256,
+) -> UncheckedExtrinsic {
+	let tx_ext: TxExtension = (
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	);
+	// What the extensions add to the signed payload without being in the extrinsic itself.
+	let implicit =
+		((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
+	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
+	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), tx_ext)
+}

@@ -1,0 +1,17 @@
+# Shared settings for Herald's scripts. Source it; don't run it.
+
+# Compiled artefacts live outside the clone on a fixed path, so fresh clones (CI) and later sessions reuse the
+# compiled dependencies. Override with CARGO_TARGET_DIR.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/herald-target}"
+
+# Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
+export PATH="$HOME/.cargo/bin:$PATH"
+
+HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export HERALD_ROOT
+
+log() { printf '\033[1m[herald]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[herald] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The main job: set up a bare machine, build herald-node, start a local Kafka-compatible broker on
+# 127.0.0.1:9092 (unless something already listens there) and run a development node.
+# Extra arguments are passed to herald-node, e.g. `./scripts/dev.sh --sealing instant`.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$HERALD_ROOT"
+
+"$HERALD_ROOT/scripts/setup.sh"
+
+log "building herald-node"
+cargo build --locked -p herald-node
+NODE="$CARGO_TARGET_DIR/debug/herald-node"
+
+BROKER_PORT="${HERALD_BROKER_PORT:-9092}"
+if port_open "$BROKER_PORT"; then
+	log "a broker already listens on 127.0.0.1:$BROKER_PORT; using it"
+else
+	mkdir -p .herald
+	log "starting nisshi on 127.0.0.1:$BROKER_PORT (log: .herald/broker.log)"
+	nisshi broker \
+		--listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+		--advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+		--storage-engine memory://herald/ >.herald/broker.log 2>&1 &
+	BROKER_PID=$!
+	trap 'kill $BROKER_PID 2>/dev/null || true' EXIT
+	for _ in $(seq 1 100); do port_open "$BROKER_PORT" && break; sleep 0.1; done
+	port_open "$BROKER_PORT" || die "nisshi did not start; see .herald/broker.log"
+fi
+
+log "running: herald-node --dev $*"
+"$NODE" --dev "$@"
