@@ -3,6 +3,9 @@
 # Compiled artefacts live outside the clone on a fixed path, so fresh clones (CI) and later sessions reuse the
 # compiled dependencies. Override with CARGO_TARGET_DIR.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/herald-target}"
+# With the target dir outside the clone, substrate-wasm-builder can't find the workspace's Cargo.lock by itself;
+# without this hint the wasm runtime would be built with freshly resolved (unlocked) dependency versions.
+export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
 # Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -9,10 +9,13 @@ cd "$HERALD_ROOT"
 "$HERALD_ROOT/scripts/setup.sh"
 
 log "building herald-node"
-cargo build --locked -p herald-node
+cargo build --locked -p herald-node -p herald-event-sink --example herald_tail
 NODE="$CARGO_TARGET_DIR/debug/herald-node"
+TAIL="$CARGO_TARGET_DIR/debug/examples/herald_tail"
 
 BROKER_PORT="${HERALD_BROKER_PORT:-9092}"
+# The broker and the stream viewer live as long as this script.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 if port_open "$BROKER_PORT"; then
 	log "a broker already listens on 127.0.0.1:$BROKER_PORT; using it"
 else
@@ -22,11 +25,13 @@ else
 		--listener-url "tcp://127.0.0.1:$BROKER_PORT" \
 		--advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
 		--storage-engine memory://herald/ >.herald/broker.log 2>&1 &
-	BROKER_PID=$!
-	trap 'kill $BROKER_PID 2>/dev/null || true' EXIT
 	for _ in $(seq 1 100); do port_open "$BROKER_PORT" && break; sleep 0.1; done
 	port_open "$BROKER_PORT" || die "nisshi did not start; see .herald/broker.log"
 fi
 
-log "running: herald-node --dev $*"
-"$NODE" --dev "$@"
+# Show the stream: every envelope the node ships, as it arrives (also kept in .herald/stream.log).
+mkdir -p .herald
+"$TAIL" "127.0.0.1:$BROKER_PORT" herald 2>/dev/null | tee .herald/stream.log | sed 's/^/[kafka] /' &
+
+log "running: herald-node --dev --kafka-brokers 127.0.0.1:$BROKER_PORT $*"
+"$NODE" --dev --kafka-brokers "127.0.0.1:$BROKER_PORT" "$@"

@@ -1,5 +1,8 @@
 //! Command-line interface of `herald-node`.
 
+use std::path::PathBuf;
+
+use herald_event_sink::config::{KafkaProperty, StartFrom};
 use sc_cli::RunCmd;
 
 /// How blocks are produced.
@@ -28,6 +31,79 @@ pub struct Cli {
 	/// Without this flag the node runs the chain's normal consensus (Aura authoring, GRANDPA finality).
 	#[arg(long, value_enum, ignore_case = true)]
 	pub sealing: Option<Sealing>,
+
+	#[allow(missing_docs)]
+	#[clap(flatten)]
+	pub kafka: KafkaParams,
+}
+
+/// The event sink: ships every finalized block's runtime events to Kafka.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Kafka event sink")]
+pub struct KafkaParams {
+	/// Kafka bootstrap brokers (`host:port`, comma-separated). Enables the event sink.
+	///
+	/// Unreachable brokers are not an error: the node runs, the sink reports itself disconnected
+	/// (`herald_kafka_connected 0`) and ships everything once a broker is reachable.
+	#[arg(long, value_name = "HOST:PORT[,HOST:PORT...]")]
+	pub kafka_brokers: Option<String>,
+
+	/// Prefix of every topic the sink produces to: `<prefix>.<topic>`.
+	#[arg(long, value_name = "PREFIX", default_value = "herald", value_parser = parse_topic_prefix)]
+	pub kafka_topic_prefix: String,
+
+	/// Partitions of the topics the sink creates when they don't exist.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		default_value_t = 3,
+		value_parser = clap::value_parser!(i32).range(1..=100_000)
+	)]
+	pub kafka_topic_partitions: i32,
+
+	/// A TOML file of event mappings that extends and overrides the runtime's built-in table
+	/// (see docs/mappings.md).
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_mappings: Option<PathBuf>,
+
+	/// A librdkafka property passed through as it is, e.g. `compression.type=zstd` or
+	/// `security.protocol=SASL_SSL` (repeatable, like kcat's `-X`). Applied after Herald's defaults.
+	#[arg(long = "kafka-config", value_name = "KEY=VALUE", requires = "kafka_brokers")]
+	pub kafka_config: Vec<KafkaProperty>,
+
+	/// Where to start on a first start (no stored cursor): `genesis`, `latest` (the next finalized block)
+	/// or a block number. Ignored once the sink has a cursor: it always resumes after it.
+	#[arg(long, value_name = "genesis|latest|NUMBER", default_value = "genesis")]
+	pub kafka_start_from: StartFrom,
+
+	/// Stop the node when the sink fails, instead of logging, backing off and restarting it from its cursor.
+	#[arg(long, requires = "kafka_brokers")]
+	pub kafka_required: bool,
+
+	/// How many finalized blocks the sink reads ahead of Kafka's acknowledgements (bounds its memory).
+	#[arg(
+		long,
+		value_name = "BLOCKS",
+		default_value_t = 64,
+		value_parser = clap::value_parser!(u32).range(1..=100_000)
+	)]
+	pub kafka_read_ahead_blocks: u32,
+
+	/// Don't ship events that the mapping table doesn't map (by default they ship under default names).
+	#[arg(long, requires = "kafka_brokers")]
+	pub kafka_skip_unmapped: bool,
+}
+
+/// Kafka topic names allow ASCII letters, digits, `.`, `_` and `-`, up to 249 characters.
+fn parse_topic_prefix(prefix: &str) -> Result<String, String> {
+	let valid = !prefix.is_empty() &&
+		prefix.len() <= 200 &&
+		prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+	if valid {
+		Ok(prefix.to_string())
+	} else {
+		Err("a topic prefix is 1 to 200 ASCII letters, digits, '.', '_' or '-'".into())
+	}
 }
 
 /// Sub-commands of `herald-node`, as in Substrate's own nodes.

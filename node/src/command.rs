@@ -52,7 +52,16 @@ impl SubstrateCli for Cli {
 
 /// Parse and run command line arguments.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	let sink = crate::event_sink::sink_config(&cli.kafka).map_err(sc_cli::Error::Input)?;
+	if sink.is_some() {
+		let pruning = &mut cli.run.import_params.pruning_params.state_pruning;
+		// The sink reads each finalized block's events from its state, possibly long after an outage: keep the
+		// state of every finalized block unless the operator chose otherwise.
+		if pruning.is_none() {
+			*pruning = Some(sc_cli::DatabasePruningMode::ArchiveCanonical);
+		}
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -115,7 +124,7 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
 			runner.run_node_until_exit(|config| async move {
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing)
+				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing, sink)
 					.map_err(sc_cli::Error::Service)
 			})
 		},

@@ -16,7 +16,6 @@ use sc_consensus_manual_seal::{
 	consensus::aura::AuraConsensusDataProvider, EngineCommand, InstantSealParams, ManualSealParams,
 };
 use sc_service::error::Error as ServiceError;
-use sp_blockchain::HeaderBackend;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthoritySignature};
 
 use crate::{

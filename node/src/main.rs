@@ -6,6 +6,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod dev_seal;
+mod event_sink;
 mod rpc;
 mod service;
 

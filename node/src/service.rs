@@ -14,6 +14,8 @@ use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 
+use herald_event_sink::config::SinkConfig;
+
 use crate::{cli::Sealing, dev_seal};
 
 /// The full client, executing the runtime's wasm.
@@ -69,6 +71,7 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 			config,
 			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
 			executor,
+			Vec::new(),
 		)?;
 	let client = Arc::new(client);
 
@@ -166,8 +169,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 struct NetworkParts<N> {
 	network: Arc<dyn sc_network::service::traits::NetworkService>,
 	system_rpc_tx: sc_utils::mpsc::TracingUnboundedSender<sc_rpc::system::Request<Block>>,
-	tx_handler_controller: sc_network_transactions::TransactionsHandlerController<
-		<Block as sp_runtime::traits::Block>::Hash,
+	/// Handed over to `spawn_tasks` (which owns it from then on).
+	tx_handler_controller: Option<
+		sc_network_transactions::TransactionsHandlerController<<Block as sp_runtime::traits::Block>::Hash>,
 	>,
 	sync_service: Arc<sc_network_sync::SyncingService<Block>>,
 	/// GRANDPA's gossip protocol, registered only when GRANDPA runs.
@@ -218,7 +222,7 @@ where
 		)));
 	}
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service) =
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config,
 			net_config,
@@ -237,7 +241,7 @@ where
 	Ok(NetworkParts {
 		network,
 		system_rpc_tx,
-		tx_handler_controller,
+		tx_handler_controller: Some(tx_handler_controller),
 		sync_service,
 		grandpa,
 		_backend: Default::default(),
@@ -248,9 +252,11 @@ where
 fn spawn_common_tasks<N>(
 	config: Configuration,
 	core: &mut CoreComponents,
-	net: &NetworkParts<N>,
+	net: &mut NetworkParts<N>,
 	manual_seal: Option<futures::channel::mpsc::Sender<sc_consensus_manual_seal::EngineCommand<herald_runtime::Hash>>>,
+	sink: Option<SinkConfig>,
 ) -> Result<(), ServiceError> {
+	let prometheus_registry = config.prometheus_registry().cloned();
 	if config.offchain_worker.enabled {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -294,28 +300,49 @@ fn spawn_common_tasks<N>(
 		rpc_builder: rpc_extensions_builder,
 		backend: core.backend.clone(),
 		system_rpc_tx: net.system_rpc_tx.clone(),
-		tx_handler_controller: net.tx_handler_controller.clone(),
+		tx_handler_controller: net
+			.tx_handler_controller
+			.take()
+			.expect("the network's transaction handler is handed to spawn_tasks once"),
 		sync_service: net.sync_service.clone(),
 		config,
 		telemetry: core.telemetry.as_mut(),
 		tracing_execute_block: None,
 	})?;
+
+	if let Some(sink) = sink {
+		crate::event_sink::start(
+			sink,
+			core.client.clone(),
+			core.backend.clone(),
+			&core.task_manager,
+			prometheus_registry.as_ref(),
+		)?;
+	}
 	Ok(())
 }
 
 /// Builds and starts the full node: normal consensus, or the development sealing mode `sealing`.
-pub fn new_full<N>(config: Configuration, sealing: Option<Sealing>) -> Result<TaskManager, ServiceError>
+pub fn new_full<N>(
+	config: Configuration,
+	sealing: Option<Sealing>,
+	sink: Option<SinkConfig>,
+) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
 	match sealing {
-		Some(sealing) => new_full_dev_sealing::<N>(config, sealing),
-		None => new_full_consensus::<N>(config),
+		Some(sealing) => new_full_dev_sealing::<N>(config, sealing, sink),
+		None => new_full_consensus::<N>(config, sink),
 	}
 }
 
 /// A node whose blocks are sealed on demand (`--sealing instant|manual`) instead of by Aura and GRANDPA.
-fn new_full_dev_sealing<N>(config: Configuration, sealing: Sealing) -> Result<TaskManager, ServiceError>
+fn new_full_dev_sealing<N>(
+	config: Configuration,
+	sealing: Sealing,
+	sink: Option<SinkConfig>,
+) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
@@ -325,12 +352,12 @@ where
 		&core.task_manager.spawn_essential_handle(),
 		config.prometheus_registry(),
 	);
-	let net = build_network::<N>(&config, &core, import_queue, None)?;
+	let mut net = build_network::<N>(&config, &core, import_queue, None)?;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
 	let (commands, commands_stream) = futures::channel::mpsc::channel(1024);
 	let manual_commands = (sealing == Sealing::Manual).then_some(commands);
-	spawn_common_tasks(config, &mut core, &net, manual_commands)?;
+	spawn_common_tasks(config, &mut core, &mut net, manual_commands, sink)?;
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		core.task_manager.spawn_handle(),
@@ -355,7 +382,7 @@ where
 }
 
 /// A validator or full node running Aura authoring and GRANDPA finality.
-fn new_full_consensus<N>(config: Configuration) -> Result<TaskManager, ServiceError>
+fn new_full_consensus<N>(config: Configuration, sink: Option<SinkConfig>) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
@@ -392,7 +419,7 @@ where
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
-	spawn_common_tasks(config, &mut core, &net, None)?;
+	spawn_common_tasks(config, &mut core, &mut net, None, sink)?;
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

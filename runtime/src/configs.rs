@@ -1,6 +1,7 @@
 //! Configuration of every pallet in the runtime.
 
 use frame_support::{
+	dispatch::DispatchClass,
 	derive_impl, parameter_types,
 	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
@@ -24,6 +25,8 @@ use super::{
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+/// Blocks are at most 5 MiB; normal extrinsics may fill `NORMAL_DISPATCH_RATIO` of that.
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
@@ -35,7 +38,10 @@ parameter_types! {
 		NORMAL_DISPATCH_RATIO,
 	);
 	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+		BlockLength::builder()
+		.max_length(MAX_BLOCK_LENGTH)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * MAX_BLOCK_LENGTH)
+		.build();
 	pub const SS58Prefix: u8 = 42;
 }
 

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod kafka;
+
 use std::{
 	io::{BufRead, BufReader},
 	net::TcpListener,

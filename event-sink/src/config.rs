@@ -1,0 +1,145 @@
+//! The sink's configuration, as the node hands it over after parsing its `--kafka-*` flags.
+
+use std::{fmt, str::FromStr};
+
+use crate::mapping::Mappings;
+
+/// Where a sink without a stored cursor starts shipping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartFrom {
+	/// From block 0: the whole finalized chain.
+	Genesis,
+	/// From the first block finalized after the sink starts.
+	Latest,
+	/// From this block number on.
+	Block(u64),
+}
+
+impl FromStr for StartFrom {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s {
+			"genesis" => Ok(Self::Genesis),
+			"latest" => Ok(Self::Latest),
+			number => number.parse().map(Self::Block).map_err(|_| {
+				format!("{s:?} is not a start position: use `genesis`, `latest` or a block number")
+			}),
+		}
+	}
+}
+
+impl fmt::Display for StartFrom {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::Genesis => f.write_str("genesis"),
+			Self::Latest => f.write_str("latest"),
+			Self::Block(n) => write!(f, "{n}"),
+		}
+	}
+}
+
+/// A librdkafka property passed through as it is (`--kafka-config key=value`, like kcat's `-X`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KafkaProperty {
+	pub key: String,
+	pub value: String,
+}
+
+impl KafkaProperty {
+	/// Whether the value must never reach a log: passwords, secrets, private keys, tokens.
+	pub fn is_secret(&self) -> bool {
+		let key = self.key.to_ascii_lowercase();
+		["password", "secret", "token", "key.pem", "private", "jaas", "sasl.username"]
+			.iter()
+			.any(|marker| key.contains(marker))
+	}
+}
+
+impl FromStr for KafkaProperty {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s.split_once('=') {
+			Some((key, value)) if !key.trim().is_empty() =>
+				Ok(Self { key: key.trim().to_string(), value: value.to_string() }),
+			_ => Err(format!(
+				"{:?} is not a librdkafka property: write it as key=value, e.g. compression.type=zstd",
+				s.split_once('=').map(|(k, _)| k).unwrap_or(s)
+			)),
+		}
+	}
+}
+
+// Values are redacted when secret, so configurations can be logged safely.
+impl fmt::Debug for KafkaProperty {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		if self.is_secret() {
+			write!(f, "{}=<redacted>", self.key)
+		} else {
+			write!(f, "{}={}", self.key, self.value)
+		}
+	}
+}
+
+/// Everything the sink needs to run.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+	/// librdkafka `bootstrap.servers`.
+	pub brokers: String,
+	/// Every topic is `<prefix>.<topic>`.
+	pub topic_prefix: String,
+	/// Partitions of the topics the sink creates when they are missing.
+	pub topic_partitions: i32,
+	/// Extra librdkafka properties, applied after Herald's defaults (so they win).
+	pub kafka_properties: Vec<KafkaProperty>,
+	/// Where to start when no cursor is stored.
+	pub start_from: StartFrom,
+	/// A sink failure stops the node instead of being retried.
+	pub required: bool,
+	/// How many blocks may be read and in flight to Kafka ahead of the last acknowledged one.
+	pub read_ahead_blocks: u32,
+	/// What to ship and where.
+	pub mappings: Mappings,
+}
+
+impl SinkConfig {
+	/// The full name of topic `suffix`.
+	pub fn topic(&self, suffix: &str) -> String {
+		format!("{}.{}", self.topic_prefix, suffix)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn start_from_parses_every_form() {
+		assert_eq!("genesis".parse(), Ok(StartFrom::Genesis));
+		assert_eq!("latest".parse(), Ok(StartFrom::Latest));
+		assert_eq!("1234".parse(), Ok(StartFrom::Block(1234)));
+		let error = "yesterday".parse::<StartFrom>().unwrap_err();
+		assert!(error.contains("`genesis`, `latest` or a block number"), "{error}");
+	}
+
+	#[test]
+	fn kafka_property_parses_key_value() {
+		let p: KafkaProperty = "compression.type=zstd".parse().unwrap();
+		assert_eq!((p.key.as_str(), p.value.as_str()), ("compression.type", "zstd"));
+		let p: KafkaProperty = "sasl.jaas.config=a=b".parse().unwrap();
+		assert_eq!(p.value, "a=b", "only the first = separates");
+		assert!("no-equals".parse::<KafkaProperty>().unwrap_err().contains("key=value"));
+		assert!("=value".parse::<KafkaProperty>().is_err());
+	}
+
+	#[test]
+	fn secrets_never_reach_debug_output() {
+		let p: KafkaProperty = "sasl.password=hunter2".parse().unwrap();
+		assert_eq!(format!("{p:?}"), "sasl.password=<redacted>");
+		let p: KafkaProperty = "ssl.key.password=hunter2".parse().unwrap();
+		assert!(!format!("{p:?}").contains("hunter2"));
+		let p: KafkaProperty = "linger.ms=20".parse().unwrap();
+		assert_eq!(format!("{p:?}"), "linger.ms=20");
+	}
+}

@@ -1,0 +1,401 @@
+//! Decodes a block's runtime events from the raw `System::Events` storage value, using only the runtime's
+//! metadata: nothing here is compiled against the runtime's types, so a runtime upgrade that adds pallets or
+//! events needs no change to the node (decode each block with the metadata of its own `spec_version`).
+//!
+//! `System::Events` holds a `Vec<EventRecord<RuntimeEvent, Hash>>`: a compact record count, then records of
+//! `{ phase: Phase, event: RuntimeEvent, topics: Vec<Hash> }`. The record type is read from the metadata (the
+//! type of the `System.Events` storage entry) and every record is decoded dynamically with scale-value, then
+//! converted to JSON by [`crate::json`].
+//!
+//! A record that does not decode does not stop anything: [`EventDecoder::decode_events`] returns the records
+//! decoded before it plus an [`Undecodable`] remainder (the raw bytes from that record to the end, with the
+//! error). SCALE is not self-delimiting, so once a record fails its length is unknown and so is where the next
+//! one starts: the remainder stands for that record and every record after it.
+
+use std::fmt;
+
+use codec::{Compact, Decode};
+use scale_info::{form::PortableForm, PortableRegistry, TypeDef};
+use scale_value::{Composite, Value, ValueDef};
+use serde_json::Value as Json;
+
+use crate::{
+	json::{fields_to_json, hex0x, to_json},
+	metadata::{self, RuntimeTypes},
+};
+
+/// Why an [`EventDecoder`] could not be built from some metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+	/// The bytes are not runtime metadata of a supported version.
+	Metadata(String),
+	/// The metadata does not describe `System::Events` the way FRAME does.
+	Layout(String),
+}
+
+impl fmt::Display for DecodeError {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			DecodeError::Metadata(message) => write!(f, "unusable runtime metadata: {message}"),
+			DecodeError::Layout(message) => write!(f, "unexpected System::Events layout: {message}"),
+		}
+	}
+}
+
+impl std::error::Error for DecodeError {}
+
+/// When in the block an event was emitted (`frame_system::Phase`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+	/// While applying the extrinsic with this index in the block.
+	ApplyExtrinsic(u32),
+	/// While finalizing the block (`on_finalize` hooks).
+	Finalization,
+	/// While initializing the block (`on_initialize` hooks, migrations).
+	Initialization,
+}
+
+/// One decoded event record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodedEvent {
+	/// The record's index in the block's `System::Events` (0-based).
+	pub index: u32,
+	/// When in the block it was emitted.
+	pub phase: Phase,
+	/// The pallet's name in the runtime, e.g. `"Balances"`.
+	pub pallet: String,
+	/// The event's variant name, e.g. `"Transfer"`.
+	pub variant: String,
+	/// The event's fields: an object keyed by field name, an array for unnamed fields, `{}` for none.
+	pub data: Json,
+	/// The record's topics, `0x`-hex.
+	pub topics: Vec<String>,
+}
+
+/// The part of a block's events that could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undecodable {
+	/// The index of the first record not decoded.
+	pub index: u32,
+	/// How many records the remainder holds (this one and every later one), when the record count was read.
+	pub remaining_records: Option<u32>,
+	/// Best effort: the failing record's phase, when it decodes.
+	pub phase: Option<Phase>,
+	/// Best effort: the failing record's pallet, when its pallet index is known to the metadata.
+	pub pallet: Option<String>,
+	/// Best effort: the failing record's variant, when its variant index is known to the metadata.
+	pub variant: Option<String>,
+	/// What went wrong, for `meta.decode_error`.
+	pub error: String,
+	/// `0x`-hex of the bytes from the failing record to the end of the value, for `meta.raw`.
+	pub raw: String,
+}
+
+/// The result of decoding one block's `System::Events` value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DecodedEvents {
+	/// The number of records the value declares, when its length prefix decodes.
+	pub record_count: Option<u32>,
+	/// The records decoded, in order, up to the first failure.
+	pub events: Vec<DecodedEvent>,
+	/// The rest, when a record (or the length prefix, or trailing bytes) could not be decoded.
+	pub undecodable: Option<Undecodable>,
+}
+
+/// A pallet's events as the metadata declares them.
+#[derive(Clone, Debug)]
+struct PalletEvents {
+	name: String,
+	/// (variant name, field names; unnamed fields are named by position: "0", "1", …)
+	variants: Vec<(String, Vec<String>)>,
+}
+
+/// Decodes `System::Events` values with one runtime's metadata. Build one per runtime version (`spec_version`)
+/// and reuse it for every block of that version.
+#[derive(Clone, Debug)]
+pub struct EventDecoder {
+	types: RuntimeTypes,
+	/// The type of one `EventRecord`.
+	record_ty: u32,
+	/// The outer `RuntimeEvent` enum, as the record's `event` field declares it.
+	outer_event_ty: u32,
+	/// The `Phase` enum; `Some` only when `phase` is the record's first field (needed to peek at a bad record).
+	leading_phase_ty: Option<u32>,
+	pallets: Vec<PalletEvents>,
+}
+
+impl EventDecoder {
+	/// Builds a decoder from runtime metadata: the contents of the `OpaqueMetadata` returned by the
+	/// `Metadata_metadata_at_version` (ask for 16 or 15) or `Metadata_metadata` runtime API.
+	pub fn new(metadata: &[u8]) -> Result<EventDecoder, DecodeError> {
+		let types = metadata::read(metadata)?;
+		let registry = &types.registry;
+		let storage_ty = types.events_storage_ty.ok_or_else(|| {
+			DecodeError::Layout(
+				"the metadata declares no plain System.Events storage entry: is this a FRAME runtime with \
+				 frame_system at its usual name \"System\"?"
+					.into(),
+			)
+		})?;
+		let record_ty = match registry.resolve(storage_ty).map(|ty| &ty.type_def) {
+			Some(TypeDef::Sequence(sequence)) => sequence.type_param.id,
+			_ => {
+				return Err(DecodeError::Layout(format!(
+					"System.Events has type #{storage_ty}, not a Vec of event records"
+				)))
+			}
+		};
+		let fields = match registry.resolve(record_ty).map(|ty| &ty.type_def) {
+			Some(TypeDef::Composite(composite)) => &composite.fields,
+			_ => return Err(DecodeError::Layout(format!("the event record type #{record_ty} is not a struct"))),
+		};
+		let field_ty = |name: &str| {
+			fields.iter().find(|field| field.name.as_deref() == Some(name)).map(|field| field.ty.id).ok_or_else(|| {
+				DecodeError::Layout(format!(
+					"the event record type #{record_ty} has no `{name}` field (expected phase, event, topics)"
+				))
+			})
+		};
+		let phase_ty = field_ty("phase")?;
+		let outer_event_ty = field_ty("event")?;
+		field_ty("topics")?;
+		if !matches!(registry.resolve(outer_event_ty).map(|ty| &ty.type_def), Some(TypeDef::Variant(_))) {
+			return Err(DecodeError::Layout(format!(
+				"the record's event type #{outer_event_ty} is not the RuntimeEvent enum"
+			)));
+		}
+		let leading_phase_ty =
+			(fields.first().and_then(|field| field.name.as_deref()) == Some("phase")).then_some(phase_ty);
+		let pallets = types
+			.pallets
+			.iter()
+			.map(|pallet| PalletEvents {
+				name: pallet.name.clone(),
+				variants: pallet.event_ty.map(|ty| variants_of(ty, registry)).unwrap_or_default(),
+			})
+			.collect();
+		Ok(EventDecoder { types, record_ty, outer_event_ty, leading_phase_ty, pallets })
+	}
+
+	/// The metadata version the decoder was built from (14, 15 or 16).
+	pub fn metadata_version(&self) -> u32 {
+		self.types.version
+	}
+
+	/// Every pallet's name, in the metadata's order.
+	pub fn pallet_names(&self) -> Vec<String> {
+		self.pallets.iter().map(|pallet| pallet.name.clone()).collect()
+	}
+
+	/// Every event the metadata declares, as (pallet, variant), in pallet then variant order.
+	pub fn event_variants(&self) -> Vec<(String, String)> {
+		self.pallets
+			.iter()
+			.flat_map(|pallet| pallet.variants.iter().map(move |(variant, _)| (pallet.name.clone(), variant.clone())))
+			.collect()
+	}
+
+	/// The field names of one event (unnamed fields by position: "0", "1", …), or `None` if the metadata
+	/// declares no such event.
+	pub fn event_fields(&self, pallet: &str, variant: &str) -> Option<Vec<String>> {
+		let pallet = self.pallets.iter().find(|p| p.name == pallet)?;
+		pallet.variants.iter().find(|(name, _)| name == variant).map(|(_, fields)| fields.clone())
+	}
+
+	/// Decodes the raw value of `System::Events` (an empty value, i.e. no storage entry, is no events). Never
+	/// fails as a whole: see [`DecodedEvents::undecodable`].
+	pub fn decode_events(&self, system_events_storage_value: &[u8]) -> DecodedEvents {
+		let bytes = system_events_storage_value;
+		if bytes.is_empty() {
+			return DecodedEvents { record_count: Some(0), ..Default::default() };
+		}
+		let mut input = bytes;
+		let count = match Compact::<u32>::decode(&mut input) {
+			Ok(count) => count.0,
+			Err(error) => {
+				return DecodedEvents {
+					record_count: None,
+					events: Vec::new(),
+					undecodable: Some(Undecodable {
+						index: 0,
+						remaining_records: None,
+						phase: None,
+						pallet: None,
+						variant: None,
+						error: format!("the event record count does not decode: {error}"),
+						raw: hex0x(bytes),
+					}),
+				}
+			}
+		};
+		let mut events = Vec::new();
+		for index in 0..count {
+			let record_start = input;
+			match self.decode_record(&mut input, index) {
+				Ok(event) => events.push(event),
+				Err(error) => {
+					let (phase, pallet, variant) = self.peek(record_start);
+					let name = match (&pallet, &variant) {
+						(Some(pallet), Some(variant)) => format!(" ({pallet}.{variant})"),
+						(Some(pallet), None) => format!(" ({pallet}.?)"),
+						_ => String::new(),
+					};
+					let undecodable = Undecodable {
+						index,
+						remaining_records: Some(count - index),
+						phase,
+						pallet,
+						variant,
+						error: format!(
+							"event record {index} of {count}{name} does not decode with the metadata of this \
+							 runtime version: {error}; {}",
+							match count - index - 1 {
+								0 => "it is left undecoded".to_string(),
+								1 => "it and the record after it are left undecoded".to_string(),
+								later => format!("it and the {later} records after it are left undecoded"),
+							}
+						),
+						raw: hex0x(record_start),
+					};
+					return DecodedEvents { record_count: Some(count), events, undecodable: Some(undecodable) };
+				}
+			}
+		}
+		let undecodable = (!input.is_empty()).then(|| Undecodable {
+			index: count,
+			remaining_records: Some(0),
+			phase: None,
+			pallet: None,
+			variant: None,
+			error: format!(
+				"{} bytes are left after the last of the {count} event records: the metadata does not match \
+				 this block's events",
+				input.len()
+			),
+			raw: hex0x(input),
+		});
+		DecodedEvents { record_count: Some(count), events, undecodable }
+	}
+
+	fn registry(&self) -> &PortableRegistry {
+		&self.types.registry
+	}
+
+	fn decode_record(&self, input: &mut &[u8], index: u32) -> Result<DecodedEvent, String> {
+		let record = scale_value::scale::decode_as_type(input, self.record_ty, self.registry())
+			.map_err(|error| error.to_string())?;
+		let ValueDef::Composite(Composite::Named(fields)) = &record.value else {
+			return Err("the record did not decode as a struct".into());
+		};
+		let field = |name: &str| {
+			fields
+				.iter()
+				.find(|(field, _)| field == name)
+				.map(|(_, value)| value)
+				.ok_or_else(|| format!("the record has no `{name}` field"))
+		};
+		let phase = phase_of(field("phase")?)?;
+		let (pallet, event) = single_variant(field("event")?, "RuntimeEvent")?;
+		let (variant, event_fields) = match &event.value {
+			ValueDef::Variant(variant) => (variant.name.clone(), &variant.values),
+			_ => return Err(format!("the {pallet} event is not an enum")),
+		};
+		let topics = match &field("topics")?.value {
+			ValueDef::Composite(topics) => topics
+				.values()
+				.map(|topic| match to_json(topic, self.registry()) {
+					Json::String(hex) => hex,
+					other => other.to_string(),
+				})
+				.collect(),
+			_ => return Err("the record's topics are not a sequence".into()),
+		};
+		Ok(DecodedEvent {
+			index,
+			phase,
+			pallet,
+			variant,
+			data: fields_to_json(event_fields, self.registry(), false),
+			topics,
+		})
+	}
+
+	/// Best-effort names for a record that does not decode: its phase, and the pallet and variant its first two
+	/// event bytes (pallet index, variant index) point at.
+	fn peek(&self, record: &[u8]) -> (Option<Phase>, Option<String>, Option<String>) {
+		let Some(phase_ty) = self.leading_phase_ty else { return (None, None, None) };
+		let mut input = record;
+		let Ok(phase) = scale_value::scale::decode_as_type(&mut input, phase_ty, self.registry()) else {
+			return (None, None, None);
+		};
+		let phase = phase_of(&phase).ok();
+		let Some(TypeDef::Variant(outer)) = self.registry().resolve(self.outer_event_ty).map(|ty| &ty.type_def) else {
+			return (phase, None, None);
+		};
+		let Some(pallet) = input.first().and_then(|index| outer.variants.iter().find(|v| v.index == *index)) else {
+			return (phase, None, None);
+		};
+		let variant = pallet.fields.first().and_then(|field| self.registry().resolve(field.ty.id)).and_then(|ty| {
+			match &ty.type_def {
+				TypeDef::Variant(events) => input
+					.get(1)
+					.and_then(|index| events.variants.iter().find(|v| v.index == *index))
+					.map(|v| v.name.clone()),
+				_ => None,
+			}
+		});
+		(phase, Some(pallet.name.clone()), variant)
+	}
+}
+
+/// The variants of an enum type with their field names, in index order.
+fn variants_of(ty: u32, registry: &PortableRegistry) -> Vec<(String, Vec<String>)> {
+	let Some(TypeDef::Variant(enum_ty)) = registry.resolve(ty).map(|ty| &ty.type_def) else {
+		return Vec::new();
+	};
+	let mut variants: Vec<&scale_info::Variant<PortableForm>> = enum_ty.variants.iter().collect();
+	variants.sort_by_key(|variant| variant.index);
+	variants
+		.into_iter()
+		.map(|variant| {
+			let fields = variant
+				.fields
+				.iter()
+				.enumerate()
+				.map(|(position, field)| field.name.clone().unwrap_or_else(|| position.to_string()))
+				.collect();
+			(variant.name.clone(), fields)
+		})
+		.collect()
+}
+
+/// Reads a decoded `frame_system::Phase`.
+fn phase_of(value: &Value<u32>) -> Result<Phase, String> {
+	let ValueDef::Variant(variant) = &value.value else {
+		return Err("the record's phase is not an enum".into());
+	};
+	match variant.name.as_str() {
+		"ApplyExtrinsic" => variant
+			.values
+			.values()
+			.next()
+			.and_then(Value::as_u128)
+			.and_then(|index| u32::try_from(index).ok())
+			.map(Phase::ApplyExtrinsic)
+			.ok_or_else(|| "the ApplyExtrinsic phase carries no u32 extrinsic index".into()),
+		"Finalization" => Ok(Phase::Finalization),
+		"Initialization" => Ok(Phase::Initialization),
+		other => Err(format!("unknown phase {other}")),
+	}
+}
+
+/// Splits an enum value with one field (`RuntimeEvent::Balances(event)`) into its variant name and field.
+fn single_variant<'a>(value: &'a Value<u32>, what: &str) -> Result<(String, &'a Value<u32>), String> {
+	match &value.value {
+		ValueDef::Variant(variant) => match variant.values.values().next() {
+			Some(inner) if variant.values.len() == 1 => Ok((variant.name.clone(), inner)),
+			_ => Err(format!("{what}::{} does not wrap exactly one pallet event", variant.name)),
+		},
+		_ => Err(format!("the record's event is not a {what} enum")),
+	}
+}

@@ -1,0 +1,43 @@
+//! Errors of the sink. Each message names the problem and, where the operator can act, the fix.
+
+use std::fmt::Display;
+
+/// Why the sink stopped (and, unless fatal, restarts from its cursor).
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+	/// Reading the node's database failed.
+	#[error("database: {0}")]
+	Database(String),
+	/// The stored cursor cannot be used.
+	#[error("cursor: {0}")]
+	Cursor(String),
+	/// The state of a block to ship was pruned: its events can no longer be read.
+	#[error(
+		"the state of block #{number} was pruned, so its events can no longer be read. Run the node with \
+		 --state-pruning archive-canonical (keeps the state of every finalized block) so the sink can catch up \
+		 after any outage, or skip the missing blocks knowingly with --kafka-start-from <number> on a node \
+		 whose cursor was reset"
+	)]
+	Pruned { number: u64 },
+	/// The runtime's metadata could not be read or parsed.
+	#[error("runtime metadata at block #{number}: {reason}")]
+	Metadata { number: u64, reason: String },
+	/// Kafka refused a message or the producer failed.
+	#[error("kafka: {0}")]
+	Kafka(String),
+}
+
+impl SinkError {
+	pub fn database(error: impl Display) -> Self {
+		Self::Database(error.to_string())
+	}
+
+	pub fn kafka(error: impl Display) -> Self {
+		Self::Kafka(error.to_string())
+	}
+
+	/// Errors a restart cannot cure: the sink stops instead of retrying.
+	pub fn is_fatal(&self) -> bool {
+		matches!(self, Self::Pruned { .. } | Self::Cursor(_))
+	}
+}

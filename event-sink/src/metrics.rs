@@ -1,0 +1,190 @@
+//! Prometheus metrics of the sink, registered on the node's own registry (`--prometheus-port`).
+//!
+//! Names follow Prometheus conventions: `herald_kafka_` prefix, unit suffixes, `_total` for counters.
+
+use std::collections::HashMap;
+
+use rdkafka::Statistics;
+use substrate_prometheus_endpoint::{
+	exponential_buckets, register, Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts,
+	Opts, PrometheusError, Registry, F64, U64,
+};
+
+/// Delivery outcome label.
+#[derive(Debug, Clone, Copy)]
+pub enum Status {
+	Acked,
+	Failed,
+}
+
+impl Status {
+	fn label(self) -> &'static str {
+		match self {
+			Status::Acked => "acked",
+			Status::Failed => "failed",
+		}
+	}
+}
+
+/// Every metric the sink exposes. Cheap to clone (all handles are `Arc`s inside).
+#[derive(Clone)]
+pub struct Metrics {
+	messages: CounterVec<U64>,
+	message_bytes: CounterVec<U64>,
+	events: CounterVec<U64>,
+	delivery_errors: CounterVec<U64>,
+	pub last_acked_block: Gauge<U64>,
+	pub finalized_lag_blocks: Gauge<U64>,
+	pub read_ahead_blocks: Gauge<U64>,
+	pub delivery_latency: Histogram,
+	pub connected: Gauge<U64>,
+	pub restarts: Counter<U64>,
+	producer_queue_messages: Gauge<U64>,
+	producer_queue_bytes: Gauge<U64>,
+	broker_retries: Counter<U64>,
+	broker_request_timeouts: Counter<U64>,
+	broker_rtt: GaugeVec<F64>,
+	/// The last cumulative librdkafka counters seen, to turn them into increments.
+	last_stats: std::sync::Arc<std::sync::Mutex<HashMap<&'static str, u64>>>,
+}
+
+impl Metrics {
+	/// Registers the metrics on `registry`.
+	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		let vec = |name: &str, help: &str, labels: &[&str]| -> Result<CounterVec<U64>, PrometheusError> {
+			register(CounterVec::new(Opts::new(name, help), labels)?, registry)
+		};
+		let gauge = |name: &str, help: &str| -> Result<Gauge<U64>, PrometheusError> {
+			register(Gauge::new(name, help)?, registry)
+		};
+		let counter = |name: &str, help: &str| -> Result<Counter<U64>, PrometheusError> {
+			register(Counter::new(name, help)?, registry)
+		};
+		Ok(Self {
+			messages: vec(
+				"herald_kafka_messages_total",
+				"Kafka messages (event and block envelopes) by topic and delivery status",
+				&["topic", "status"],
+			)?,
+			message_bytes: vec(
+				"herald_kafka_message_bytes_total",
+				"Payload bytes of Kafka messages by topic and delivery status",
+				&["topic", "status"],
+			)?,
+			events: vec(
+				"herald_kafka_events_total",
+				"Runtime events shipped as envelopes, by topic and delivery status",
+				&["topic", "status"],
+			)?,
+			delivery_errors: vec(
+				"herald_kafka_delivery_errors_total",
+				"Messages Kafka did not acknowledge, by error",
+				&["error"],
+			)?,
+			last_acked_block: gauge(
+				"herald_kafka_last_acked_block_number",
+				"Number of the last block whose every message Kafka acknowledged (the stored cursor)",
+			)?,
+			finalized_lag_blocks: gauge(
+				"herald_kafka_finalized_lag_blocks",
+				"Finalized blocks not yet fully acknowledged by Kafka",
+			)?,
+			read_ahead_blocks: gauge(
+				"herald_kafka_read_ahead_blocks",
+				"Blocks read and handed to the producer, waiting for acknowledgements",
+			)?,
+			delivery_latency: register(
+				Histogram::with_opts(HistogramOpts::new(
+					"herald_kafka_delivery_latency_seconds",
+					"Time from handing a block's messages to the producer until Kafka acknowledged all of them",
+				).buckets(exponential_buckets(0.001, 2.0, 18)?))?,
+				registry,
+			)?,
+			connected: gauge(
+				"herald_kafka_connected",
+				"1 when the producer has at least one broker connection up, else 0",
+			)?,
+			restarts: counter(
+				"herald_kafka_sink_restarts_total",
+				"Times the sink failed and restarted from its cursor",
+			)?,
+			producer_queue_messages: gauge(
+				"herald_kafka_producer_queue_messages",
+				"Messages in librdkafka's producer queue (not yet acknowledged)",
+			)?,
+			producer_queue_bytes: gauge(
+				"herald_kafka_producer_queue_bytes",
+				"Bytes of messages in librdkafka's producer queue",
+			)?,
+			broker_retries: counter(
+				"herald_kafka_broker_retries_total",
+				"Produce requests librdkafka retried",
+			)?,
+			broker_request_timeouts: counter(
+				"herald_kafka_broker_request_timeouts_total",
+				"Requests to brokers that timed out",
+			)?,
+			broker_rtt: register(
+				GaugeVec::new(
+					Opts::new(
+						"herald_kafka_broker_rtt_seconds",
+						"Average broker round-trip time over librdkafka's last statistics window",
+					),
+					&["broker"],
+				)?,
+				registry,
+			)?,
+			last_stats: Default::default(),
+		})
+	}
+
+	/// Counts one delivered (or failed) message of `bytes` to `topic`; `is_event` for runtime events.
+	pub fn message(&self, topic: &str, status: Status, bytes: usize, is_event: bool) {
+		let labels = [topic, status.label()];
+		self.messages.with_label_values(&labels).inc();
+		self.message_bytes.with_label_values(&labels).inc_by(bytes as u64);
+		if is_event {
+			self.events.with_label_values(&labels).inc();
+		}
+	}
+
+	/// Counts a delivery error.
+	pub fn delivery_error(&self, error: &str) {
+		self.delivery_errors.with_label_values(&[error]).inc();
+	}
+
+	/// Updates the librdkafka-derived metrics from a statistics report.
+	pub fn librdkafka_statistics(&self, stats: &Statistics) {
+		self.producer_queue_messages.set(stats.msg_cnt);
+		self.producer_queue_bytes.set(stats.msg_size);
+		let mut up = false;
+		let (mut retries, mut timeouts) = (0u64, 0u64);
+		for broker in stats.brokers.values() {
+			// librdkafka's internal pseudo-brokers have node id -1 and no real connection.
+			if broker.nodeid < 0 {
+				continue;
+			}
+			up |= broker.state == "UP";
+			retries += broker.txretries;
+			timeouts += broker.req_timeouts;
+			if let Some(rtt) = &broker.rtt {
+				self.broker_rtt.with_label_values(&[&broker.nodename]).set(rtt.avg as f64 / 1e6);
+			}
+		}
+		self.connected.set(up as u64);
+		let mut last = self.last_stats.lock().expect("metrics lock is never poisoned");
+		for (key, counter, now) in [
+			("retries", &self.broker_retries, retries),
+			("timeouts", &self.broker_request_timeouts, timeouts),
+		] {
+			let before = last.insert(key, now).unwrap_or(0);
+			// A recreated producer starts its counters from zero again.
+			counter.inc_by(now.saturating_sub(before));
+		}
+	}
+
+	/// Forgets librdkafka's cumulative counters (a new producer starts from zero).
+	pub fn producer_recreated(&self) {
+		self.last_stats.lock().expect("metrics lock is never poisoned").clear();
+	}
+}

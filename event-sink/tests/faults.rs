@@ -1,0 +1,227 @@
+//! Fault injection with librdkafka's in-process `MockCluster`: the sink's shipping loop against brokers that go
+//! down and come back, and against produce requests that fail. Nothing acknowledged is lost, nothing is shipped
+//! twice within a run, and the cursor never passes a block Kafka did not fully acknowledge.
+
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use herald_event_sink::{
+	config::{SinkConfig, StartFrom},
+	cursor::Cursor,
+	envelope::OutgoingMessage,
+	error::SinkError,
+	mapping::Mappings,
+	source::{BlockSource, ShippableBlock},
+	worker,
+};
+use rdkafka::{
+	consumer::{BaseConsumer, Consumer},
+	mocking::MockCluster,
+	types::{RDKafkaApiKey, RDKafkaRespErr},
+	ClientConfig, Message, Offset, TopicPartitionList,
+};
+use tokio::sync::watch;
+
+const TOPIC: &str = "faults.events";
+const MESSAGES_PER_BLOCK: usize = 20;
+
+/// A chain of synthetic blocks: block `n` has hash `n` and `MESSAGES_PER_BLOCK` messages.
+struct FakeChain {
+	finalized: Arc<Mutex<u64>>,
+	cursor: Arc<Mutex<Option<Cursor<u64>>>>,
+}
+
+impl BlockSource for FakeChain {
+	type Hash = u64;
+
+	fn finalized_number(&self) -> u64 {
+		*self.finalized.lock().unwrap()
+	}
+
+	fn first_block_to_ship(&mut self, _: StartFrom) -> Result<u64, SinkError> {
+		Ok(self.cursor.lock().unwrap().map_or(1, |c| c.number + 1))
+	}
+
+	fn read_block(&mut self, number: u64) -> Result<ShippableBlock<u64>, SinkError> {
+		let messages = (0..MESSAGES_PER_BLOCK)
+			.map(|i| {
+				let id = format!("{number}:{i}");
+				let message = OutgoingMessage {
+					topic: TOPIC.into(),
+					key: Some(b"chain".to_vec()),
+					payload: format!(r#"{{"block":{number},"index":{i}}}"#).into_bytes(),
+					headers: vec![("id".into(), id.into_bytes())],
+				};
+				(message, true)
+			})
+			.collect();
+		Ok(ShippableBlock { number, hash: number, messages })
+	}
+
+	fn store_cursor(&mut self, cursor: &Cursor<u64>) -> Result<(), SinkError> {
+		let mut stored = self.cursor.lock().unwrap();
+		assert!(stored.map_or(true, |s| s.number < cursor.number), "the cursor only moves forward");
+		*stored = Some(*cursor);
+		Ok(())
+	}
+}
+
+fn config(brokers: String, required: bool) -> SinkConfig {
+	SinkConfig {
+		brokers,
+		topic_prefix: "faults".into(),
+		topic_partitions: 1,
+		kafka_properties: vec!["retry.backoff.ms=50".parse().unwrap()],
+		start_from: StartFrom::Genesis,
+		required,
+		read_ahead_blocks: 8,
+		mappings: Mappings::default(),
+	}
+}
+
+/// Runs the sink in the background; returns the shared chain head, cursor, and the finished error.
+struct Running {
+	finalized: Arc<Mutex<u64>>,
+	heads: watch::Sender<u64>,
+	cursor: Arc<Mutex<Option<Cursor<u64>>>>,
+	outcome: Arc<Mutex<Option<SinkError>>>,
+}
+
+impl Running {
+	fn start(config: SinkConfig) -> Self {
+		let finalized = Arc::new(Mutex::new(0));
+		let cursor = Arc::new(Mutex::new(None));
+		let outcome = Arc::new(Mutex::new(None));
+		let (heads, receiver) = watch::channel(0);
+		let source = FakeChain { finalized: finalized.clone(), cursor: cursor.clone() };
+		let done = outcome.clone();
+		std::thread::spawn(move || {
+			let runtime = tokio::runtime::Runtime::new().unwrap();
+			let error = runtime.block_on(worker::run(source, config, None, receiver));
+			*done.lock().unwrap() = Some(error);
+		});
+		Running { finalized, heads, cursor, outcome }
+	}
+
+	fn finalize_up_to(&self, number: u64) {
+		*self.finalized.lock().unwrap() = number;
+		self.heads.send_replace(number);
+	}
+
+	fn cursor(&self) -> u64 {
+		self.cursor.lock().unwrap().map_or(0, |c| c.number)
+	}
+
+	fn wait_for_cursor(&self, number: u64, timeout: Duration) {
+		let deadline = Instant::now() + timeout;
+		while self.cursor() < number {
+			assert!(
+				Instant::now() < deadline,
+				"cursor at {} after {timeout:?}, expected {number}; sink outcome: {:?}",
+				self.cursor(),
+				self.outcome.lock().unwrap()
+			);
+			std::thread::sleep(Duration::from_millis(50));
+		}
+	}
+}
+
+/// Every message id in the topic, with how often it occurs.
+fn shipped(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> HashMap<String, usize> {
+	let consumer: BaseConsumer = ClientConfig::new()
+		.set("bootstrap.servers", cluster.bootstrap_servers())
+		.set("group.id", "faults")
+		.set("enable.auto.commit", "false")
+		.create()
+		.unwrap();
+	let mut assignment = TopicPartitionList::new();
+	assignment.add_partition_offset(TOPIC, 0, Offset::Beginning).unwrap();
+	consumer.assign(&assignment).unwrap();
+	let mut ids = HashMap::new();
+	let mut idle_since = Instant::now();
+	while idle_since.elapsed() < Duration::from_secs(3) {
+		if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+			use rdkafka::message::Headers;
+			let headers = message.headers().unwrap();
+			let id = String::from_utf8(headers.get(0).value.unwrap().to_vec()).unwrap();
+			*ids.entry(id).or_insert(0) += 1;
+			idle_since = Instant::now();
+		}
+	}
+	ids
+}
+
+fn assert_exactly_once(ids: &HashMap<String, usize>, blocks: std::ops::RangeInclusive<u64>) {
+	for block in blocks {
+		for i in 0..MESSAGES_PER_BLOCK {
+			let id = format!("{block}:{i}");
+			assert_eq!(ids.get(&id), Some(&1), "message {id} must be shipped exactly once");
+		}
+	}
+}
+
+#[test]
+fn broker_down_then_up_loses_nothing_and_duplicates_nothing() {
+	let cluster = MockCluster::new(1).unwrap();
+	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	let sink = Running::start(config(cluster.bootstrap_servers(), false));
+
+	sink.finalize_up_to(30);
+	sink.wait_for_cursor(30, Duration::from_secs(30));
+
+	cluster.broker_down(1).unwrap();
+	sink.finalize_up_to(80);
+	std::thread::sleep(Duration::from_secs(3));
+	let during_outage = sink.cursor();
+	assert!(during_outage < 80, "nothing can be acknowledged while the broker is down");
+
+	cluster.broker_up(1).unwrap();
+	sink.wait_for_cursor(80, Duration::from_secs(60));
+	assert!(sink.outcome.lock().unwrap().is_none(), "the sink kept running");
+
+	assert_exactly_once(&shipped(&cluster), 1..=80);
+}
+
+#[test]
+fn retriable_produce_errors_are_retried_without_duplicates() {
+	let cluster = MockCluster::new(1).unwrap();
+	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	cluster.request_errors(
+		RDKafkaApiKey::Produce,
+		&[
+			RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+			RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+			RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+			RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+		],
+	);
+	let sink = Running::start(config(cluster.bootstrap_servers(), false));
+	sink.finalize_up_to(40);
+	sink.wait_for_cursor(40, Duration::from_secs(60));
+	assert_exactly_once(&shipped(&cluster), 1..=40);
+}
+
+#[test]
+fn a_rejected_message_stops_the_cursor_before_its_block() {
+	let cluster = MockCluster::new(1).unwrap();
+	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	let sink = Running::start(config(cluster.bootstrap_servers(), true));
+	sink.finalize_up_to(10);
+	sink.wait_for_cursor(10, Duration::from_secs(30));
+
+	// A permanent error: the block cannot be acknowledged, so the cursor must not pass it.
+	cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 50]);
+	sink.finalize_up_to(20);
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while sink.outcome.lock().unwrap().is_none() {
+		assert!(Instant::now() < deadline, "with --kafka-required the failure ends the sink");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+	let error = sink.outcome.lock().unwrap().take().unwrap();
+	assert!(error.to_string().contains("did not acknowledge"), "{error}");
+	assert!(sink.cursor() < 20, "the cursor stays before the unacknowledged block");
+	assert_eq!(sink.cursor(), 10);
+}

@@ -1,0 +1,221 @@
+//! Envelopes built from real decoded events: deterministic ids, Kafka routing, and every kind validating
+//! against docs/envelope.schema.json.
+
+use herald_event_sink::{
+	decode::{DecodedEvents, EventDecoder},
+	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent},
+	mapping::{EventType, Mappings},
+};
+use serde_json::{json, Value as Json};
+
+use crate::{encoded, hex32, metadata, sample_records};
+
+const SCHEMA: &str = include_str!("../../../docs/envelope.schema.json");
+const NODE_TABLE: &str = include_str!("../../../node/event-mappings.toml");
+
+fn context(finalized: bool) -> BlockContext {
+	BlockContext {
+		chain: hex32(0x11),
+		number: 42,
+		hash: hex32(0x22),
+		parent_hash: hex32(0x21),
+		spec_version: 100,
+		timestamp: Some(1_700_000_000_000),
+		finalized,
+	}
+}
+
+fn decoded() -> DecodedEvents {
+	EventDecoder::new(&metadata(15)).expect("usable metadata").decode_events(&encoded(&sample_records()))
+}
+
+fn mappings() -> Mappings {
+	Mappings::from_toml(NODE_TABLE, "node/event-mappings.toml").expect("the node's table loads")
+}
+
+/// Every envelope one sample block produces: each event (mapped or default), each infrastructure kind, and an
+/// undecodable remainder.
+fn all_envelopes() -> Vec<Envelope> {
+	let context = context(true);
+	let mappings = mappings();
+	let decoded = decoded();
+	let mut envelopes: Vec<Envelope> = decoded
+		.events
+		.iter()
+		.filter_map(|event| {
+			mappings.resolve(&event.pallet, &event.variant).map(|m| Envelope::event(&context, event, &m))
+		})
+		.collect();
+	assert_eq!(envelopes.len(), 6, "the node's table ships every sample event");
+	for kind in [
+		InfrastructureEvent::BlockCreated { event_count: 6, extrinsics_count: 4 },
+		InfrastructureEvent::BlockFinalized,
+		InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100 },
+	] {
+		envelopes.push(Envelope::infrastructure(&context, &kind));
+	}
+	let mut value = encoded(&sample_records());
+	value.truncate(value.len() - 3);
+	let broken = EventDecoder::new(&metadata(15)).expect("usable").decode_events(&value);
+	let remainder = broken.undecodable.expect("a remainder");
+	let mapping = mappings.resolve_undecodable(remainder.pallet.as_deref(), remainder.variant.as_deref());
+	envelopes.push(Envelope::undecodable(&context, &remainder, &mapping));
+	envelopes.push(Envelope::undecodable(
+		&self::context(false),
+		&herald_event_sink::decode::Undecodable {
+			index: 0,
+			remaining_records: None,
+			phase: None,
+			pallet: None,
+			variant: None,
+			error: "the event record count does not decode".into(),
+			raw: "0xff".into(),
+		},
+		&mappings.resolve_undecodable(None, None),
+	));
+	envelopes
+}
+
+#[test]
+fn every_envelope_kind_validates_against_the_schema() {
+	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+	let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+	for envelope in all_envelopes() {
+		let instance = serde_json::to_value(&envelope).expect("serialises");
+		let errors: Vec<String> =
+			validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+		assert!(errors.is_empty(), "{instance:#}\n{errors:#?}");
+		// And through the message payload, as consumers see it.
+		let mapping = mappings().infrastructure("any");
+		let message = to_message(&envelope, &mapping, "herald");
+		let payload: Json = serde_json::from_slice(&message.payload).expect("JSON payload");
+		assert!(validator.is_valid(&payload));
+	}
+}
+
+#[test]
+fn the_schema_rejects_malformed_envelopes() {
+	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+	let validator = jsonschema::validator_for(&schema).expect("valid schema");
+	let good = serde_json::to_value(&all_envelopes()[1]).expect("serialises");
+	assert!(validator.is_valid(&good));
+	let broken = |edit: &dyn Fn(&mut Json)| {
+		let mut envelope = good.clone();
+		edit(&mut envelope);
+		validator.is_valid(&envelope)
+	};
+	assert!(!broken(&|e| e["type"] = json!("business")));
+	assert!(!broken(&|e| e["meta"]["schema_version"] = json!(2)));
+	assert!(!broken(&|e| e["meta"]["block"]["hash"] = json!("22")));
+	assert!(!broken(&|e| e["meta"]["phase"] = json!({"kind": "ApplyExtrinsic"})), "extrinsic_index is required");
+	assert!(!broken(&|e| e["meta"]["raw"] = json!("0x00")), "raw goes with decode_error");
+	assert!(!broken(&|e| {
+		e["meta"].as_object_mut().unwrap().remove("finalized");
+	}));
+	assert!(!broken(&|e| e["extra"] = json!(1)));
+}
+
+#[test]
+fn domain_envelopes_carry_the_event_and_its_block() {
+	let envelopes = all_envelopes();
+	let transfer = serde_json::to_value(&envelopes[1]).expect("serialises");
+	assert_eq!(
+		transfer,
+		json!({
+			"name": "BalanceTransferredEvent",
+			"type": "domain",
+			"data": {"from": hex32(1), "to": hex32(2), "amount": 5000},
+			"meta": {
+				"id": format!("{}:1", hex32(0x22)),
+				"schema_version": 1,
+				"chain": hex32(0x11),
+				"block": {"number": 42, "hash": hex32(0x22), "parent_hash": hex32(0x21)},
+				"event_index": 1,
+				"phase": {"kind": "ApplyExtrinsic", "extrinsic_index": 1},
+				"pallet": "Balances",
+				"variant": "Transfer",
+				"spec_version": 100,
+				"timestamp": 1_700_000_000_000u64,
+				"finalized": true,
+			}
+		})
+	);
+	let new_account = serde_json::to_value(&envelopes[0]).expect("serialises");
+	assert_eq!(new_account["meta"]["phase"], json!({"kind": "Initialization"}));
+	let deposit = serde_json::to_value(&envelopes[5]).expect("serialises");
+	assert_eq!(deposit["meta"]["phase"], json!({"kind": "Finalization"}));
+}
+
+#[test]
+fn infrastructure_and_undecodable_envelopes() {
+	let envelopes = all_envelopes();
+	let created = serde_json::to_value(&envelopes[6]).expect("serialises");
+	assert_eq!((created["name"].as_str(), created["type"].as_str()), (Some("BlockCreated"), Some("infrastructure")));
+	assert_eq!(created["data"], json!({"event_count": 6, "extrinsics_count": 4}));
+	assert_eq!(created["meta"]["id"], json!(format!("{}:BlockCreated", hex32(0x22))));
+	assert_eq!((created["meta"]["event_index"].clone(), created["meta"]["pallet"].clone()), (Json::Null, Json::Null));
+	assert!(created["meta"].get("phase").is_none());
+	assert_eq!(serde_json::to_value(&envelopes[8]).unwrap()["data"], json!({"from": 99, "to": 100}));
+
+	let undecodable = serde_json::to_value(&envelopes[9]).expect("serialises");
+	assert_eq!(undecodable["name"], json!("UndecodableEvent"));
+	assert_eq!(undecodable["data"], Json::Null);
+	assert_eq!(undecodable["meta"]["event_index"], json!(5));
+	assert_eq!(undecodable["meta"]["pallet"], json!("Balances"));
+	assert!(undecodable["meta"]["decode_error"].as_str().unwrap().contains("record 5 of 6"));
+	assert!(undecodable["meta"]["raw"].as_str().unwrap().starts_with("0x"));
+}
+
+#[test]
+fn ids_are_deterministic() {
+	let first = all_envelopes();
+	let second = all_envelopes();
+	let ids: Vec<&str> = first.iter().map(|e| e.meta.id.as_str()).collect();
+	assert_eq!(ids, second.iter().map(|e| e.meta.id.as_str()).collect::<Vec<_>>());
+	let unique: std::collections::BTreeSet<&str> = ids[..9].iter().copied().collect();
+	assert_eq!(unique.len(), 9, "events and infrastructure kinds of one block have distinct ids: {ids:?}");
+	// The id depends on the block and the index, not on when or how often the block is shipped.
+	let unfinalized =
+		Envelope::event(&context(false), &decoded().events[2], &mappings().resolve("Assets", "Created").unwrap());
+	assert_eq!(unfinalized.meta.id, first[2].meta.id);
+}
+
+#[test]
+fn messages_are_routed_by_the_mapping() {
+	let mappings = mappings();
+	let context = context(true);
+	let decoded = decoded();
+	let created = &decoded.events[2];
+	let mapping = mappings.resolve("Assets", "Created").expect("mapped");
+	let message = to_message(&Envelope::event(&context, created, &mapping), &mapping, "herald");
+	assert_eq!(message.topic, "herald.assets");
+	assert_eq!(message.key.as_deref(), Some(&b"7"[..]));
+	let header = |name: &str| {
+		message.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+	};
+	assert_eq!(header("id"), Some(format!("{}:2", hex32(0x22))));
+	assert_eq!(header("name").as_deref(), Some("AssetCreatedEvent"));
+	assert_eq!(header("type").as_deref(), Some("domain"));
+	assert_eq!(header("schema_version").as_deref(), Some("1"));
+	assert_eq!(header("finalized").as_deref(), Some("true"));
+	let envelope: Envelope = serde_json::from_slice(&message.payload).expect("the payload parses back");
+	assert_eq!(envelope.event_type, EventType::Domain);
+
+	// Infrastructure envelopes: the blocks topic, keyed by the chain.
+	let infra = mappings.infrastructure("BlockFinalized");
+	let message =
+		to_message(&Envelope::infrastructure(&context, &InfrastructureEvent::BlockFinalized), &infra, "herald");
+	assert_eq!(message.topic, "herald.blocks");
+	assert_eq!(message.key, Some(hex32(0x11).into_bytes()));
+
+	// A key pointer that finds nothing falls back to the pallet; no prefix, no dot.
+	let mut missing = mapping.clone();
+	missing.key = herald_event_sink::mapping::PartitionKey::Pointer("/absent".into());
+	let message = to_message(&Envelope::event(&context, created, &missing), &missing, "");
+	assert_eq!((message.topic.as_str(), message.key.as_deref()), ("assets", Some(&b"Assets"[..])));
+
+	// Unmapped events of a non-domain pallet go to the default topic keyed by pallet.
+	let default = Mappings::default().resolve("System", "NewAccount").expect("default");
+	let message = to_message(&Envelope::event(&context, &decoded.events[0], &default), &default, "herald");
+	assert_eq!((message.topic.as_str(), message.key.as_deref()), ("herald.events", Some(&b"System"[..])));
+}

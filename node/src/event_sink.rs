@@ -1,0 +1,91 @@
+//! Wires Herald's event sink into the node: turns the `--kafka-*` flags into a [`SinkConfig`] and spawns the
+//! sink's tasks on the node's task manager.
+
+use std::sync::Arc;
+
+use herald_event_sink::{
+	config::SinkConfig,
+	mapping::Mappings,
+	metrics::Metrics,
+	producer,
+	source::{follow_finality, ClientBlockSource},
+	worker,
+};
+use sc_service::{error::Error as ServiceError, TaskManager};
+use substrate_prometheus_endpoint::Registry;
+
+use crate::{
+	cli::KafkaParams,
+	service::{FullBackend, FullClient},
+};
+
+/// The runtime's event mapping table: which events ship under which name, type, topic and key.
+/// Runtime developers edit this file when they add a pallet (docs/mappings.md).
+const RUNTIME_MAPPINGS: &str = include_str!("../event-mappings.toml");
+
+/// The sink's configuration, or `None` when `--kafka-brokers` is not given. Errors name the bad flag.
+pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
+	let Some(brokers) = params.kafka_brokers.clone() else { return Ok(None) };
+	if brokers.trim().is_empty() {
+		return Err("--kafka-brokers is empty: give host:port of at least one broker".into());
+	}
+	let mut mappings = Mappings::load(RUNTIME_MAPPINGS, params.kafka_mappings.as_deref())
+		.map_err(|e| format!("event mappings: {e}"))?;
+	if params.kafka_skip_unmapped {
+		mappings = mappings
+			.with_override("[defaults]\nskip_unmapped = true\n", "--kafka-skip-unmapped")
+			.map_err(|e| e.to_string())?;
+	}
+	let config = SinkConfig {
+		brokers,
+		topic_prefix: params.kafka_topic_prefix.clone(),
+		topic_partitions: params.kafka_topic_partitions,
+		kafka_properties: params.kafka_config.clone(),
+		start_from: params.kafka_start_from,
+		required: params.kafka_required,
+		read_ahead_blocks: params.kafka_read_ahead_blocks,
+		mappings,
+	};
+	producer::validate(&config)?;
+	Ok(Some(config))
+}
+
+/// Spawns the sink: a task that follows finality notifications and the shipping loop. With `--kafka-required`
+/// the loop is essential (its failure stops the node); otherwise it retries by itself and a fatal error only
+/// stops the sink.
+pub fn start(
+	config: SinkConfig,
+	client: Arc<FullClient>,
+	backend: Arc<FullBackend>,
+	task_manager: &TaskManager,
+	registry: Option<&Registry>,
+) -> Result<(), ServiceError> {
+	let metrics = registry
+		.map(Metrics::register)
+		.transpose()
+		.map_err(|e| ServiceError::Other(format!("registering the Kafka sink's metrics: {e}")))?;
+	log::info!(
+		target: "herald::kafka",
+		"event sink enabled: brokers {}, topics {}.*, start from {} (when no cursor is stored), properties {:?}",
+		config.brokers,
+		config.topic_prefix,
+		config.start_from,
+		config.kafka_properties,
+	);
+
+	let (finalized, follower) = follow_finality(client.clone());
+	task_manager.spawn_handle().spawn("herald-kafka-follower", Some("herald"), follower);
+
+	let required = config.required;
+	let source = ClientBlockSource::new(client, backend, config.clone());
+	let shipping = async move {
+		let error = worker::run(source, config, metrics, finalized).await;
+		log::error!(target: "herald::kafka", "event sink stopped: {error}");
+	};
+	if required {
+		task_manager.spawn_essential_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
+	} else {
+		task_manager.spawn_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
+	}
+	Ok(())
+}

@@ -1,0 +1,247 @@
+//! End-to-end tests of the event sink: a real `herald-node` (manual seal, finalizing) producing to a real nisshi
+//! broker on 127.0.0.1, read back by a real Kafka consumer.
+
+mod common;
+
+use std::{
+	collections::{BTreeMap, HashMap},
+	time::{Duration, Instant},
+};
+
+use common::{kafka::Broker, kafka::Record, NodeConfig, NodeProcess};
+use herald_runtime::{AssetsCall, BalancesCall, RuntimeCall, UNIT};
+use serde_json::{json, Value};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
+
+const CONSUME_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn sink_node(broker: &Broker) -> NodeConfig {
+	NodeConfig::manual_seal()
+		.arg("--kafka-brokers")
+		.arg(broker.address.clone())
+		.arg("--kafka-topic-partitions")
+		.arg("1")
+}
+
+fn schema() -> jsonschema::Validator {
+	let schema: Value =
+		serde_json::from_str(include_str!("../../docs/envelope.schema.json")).expect("schema is JSON");
+	jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// Submits a few extrinsics and seals `blocks` finalized blocks; returns their hashes by number.
+fn seal_busy_blocks(node: &NodeProcess, blocks: u32) -> BTreeMap<u64, sp_core::H256> {
+	let mut hashes = BTreeMap::new();
+	for i in 0..blocks {
+		node.submit(
+			Alice,
+			RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+				dest: Bob.to_account_id().into(),
+				value: UNIT + i as u128,
+			}),
+		);
+		if i % 3 == 0 {
+			node.submit(
+				Charlie,
+				RuntimeCall::Assets(AssetsCall::create {
+					id: (100 + i).into(),
+					admin: Charlie.to_account_id().into(),
+					min_balance: 1,
+				}),
+			);
+		}
+		let hash = node.seal_block(true, None);
+		hashes.insert(node.block_number(hash) as u64, hash);
+	}
+	hashes
+}
+
+/// The runtime events of a block as the node reports them over RPC, as (pallet, variant) pairs in order.
+fn rpc_events(node: &NodeProcess, hash: sp_core::H256) -> Vec<String> {
+	node.events(hash)
+		.iter()
+		.map(|record| {
+			let text = format!("{:?}", record.event);
+			// `Balances(Transfer { .. })` -> `Balances.Transfer`
+			let (pallet, rest) = text.split_once('(').unwrap();
+			let variant: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+			format!("{pallet}.{variant}")
+		})
+		.collect()
+}
+
+fn event_records(records: &[Record]) -> Vec<&Record> {
+	records.iter().filter(|r| r.envelope["meta"]["event_index"].is_number()).collect()
+}
+
+fn block_created(records: &[Record]) -> Vec<&Record> {
+	records.iter().filter(|r| r.envelope["name"] == "BlockCreated").collect()
+}
+
+/// Asserts every event of every block up to `last` arrived exactly once, in order, with correct meta; returns
+/// how many duplicate messages were seen.
+fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
+	let validator = schema();
+	for record in records {
+		let errors: Vec<String> = validator.iter_errors(&record.envelope).map(|e| e.to_string()).collect();
+		assert!(errors.is_empty(), "envelope violates the schema: {errors:?}\n{:#}", record.envelope);
+		assert_eq!(record.header("id"), record.envelope["meta"]["id"].as_str(), "meta.id is a header");
+	}
+
+	// Deduplicate by meta.id as a consumer would; count what was duplicated.
+	let mut by_id: HashMap<String, &Record> = HashMap::new();
+	let mut duplicates = 0;
+	for record in records {
+		let id = record.envelope["meta"]["id"].as_str().unwrap().to_string();
+		if let Some(first) = by_id.insert(id, record) {
+			duplicates += 1;
+			assert_eq!(first.envelope, record.envelope, "a duplicate is byte-for-byte the same envelope");
+		}
+	}
+	let unique: Vec<&Record> = by_id.values().copied().collect();
+
+	// Every block from genesis to `last` has its BlockCreated.
+	let mut blocks: Vec<u64> = block_created(records)
+		.iter()
+		.map(|r| r.envelope["meta"]["block"]["number"].as_u64().unwrap())
+		.collect();
+	blocks.sort();
+	blocks.dedup();
+	assert_eq!(blocks, (0..=last).collect::<Vec<_>>(), "a BlockCreated for every block");
+
+	for number in 0..=last {
+		let hash = node.rpc("chain_getBlockHash", json!([number]));
+		let mut shipped: Vec<&Record> = unique
+			.iter()
+			.copied()
+			.filter(|r| r.envelope["meta"]["block"]["number"] == number && r.envelope["meta"]["event_index"].is_number())
+			.collect();
+		shipped.sort_by_key(|r| r.envelope["meta"]["event_index"].as_u64().unwrap());
+		let expected = rpc_events(node, common::parse_hash(&hash));
+		let got: Vec<String> = shipped
+			.iter()
+			.map(|r| format!("{}.{}", r.envelope["meta"]["pallet"].as_str().unwrap(), r.envelope["meta"]["variant"].as_str().unwrap()))
+			.collect();
+		assert_eq!(got, expected, "events of block #{number}");
+		for (index, record) in shipped.iter().enumerate() {
+			let meta = &record.envelope["meta"];
+			assert_eq!(meta["event_index"], index as u64);
+			assert_eq!(meta["block"]["hash"], hash, "meta.block.hash of block #{number}");
+			assert_eq!(meta["finalized"], true);
+		}
+		let timestamp = node.rpc(
+			"state_getStorage",
+			json!(["0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb", hash]),
+		);
+		if let (Some(raw), Some(first)) = (timestamp.as_str(), shipped.first()) {
+			let bytes = hex::decode(raw.trim_start_matches("0x")).unwrap();
+			let now = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+			assert_eq!(first.envelope["meta"]["timestamp"], now, "meta.timestamp of block #{number}");
+		}
+	}
+
+	// Order within a partition follows the chain.
+	let mut last_seen: HashMap<(String, i32), (u64, u64)> = HashMap::new();
+	for record in event_records(records) {
+		let meta = &record.envelope["meta"];
+		let position = (meta["block"]["number"].as_u64().unwrap(), meta["event_index"].as_u64().unwrap());
+		let key = (record.topic.clone(), record.partition);
+		if let Some(previous) = last_seen.insert(key.clone(), position) {
+			assert!(previous < position || duplicates > 0, "{key:?}: {position:?} after {previous:?}");
+		}
+	}
+	duplicates
+}
+
+#[test]
+fn ships_every_finalized_event_once_in_order() {
+	let broker = Broker::start();
+	let node = NodeProcess::start(sink_node(&broker));
+	let hashes = seal_busy_blocks(&node, 6);
+	let last = *hashes.keys().last().unwrap();
+
+	let records = broker.consume("herald.", 40, CONSUME_TIMEOUT);
+	let duplicates = assert_complete(&node, &records, last);
+	assert_eq!(duplicates, 0, "a run without failures ships nothing twice");
+
+	// Mapped names, topics and keys of Herald's own events.
+	let created = records
+		.iter()
+		.find(|r| r.envelope["meta"]["pallet"] == "Assets" && r.envelope["meta"]["variant"] == "Created")
+		.expect("Assets.Created shipped");
+	assert_eq!(created.envelope["name"], "AssetCreatedEvent");
+	assert_eq!(created.envelope["type"], "domain");
+	assert_eq!(created.topic, "herald.assets");
+	assert_eq!(created.key.as_deref(), Some(created.envelope["data"]["asset_id"].to_string().as_str()));
+
+	// The sink's metrics report the acknowledged head.
+	let deadline = Instant::now() + Duration::from_secs(30);
+	loop {
+		let metrics = node.metrics();
+		if metrics.contains(&format!("herald_kafka_last_acked_block_number {last}")) {
+			assert!(metrics.contains("herald_kafka_connected 1"), "{metrics}");
+			assert!(metrics.contains("herald_kafka_messages_total{status=\"acked\""), "{metrics}");
+			break;
+		}
+		assert!(Instant::now() < deadline, "metrics never showed block {last} acknowledged:\n{metrics}");
+		std::thread::sleep(Duration::from_millis(500));
+	}
+}
+
+#[test]
+fn restart_resumes_after_the_cursor_without_gaps() {
+	let broker = Broker::start();
+	let base = tempfile::tempdir().unwrap();
+	let node = NodeProcess::start(sink_node(&broker).base_path(base.path()));
+	seal_busy_blocks(&node, 4);
+	// Stop mid-stream: right after sealing, before every acknowledgement is surely in.
+	node.stop();
+
+	let node = NodeProcess::start(sink_node(&broker).base_path(base.path()));
+	let hashes = seal_busy_blocks(&node, 4);
+	let last = *hashes.keys().last().unwrap();
+	assert_eq!(last, 8);
+
+	let records = broker.consume("herald.", 50, CONSUME_TIMEOUT);
+	let duplicates = assert_complete(&node, &records, last);
+	eprintln!("restart: {} messages, {duplicates} duplicates", records.len());
+}
+
+#[test]
+fn broker_outage_loses_nothing_and_never_stalls_import() {
+	let broker = Broker::start();
+	let node = NodeProcess::start(sink_node(&broker));
+	seal_busy_blocks(&node, 2);
+
+	broker.proxy.cut();
+	let outage = Instant::now();
+	let mut sealed = 0;
+	while outage.elapsed() < Duration::from_secs(30) {
+		let started = Instant::now();
+		seal_busy_blocks(&node, 1);
+		assert!(started.elapsed() < Duration::from_secs(10), "import stalled while Kafka was down");
+		sealed += 1;
+		std::thread::sleep(Duration::from_secs(2));
+	}
+	let metrics = node.metrics();
+	assert!(metrics.contains("herald_kafka_connected 0"), "the sink reports the outage:\n{metrics}");
+	broker.proxy.restore();
+
+	let last = node.block_number(node.best_hash()) as u64;
+	assert_eq!(last, 2 + sealed);
+	let records = broker.consume("herald.", 3 * (last as usize + 1), Duration::from_secs(120));
+	let duplicates = assert_complete(&node, &records, last);
+	eprintln!("outage: {sealed} blocks sealed during a 30 s cut, {duplicates} duplicates after recovery");
+}
+
+#[test]
+fn unreachable_brokers_do_not_stop_the_node() {
+	// Nothing listens on this port.
+	let port = common::free_port();
+	let node = NodeProcess::start(
+		NodeConfig::manual_seal().arg("--kafka-brokers").arg(format!("127.0.0.1:{port}")),
+	);
+	let block = node.seal_block(true, None);
+	assert_eq!(node.finalized_hash(), block);
+	assert!(node.metrics().contains("herald_kafka_connected 0"));
+}
