@@ -461,7 +461,7 @@ impl Checker<'_> {
 			entry,
 			format!(
 				"`{}` is not an event name: write \"Pallet.Variant\" with the names of the runtime's metadata, \
-				 e.g. \"Assets.Created\"",
+				 e.g. \"Assets.Created\" (in a table header, in quotes: [events.\"Assets.Created\"])",
 				name.get_ref()
 			),
 		);
@@ -495,12 +495,7 @@ impl Checker<'_> {
 
 impl Layer {
 	fn parse(text: &str, origin: &str) -> Result<Layer, MappingError> {
-		let raw: RawTable = toml::from_str(text).map_err(|error| {
-			let line = error
-				.span()
-				.map(|span| text.as_bytes()[..span.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1);
-			MappingError::single(origin, line, None, error.message().trim().to_string() + HINT)
-		})?;
+		let raw: RawTable = toml::from_str(text).map_err(|error| syntax_error(text, origin, &error))?;
 		let mut checker = Checker { text, problems: Vec::new() };
 		let mut layer = Layer::default();
 
@@ -609,8 +604,20 @@ impl Layer {
 	}
 }
 
-/// Appended to TOML syntax errors: the most common slip is an unquoted event name.
-const HINT: &str = " (event entries are written [events.\"Pallet.Variant\"], the name in quotes; see docs/mappings.md)";
+/// A TOML error (syntax, or a setting of the wrong type or name) with its line, on one line, and a hint for the
+/// common slips.
+fn syntax_error(text: &str, origin: &str, error: &toml::de::Error) -> MappingError {
+	let start = error.span().map(|span| span.start.min(text.len()));
+	let line = start.map(|start| text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() + 1);
+	let line_text = line.and_then(|line| text.lines().nth(line - 1)).unwrap_or_default().trim();
+	let mut message = error.message().trim().lines().collect::<Vec<_>>().join(": ");
+	if message.contains("duplicate key") {
+		message.push_str(": the same entry or setting appears twice, keep one");
+	} else if line_text.starts_with("[events.") && !line_text.contains('"') {
+		message.push_str(": write event entries as [events.\"Pallet.Variant\"], the name in quotes");
+	}
+	MappingError::single(origin, line, None, message)
+}
 
 fn check_event(checker: &mut Checker<'_>, entry: &str, span: Range<usize>, raw: RawEvent) -> Option<EventMapping> {
 	let mut ok = true;

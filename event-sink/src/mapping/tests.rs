@@ -239,3 +239,9 @@ fn load_reads_the_optional_file() {
 	assert!(bad.contains(&path.display().to_string()) && bad.contains("[events.\"X.Y\"]"), "{bad}");
 	let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn topics_lists_every_topic_once() {
+	assert_eq!(table().topics(), ["assets", "blocks", "events", "system"]);
+	assert_eq!(Mappings::default().topics(), ["blocks", "events"]);
+}
