@@ -160,7 +160,20 @@ pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<(),
 	let admin: AdminClient<DefaultClientContext> = client_config(config)
 		.create()
 		.map_err(|e| SinkError::Kafka(format!("cannot create the admin client: {e}")))?;
-	let new_topics: Vec<NewTopic<'_>> = topics
+	// Ask for what exists first: most starts find every topic there, and some clusters refuse CreateTopics.
+	// (A blocking call: the sink runs on its own blocking thread.)
+	let existing: Vec<String> = {
+		let client = admin.inner();
+		let metadata = client
+			.fetch_metadata(None, Duration::from_secs(10))
+			.map_err(|e| SinkError::Kafka(format!("cannot reach the brokers to list topics: {e}")))?;
+		metadata.topics().iter().map(|topic| topic.name().to_string()).collect()
+	};
+	let missing: Vec<&String> = topics.iter().filter(|topic| !existing.contains(topic)).collect();
+	if missing.is_empty() {
+		return Ok(());
+	}
+	let new_topics: Vec<NewTopic<'_>> = missing
 		.iter()
 		.map(|name| NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(-1)))
 		.collect();

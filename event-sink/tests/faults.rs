@@ -129,6 +129,14 @@ impl Running {
 	}
 }
 
+/// The mock cluster has no admin API: create the sink's topics up front, as an operator of a cluster that
+/// refuses CreateTopics would.
+fn create_topics(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) {
+	for topic in [TOPIC, "faults.blocks"] {
+		cluster.create_topic(topic, 1, 1).unwrap();
+	}
+}
+
 /// Every message id in the topic, with how often it occurs.
 fn shipped(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> HashMap<String, usize> {
 	let consumer: BaseConsumer = ClientConfig::new()
@@ -166,7 +174,7 @@ fn assert_exactly_once(ids: &HashMap<String, usize>, blocks: std::ops::RangeIncl
 #[test]
 fn broker_down_then_up_loses_nothing_and_duplicates_nothing() {
 	let cluster = MockCluster::new(1).unwrap();
-	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	create_topics(&cluster);
 	let sink = Running::start(config(cluster.bootstrap_servers(), false));
 
 	sink.finalize_up_to(30);
@@ -188,7 +196,7 @@ fn broker_down_then_up_loses_nothing_and_duplicates_nothing() {
 #[test]
 fn retriable_produce_errors_are_retried_without_duplicates() {
 	let cluster = MockCluster::new(1).unwrap();
-	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	create_topics(&cluster);
 	cluster.request_errors(
 		RDKafkaApiKey::Produce,
 		&[
@@ -207,7 +215,7 @@ fn retriable_produce_errors_are_retried_without_duplicates() {
 #[test]
 fn a_rejected_message_stops_the_cursor_before_its_block() {
 	let cluster = MockCluster::new(1).unwrap();
-	cluster.create_topic(TOPIC, 1, 1).unwrap();
+	create_topics(&cluster);
 	let sink = Running::start(config(cluster.bootstrap_servers(), true));
 	sink.finalize_up_to(10);
 	sink.wait_for_cursor(10, Duration::from_secs(30));

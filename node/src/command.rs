@@ -121,6 +121,7 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run::<herald_runtime::opaque::Block>(&config))
 		},
 		None => {
+			ensure_ports_free(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
 			runner.run_node_until_exit(|config| async move {
@@ -129,4 +130,25 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Substrate's RPC server quietly moves to a random port when the requested one is taken, which leaves
+/// clients talking to nothing. Ports the operator chose explicitly must be free: fail early and say which.
+fn ensure_ports_free(cli: &Cli) -> sc_cli::Result<()> {
+	let explicit = [
+		("--rpc-port", cli.run.rpc_params.rpc_port),
+		("--prometheus-port", cli.run.prometheus_params.prometheus_port),
+		("--port", cli.run.network_params.port),
+	];
+	for (flag, port) in explicit {
+		let Some(port) = port.filter(|port| *port != 0) else { continue };
+		if let Err(error) = std::net::TcpListener::bind(("0.0.0.0", port)) {
+			if error.kind() == std::io::ErrorKind::AddrInUse {
+				return Err(sc_cli::Error::Input(format!(
+					"{flag} {port}: Address already in use; stop the process using it or choose another port"
+				)));
+			}
+		}
+	}
+	Ok(())
 }
