@@ -286,3 +286,15 @@ pub fn signed_extrinsic(
 	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
 	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), tx_ext)
 }
+
+/// The sum of a metric's samples over all its label sets in a Prometheus exposition, if it has any.
+pub fn metric(exposition: &str, name: &str) -> Option<f64> {
+	let samples: Vec<f64> = exposition
+		.lines()
+		.filter(|line| {
+			line.strip_prefix(name).is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+		})
+		.filter_map(|line| line.rsplit(' ').next()?.parse().ok())
+		.collect();
+	(!samples.is_empty()).then(|| samples.iter().sum())
+}
