@@ -57,7 +57,7 @@ fn main() {
 					message.payload().map(String::from_utf8_lossy).unwrap_or_default(),
 				),
 				Some(Err(e)) => eprintln!("consumer: {e}"),
-				None => {},
+				None => {}
 			}
 		}
 	}

@@ -22,9 +22,10 @@ impl FromStr for StartFrom {
 		match s {
 			"genesis" => Ok(Self::Genesis),
 			"latest" => Ok(Self::Latest),
-			number => number.parse().map(Self::Block).map_err(|_| {
-				format!("{s:?} is not a start position: use `genesis`, `latest` or a block number")
-			}),
+			number => number
+				.parse()
+				.map(Self::Block)
+				.map_err(|_| format!("{s:?} is not a start position: use `genesis`, `latest` or a block number")),
 		}
 	}
 }
@@ -61,8 +62,9 @@ impl FromStr for KafkaProperty {
 
 	fn from_str(s: &str) -> Result<Self, Self::Err> {
 		match s.split_once('=') {
-			Some((key, value)) if !key.trim().is_empty() =>
-				Ok(Self { key: key.trim().to_string(), value: value.to_string() }),
+			Some((key, value)) if !key.trim().is_empty() => {
+				Ok(Self { key: key.trim().to_string(), value: value.to_string() })
+			}
 			_ => Err(format!(
 				"{:?} is not a librdkafka property: write it as key=value, e.g. compression.type=zstd",
 				s.split_once('=').map(|(k, _)| k).unwrap_or(s)

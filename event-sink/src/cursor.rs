@@ -32,9 +32,7 @@ pub fn load<B: BlockT, C: AuxStore>(client: &C) -> Result<Option<Cursor<B::Hash>
 
 /// Stores `cursor`. Called only after every message of that block (and of all before it) was acknowledged.
 pub fn store<B: BlockT, C: AuxStore>(client: &C, cursor: &Cursor<B::Hash>) -> Result<(), SinkError> {
-	client
-		.insert_aux(&[(CURSOR_KEY, cursor.encode().as_slice())], &[])
-		.map_err(SinkError::database)
+	client.insert_aux(&[(CURSOR_KEY, cursor.encode().as_slice())], &[]).map_err(SinkError::database)
 }
 
 /// The first block number to ship: after the stored cursor (which must still be on the finalized chain), or
@@ -63,7 +61,7 @@ where
 				)));
 			}
 			Ok(cursor.number + 1)
-		},
+		}
 		None => Ok(match start_from {
 			StartFrom::Genesis => 0,
 			StartFrom::Latest => finalized + 1,

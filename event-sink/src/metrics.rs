@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use rdkafka::Statistics;
 use substrate_prometheus_endpoint::{
-	exponential_buckets, register, Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts,
-	Opts, PrometheusError, Registry, F64, U64,
+	exponential_buckets, register, Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts, Opts,
+	PrometheusError, Registry, F64, U64,
 };
 
 /// Delivery outcome label.
@@ -94,10 +94,13 @@ impl Metrics {
 				"Blocks read and handed to the producer, waiting for acknowledgements",
 			)?,
 			delivery_latency: register(
-				Histogram::with_opts(HistogramOpts::new(
-					"herald_kafka_delivery_latency_seconds",
-					"Time from handing a block's messages to the producer until Kafka acknowledged all of them",
-				).buckets(exponential_buckets(0.001, 2.0, 18)?))?,
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"herald_kafka_delivery_latency_seconds",
+						"Time from handing a block's messages to the producer until Kafka acknowledged all of them",
+					)
+					.buckets(exponential_buckets(0.001, 2.0, 18)?),
+				)?,
 				registry,
 			)?,
 			connected: gauge(
@@ -116,10 +119,7 @@ impl Metrics {
 				"herald_kafka_producer_queue_bytes",
 				"Bytes of messages in librdkafka's producer queue",
 			)?,
-			broker_retries: counter(
-				"herald_kafka_broker_retries_total",
-				"Produce requests librdkafka retried",
-			)?,
+			broker_retries: counter("herald_kafka_broker_retries_total", "Produce requests librdkafka retried")?,
 			broker_request_timeouts: counter(
 				"herald_kafka_broker_request_timeouts_total",
 				"Requests to brokers that timed out",
@@ -173,10 +173,9 @@ impl Metrics {
 		}
 		self.connected.set(up as u64);
 		let mut last = self.last_stats.lock().expect("metrics lock is never poisoned");
-		for (key, counter, now) in [
-			("retries", &self.broker_retries, retries),
-			("timeouts", &self.broker_request_timeouts, timeouts),
-		] {
+		for (key, counter, now) in
+			[("retries", &self.broker_retries, retries), ("timeouts", &self.broker_request_timeouts, timeouts)]
+		{
 			let before = last.insert(key, now).unwrap_or(0);
 			// A recreated producer starts its counters from zero again.
 			counter.inc_by(now.saturating_sub(before));

@@ -124,10 +124,8 @@ impl KafkaProducer {
 		for (key, value) in &message.headers {
 			headers = headers.insert(Header { key, value: Some(value.as_slice()) });
 		}
-		let ticket =
-			Box::new(Ticket { block, topic: message.topic.clone(), bytes: message.payload.len(), is_event });
-		let mut record =
-			BaseRecord::with_opaque_to(&message.topic, ticket).payload(&message.payload).headers(headers);
+		let ticket = Box::new(Ticket { block, topic: message.topic.clone(), bytes: message.payload.len(), is_event });
+		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket).payload(&message.payload).headers(headers);
 		if let Some(key) = &message.key {
 			record = record.key(key);
 		}
@@ -138,9 +136,8 @@ impl KafkaProducer {
 					// Backpressure: librdkafka's queue drains as Kafka acknowledges.
 					record = returned;
 					tokio::time::sleep(Duration::from_millis(5)).await;
-				},
-				Err((error, _)) =>
-					return Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
+				}
+				Err((error, _)) => return Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
 			}
 		}
 	}
@@ -157,9 +154,8 @@ impl KafkaProducer {
 /// managed services, brokers without the admin API) only gets a warning: the topics may exist already or be
 /// created by the broker on first use, and the operator sees the refusal in the log.
 pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<(), SinkError> {
-	let admin: AdminClient<DefaultClientContext> = client_config(config)
-		.create()
-		.map_err(|e| SinkError::Kafka(format!("cannot create the admin client: {e}")))?;
+	let admin: AdminClient<DefaultClientContext> =
+		client_config(config).create().map_err(|e| SinkError::Kafka(format!("cannot create the admin client: {e}")))?;
 	// Ask for what exists first: most starts find every topic there, and some clusters refuse CreateTopics.
 	// (A blocking call: the sink runs on its own blocking thread.)
 	let existing: Vec<String> = {
@@ -173,28 +169,28 @@ pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<(),
 	if missing.is_empty() {
 		return Ok(());
 	}
-	let new_topics: Vec<NewTopic<'_>> = missing
-		.iter()
-		.map(|name| NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(-1)))
-		.collect();
+	let new_topics: Vec<NewTopic<'_>> =
+		missing.iter().map(|name| NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(-1))).collect();
 	let options = AdminOptions::new()
 		.operation_timeout(Some(Duration::from_secs(30)))
 		.request_timeout(Some(Duration::from_secs(30)));
 	let results = match admin.create_topics(&new_topics, &options).await {
 		Ok(results) => results,
-		Err(error) if is_unreachable(&error) =>
-			return Err(SinkError::Kafka(format!("cannot reach the brokers to create topics: {error}"))),
+		Err(error) if is_unreachable(&error) => {
+			return Err(SinkError::Kafka(format!("cannot reach the brokers to create topics: {error}")))
+		}
 		Err(error) => {
 			log::warn!(target: LOG_TARGET, "creating topics {topics:?} failed ({error}); shipping anyway");
 			return Ok(());
-		},
+		}
 	};
 	for result in results {
 		match result {
 			Ok(topic) => log::info!(target: LOG_TARGET, "created topic {topic}"),
-			Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {},
-			Err((topic, code)) =>
-				log::warn!(target: LOG_TARGET, "cannot create topic {topic} ({code}); shipping anyway"),
+			Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+			Err((topic, code)) => {
+				log::warn!(target: LOG_TARGET, "cannot create topic {topic} ({code}); shipping anyway")
+			}
 		}
 	}
 	Ok(())
@@ -204,10 +200,10 @@ fn is_unreachable(error: &KafkaError) -> bool {
 	matches!(
 		error.rdkafka_error_code(),
 		Some(
-			RDKafkaErrorCode::OperationTimedOut |
-				RDKafkaErrorCode::RequestTimedOut |
-				RDKafkaErrorCode::AllBrokersDown |
-				RDKafkaErrorCode::BrokerTransportFailure
+			RDKafkaErrorCode::OperationTimedOut
+				| RDKafkaErrorCode::RequestTimedOut
+				| RDKafkaErrorCode::AllBrokersDown
+				| RDKafkaErrorCode::BrokerTransportFailure
 		)
 	)
 }

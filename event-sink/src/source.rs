@@ -71,15 +71,7 @@ where
 {
 	pub fn new(client: Arc<C>, backend: Arc<BE>, config: SinkConfig) -> Self {
 		let chain = hex0x(client.info().genesis_hash);
-		Self {
-			client,
-			backend,
-			config,
-			chain,
-			decoders: HashMap::new(),
-			last_spec_version: None,
-			_block: PhantomData,
-		}
+		Self { client, backend, config, chain, decoders: HashMap::new(), last_spec_version: None, _block: PhantomData }
 	}
 
 	fn spec_version(&self, hash: B::Hash) -> Result<u32, SinkError> {
@@ -112,10 +104,7 @@ where
 	}
 
 	fn storage(&self, hash: B::Hash, key: Vec<u8>) -> Result<Option<Vec<u8>>, SinkError> {
-		self.client
-			.storage(hash, &StorageKey(key))
-			.map(|value| value.map(|data| data.0))
-			.map_err(SinkError::database)
+		self.client.storage(hash, &StorageKey(key)).map(|value| value.map(|data| data.0)).map_err(SinkError::database)
 	}
 }
 
@@ -170,11 +159,7 @@ where
 			Some(raw) => Some(decode_timestamp(&raw).map_err(SinkError::Database)?),
 			None => None,
 		};
-		let extrinsics_count = self
-			.client
-			.block_body(hash)
-			.map_err(SinkError::database)?
-			.map(|body| body.len() as u32);
+		let extrinsics_count = self.client.block_body(hash).map_err(SinkError::database)?.map(|body| body.len() as u32);
 
 		let block = BlockData {
 			chain: &self.chain,

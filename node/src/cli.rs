@@ -96,9 +96,9 @@ pub struct KafkaParams {
 
 /// Kafka topic names allow ASCII letters, digits, `.`, `_` and `-`, up to 249 characters.
 fn parse_topic_prefix(prefix: &str) -> Result<String, String> {
-	let valid = !prefix.is_empty() &&
-		prefix.len() <= 200 &&
-		prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+	let valid = !prefix.is_empty()
+		&& prefix.len() <= 200
+		&& prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
 	if valid {
 		Ok(prefix.to_string())
 	} else {

@@ -62,20 +62,15 @@ pub fn authorship_task(
 	commands_stream: mpsc::Receiver<EngineCommand<Hash>>,
 ) -> Result<BoxFuture<'static, ()>, ServiceError> {
 	let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;
-	let clock = Arc::new(DevClock {
-		slot_duration_ms: slot_duration.as_millis(),
-		last_issued_ms: AtomicU64::new(0),
-	});
+	let clock = Arc::new(DevClock { slot_duration_ms: slot_duration.as_millis(), last_issued_ms: AtomicU64::new(0) });
 	let cidp_client = client.clone();
 	let create_inherent_data_providers = move |parent_hash: Hash, ()| {
 		let clock = clock.clone();
 		let client = cidp_client.clone();
 		async move {
-			let parent = client
-				.header(parent_hash)?
-				.ok_or_else(|| format!("parent block {parent_hash} is not known"))?;
-			let parent_slot =
-				sc_consensus_aura::find_pre_digest::<Block, AuthoritySignature>(&parent)?;
+			let parent =
+				client.header(parent_hash)?.ok_or_else(|| format!("parent block {parent_hash} is not known"))?;
+			let parent_slot = sc_consensus_aura::find_pre_digest::<Block, AuthoritySignature>(&parent)?;
 			let timestamp = clock.next(*parent_slot);
 			Ok(sp_timestamp::InherentDataProvider::new(timestamp.into()))
 		}
@@ -97,17 +92,15 @@ pub fn authorship_task(
 			create_inherent_data_providers,
 		})
 		.boxed(),
-		Sealing::Instant => {
-			sc_consensus_manual_seal::run_instant_seal_and_finalize(InstantSealParams {
-				block_import: client.clone(),
-				env: proposer_factory,
-				client,
-				pool,
-				select_chain,
-				consensus_data_provider: consensus_data_provider(),
-				create_inherent_data_providers,
-			})
-			.boxed()
-		},
+		Sealing::Instant => sc_consensus_manual_seal::run_instant_seal_and_finalize(InstantSealParams {
+			block_import: client.clone(),
+			env: proposer_factory,
+			client,
+			pool,
+			select_chain,
+			consensus_data_provider: consensus_data_provider(),
+			create_inherent_data_providers,
+		})
+		.boxed(),
 	})
 }

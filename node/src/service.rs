@@ -66,13 +66,12 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 		.transpose()?;
 
 	let executor = sc_service::new_wasm_executor::<sp_io::SubstrateHostFunctions>(&config.executor);
-	let (client, backend, keystore_container, task_manager) =
-		sc_service::new_full_parts::<Block, RuntimeApi, _>(
-			config,
-			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
-			executor,
-			Vec::new(),
-		)?;
+	let (client, backend, keystore_container, task_manager) = sc_service::new_full_parts::<Block, RuntimeApi, _>(
+		config,
+		telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
+		executor,
+		Vec::new(),
+	)?;
 	let client = Arc::new(client);
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
@@ -93,28 +92,13 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 		.build(),
 	);
 
-	Ok(CoreComponents {
-		client,
-		backend,
-		keystore_container,
-		task_manager,
-		select_chain,
-		transaction_pool,
-		telemetry,
-	})
+	Ok(CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry })
 }
 
 /// The consensus components: Aura's import queue behind GRANDPA's block import.
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
-	let CoreComponents {
-		client,
-		backend,
-		keystore_container,
-		task_manager,
-		select_chain,
-		transaction_pool,
-		telemetry,
-	} = new_core_components(config)?;
+	let CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry } =
+		new_core_components(config)?;
 
 	let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
 		client.clone(),
@@ -125,33 +109,28 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	)?;
 
 	let cidp_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
-			justification_import: Some(Box::new(grandpa_block_import.clone())),
-			client: client.clone(),
-			create_inherent_data_providers: move |parent_hash, _| {
-				let cidp_client = cidp_client.clone();
-				async move {
-					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-						&*cidp_client,
-						parent_hash,
-					)?;
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
-				}
-			},
-			spawner: &task_manager.spawn_essential_handle(),
-			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
-			telemetry: telemetry.as_ref().map(|x| x.handle()),
-			compatibility_mode: Default::default(),
-		})?;
+	let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+		block_import: grandpa_block_import.clone(),
+		justification_import: Some(Box::new(grandpa_block_import.clone())),
+		client: client.clone(),
+		create_inherent_data_providers: move |parent_hash, _| {
+			let cidp_client = cidp_client.clone();
+			async move {
+				let slot_duration = sc_consensus_aura::standalone::slot_duration_at(&*cidp_client, parent_hash)?;
+				let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+				let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+					*timestamp,
+					slot_duration,
+				);
+				Ok((slot, timestamp))
+			}
+		},
+		spawner: &task_manager.spawn_essential_handle(),
+		registry: config.prometheus_registry(),
+		check_for_equivocation: Default::default(),
+		telemetry: telemetry.as_ref().map(|x| x.handle()),
+		compatibility_mode: Default::default(),
+	})?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -170,9 +149,8 @@ struct NetworkParts<N> {
 	network: Arc<dyn sc_network::service::traits::NetworkService>,
 	system_rpc_tx: sc_utils::mpsc::TracingUnboundedSender<sc_rpc::system::Request<Block>>,
 	/// Handed over to `spawn_tasks` (which owns it from then on).
-	tx_handler_controller: Option<
-		sc_network_transactions::TransactionsHandlerController<<Block as sp_runtime::traits::Block>::Hash>,
-	>,
+	tx_handler_controller:
+		Option<sc_network_transactions::TransactionsHandlerController<<Block as sp_runtime::traits::Block>::Hash>>,
 	sync_service: Arc<sc_network_sync::SyncingService<Block>>,
 	/// GRANDPA's gossip protocol, registered only when GRANDPA runs.
 	grandpa: Option<(ProtocolName, Box<dyn NotificationService>)>,
@@ -183,10 +161,12 @@ fn build_network<N>(
 	config: &Configuration,
 	core: &CoreComponents,
 	import_queue: sc_consensus::DefaultImportQueue<Block>,
-	grandpa_warp_sync: Option<&sc_consensus_grandpa::SharedAuthoritySet<
-		<Block as sp_runtime::traits::Block>::Hash,
-		sp_runtime::traits::NumberFor<Block>,
-	>>,
+	grandpa_warp_sync: Option<
+		&sc_consensus_grandpa::SharedAuthoritySet<
+			<Block as sp_runtime::traits::Block>::Hash,
+			sp_runtime::traits::NumberFor<Block>,
+		>,
+	>,
 ) -> Result<NetworkParts<N>, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -205,21 +185,19 @@ where
 			&core.client.block_hash(0).ok().flatten().expect("Genesis block exists; qed"),
 			&config.chain_spec,
 		);
-		let (protocol_config, notification_service) =
-			sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
-				protocol_name.clone(),
-				metrics.clone(),
-				net_config.peer_store_handle(),
-			);
+		let (protocol_config, notification_service) = sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
+			protocol_name.clone(),
+			metrics.clone(),
+			net_config.peer_store_handle(),
+		);
 		net_config.add_notification_protocol(protocol_config);
 		grandpa = Some((protocol_name, notification_service));
-		warp_sync_config = Some(WarpSyncConfig::WithProvider(Arc::new(
-			sc_consensus_grandpa::warp_proof::NetworkProvider::new(
+		warp_sync_config =
+			Some(WarpSyncConfig::WithProvider(Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 				core.backend.clone(),
 				authority_set.clone(),
 				Vec::default(),
-			),
-		)));
+			))));
 	}
 
 	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
@@ -258,19 +236,16 @@ fn spawn_common_tasks<N>(
 ) -> Result<(), ServiceError> {
 	let prometheus_registry = config.prometheus_registry().cloned();
 	if config.offchain_worker.enabled {
-		let offchain_workers =
-			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
-				runtime_api_provider: core.client.clone(),
-				is_validator: config.role.is_authority(),
-				keystore: Some(core.keystore_container.keystore()),
-				offchain_db: core.backend.offchain_storage(),
-				transaction_pool: Some(OffchainTransactionPoolFactory::new(
-					core.transaction_pool.clone(),
-				)),
-				network_provider: Arc::new(net.network.clone()),
-				enable_http_requests: true,
-				custom_extensions: |_| vec![],
-			})?;
+		let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+			runtime_api_provider: core.client.clone(),
+			is_validator: config.role.is_authority(),
+			keystore: Some(core.keystore_container.keystore()),
+			offchain_db: core.backend.offchain_storage(),
+			transaction_pool: Some(OffchainTransactionPoolFactory::new(core.transaction_pool.clone())),
+			network_provider: Arc::new(net.network.clone()),
+			enable_http_requests: true,
+			custom_extensions: |_| vec![],
+		})?;
 		core.task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
 			"offchain-worker",
@@ -282,11 +257,8 @@ fn spawn_common_tasks<N>(
 		let client = core.client.clone();
 		let pool = core.transaction_pool.clone();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps {
-				client: client.clone(),
-				pool: pool.clone(),
-				manual_seal: manual_seal.clone(),
-			};
+			let deps =
+				crate::rpc::FullDeps { client: client.clone(), pool: pool.clone(), manual_seal: manual_seal.clone() };
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -374,9 +346,7 @@ where
 		proposer_factory,
 		commands_stream,
 	)?;
-	core.task_manager
-		.spawn_essential_handle()
-		.spawn_blocking("dev-sealing", Some("block-authoring"), authorship);
+	core.task_manager.spawn_essential_handle().spawn_blocking("dev-sealing", Some("block-authoring"), authorship);
 
 	Ok(core.task_manager)
 }
@@ -396,22 +366,10 @@ where
 		transaction_pool,
 		other: (block_import, grandpa_link, telemetry),
 	} = new_partial(&config)?;
-	let mut core = CoreComponents {
-		client,
-		backend,
-		keystore_container,
-		task_manager,
-		select_chain,
-		transaction_pool,
-		telemetry,
-	};
+	let mut core =
+		CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry };
 
-	let mut net = build_network::<N>(
-		&config,
-		&core,
-		import_queue,
-		Some(grandpa_link.shared_authority_set()),
-	)?;
+	let mut net = build_network::<N>(&config, &core, import_queue, Some(grandpa_link.shared_authority_set()))?;
 
 	let role = config.role;
 	let force_authoring = config.force_authoring;
@@ -432,38 +390,33 @@ where
 
 		let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*core.client)?;
 
-		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-			StartAuraParams {
-				slot_duration,
-				client: core.client.clone(),
-				select_chain: core.select_chain.clone(),
-				block_import,
-				proposer_factory,
-				create_inherent_data_providers: move |_, ()| async move {
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
-				},
-				force_authoring,
-				backoff_authoring_blocks: Option::<()>::None,
-				keystore: core.keystore_container.keystore(),
-				sync_oracle: net.sync_service.clone(),
-				justification_sync_link: net.sync_service.clone(),
-				block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-				max_block_proposal_slot_portion: None,
-				telemetry: core.telemetry.as_ref().map(|x| x.handle()),
-				compatibility_mode: Default::default(),
+		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(StartAuraParams {
+			slot_duration,
+			client: core.client.clone(),
+			select_chain: core.select_chain.clone(),
+			block_import,
+			proposer_factory,
+			create_inherent_data_providers: move |_, ()| async move {
+				let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+				let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+					*timestamp,
+					slot_duration,
+				);
+				Ok((slot, timestamp))
 			},
-		)?;
+			force_authoring,
+			backoff_authoring_blocks: Option::<()>::None,
+			keystore: core.keystore_container.keystore(),
+			sync_oracle: net.sync_service.clone(),
+			justification_sync_link: net.sync_service.clone(),
+			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+			max_block_proposal_slot_portion: None,
+			telemetry: core.telemetry.as_ref().map(|x| x.handle()),
+			compatibility_mode: Default::default(),
+		})?;
 
 		// Authoring is essential: if it fails, the node stops.
-		core.task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		core.task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if let (true, Some((protocol_name, notification_service))) = (enable_grandpa, net.grandpa.take()) {
@@ -491,9 +444,7 @@ where
 			prometheus_registry,
 			shared_voter_state: SharedVoterState::empty(),
 			telemetry: core.telemetry.as_ref().map(|x| x.handle()),
-			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(
-				core.transaction_pool.clone(),
-			),
+			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(core.transaction_pool.clone()),
 		};
 
 		// The voter is essential: if it fails, the node stops.

@@ -15,10 +15,7 @@ fn signed_extrinsics_produce_their_events_in_the_sealed_block() {
 	let amount = 42 * UNIT;
 	node.submit(
 		Alice,
-		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-			dest: Bob.to_account_id().into(),
-			value: amount,
-		}),
+		RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: Bob.to_account_id().into(), value: amount }),
 	);
 	node.submit(
 		Alice,

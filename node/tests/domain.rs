@@ -35,8 +35,11 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 	let dao_id = events
 		.iter()
 		.find_map(|r| match &r.event {
-			RuntimeEvent::Dao(pallet_dao::Event::DaoCreated { dao_id, admin, .. }) if *admin == Alice.to_account_id() =>
-				Some(*dao_id),
+			RuntimeEvent::Dao(pallet_dao::Event::DaoCreated { dao_id, admin, .. })
+				if *admin == Alice.to_account_id() =>
+			{
+				Some(*dao_id)
+			}
 			_ => None,
 		})
 		.expect("DaoCreated");
@@ -64,8 +67,9 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 	let agreement_id = events
 		.iter()
 		.find_map(|r| match &r.event {
-			RuntimeEvent::Agreements(pallet_agreements::Event::ContractAgreementProposed { agreement_id, .. }) =>
-				Some(*agreement_id),
+			RuntimeEvent::Agreements(pallet_agreements::Event::ContractAgreementProposed { agreement_id, .. }) => {
+				Some(*agreement_id)
+			}
 			_ => None,
 		})
 		.expect("ContractAgreementProposed");
@@ -98,8 +102,9 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 	let crowdfunding_id = events
 		.iter()
 		.find_map(|r| match &r.event {
-			RuntimeEvent::Crowdfunding(pallet_crowdfunding::Event::CrowdfundingCreated { crowdfunding_id, .. }) =>
-				Some(*crowdfunding_id),
+			RuntimeEvent::Crowdfunding(pallet_crowdfunding::Event::CrowdfundingCreated { crowdfunding_id, .. }) => {
+				Some(*crowdfunding_id)
+			}
 			_ => None,
 		})
 		.expect("CrowdfundingCreated");
@@ -107,8 +112,8 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 	// Block `start` activates it (in on_initialize); contributions go in from then on.
 	let (_, events) = seal(&node);
 	assert_eq!(node.block_number(node.best_hash()), start);
-	assert!(events.iter().any(|r| r.phase == Phase::Initialization &&
-		matches!(
+	assert!(events.iter().any(|r| r.phase == Phase::Initialization
+		&& matches!(
 			&r.event,
 			RuntimeEvent::Crowdfunding(pallet_crowdfunding::Event::CrowdfundingActivated { crowdfunding_id: c })
 				if *c == crowdfunding_id

@@ -24,8 +24,7 @@ fn sink_node(broker: &Broker) -> NodeConfig {
 }
 
 fn schema() -> jsonschema::Validator {
-	let schema: Value =
-		serde_json::from_str(include_str!("../../docs/envelope.schema.json")).expect("schema is JSON");
+	let schema: Value = serde_json::from_str(include_str!("../../docs/envelope.schema.json")).expect("schema is JSON");
 	jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
@@ -102,10 +101,8 @@ fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
 	let unique: Vec<&Record> = by_id.values().copied().collect();
 
 	// Every block from genesis to `last` has its BlockCreated.
-	let mut blocks: Vec<u64> = block_created(records)
-		.iter()
-		.map(|r| r.envelope["meta"]["block"]["number"].as_u64().unwrap())
-		.collect();
+	let mut blocks: Vec<u64> =
+		block_created(records).iter().map(|r| r.envelope["meta"]["block"]["number"].as_u64().unwrap()).collect();
 	blocks.sort();
 	blocks.dedup();
 	assert_eq!(blocks, (0..=last).collect::<Vec<_>>(), "a BlockCreated for every block");
@@ -115,13 +112,21 @@ fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
 		let mut shipped: Vec<&Record> = unique
 			.iter()
 			.copied()
-			.filter(|r| r.envelope["meta"]["block"]["number"] == number && r.envelope["meta"]["event_index"].is_number())
+			.filter(|r| {
+				r.envelope["meta"]["block"]["number"] == number && r.envelope["meta"]["event_index"].is_number()
+			})
 			.collect();
 		shipped.sort_by_key(|r| r.envelope["meta"]["event_index"].as_u64().unwrap());
 		let expected = rpc_events(node, common::parse_hash(&hash));
 		let got: Vec<String> = shipped
 			.iter()
-			.map(|r| format!("{}.{}", r.envelope["meta"]["pallet"].as_str().unwrap(), r.envelope["meta"]["variant"].as_str().unwrap()))
+			.map(|r| {
+				format!(
+					"{}.{}",
+					r.envelope["meta"]["pallet"].as_str().unwrap(),
+					r.envelope["meta"]["variant"].as_str().unwrap()
+				)
+			})
 			.collect();
 		assert_eq!(got, expected, "events of block #{number}");
 		for (index, record) in shipped.iter().enumerate() {
@@ -227,7 +232,11 @@ fn broker_outage_loses_nothing_and_never_stalls_import() {
 		std::thread::sleep(Duration::from_secs(2));
 	}
 	let metrics = node.metrics();
-	assert_eq!(common::metric(&metrics, "herald_kafka_connected"), Some(0.0), "the sink reports the outage:\n{metrics}");
+	assert_eq!(
+		common::metric(&metrics, "herald_kafka_connected"),
+		Some(0.0),
+		"the sink reports the outage:\n{metrics}"
+	);
 	broker.proxy.restore();
 
 	let last = node.block_number(node.best_hash()) as u64;
@@ -241,9 +250,7 @@ fn broker_outage_loses_nothing_and_never_stalls_import() {
 fn unreachable_brokers_do_not_stop_the_node() {
 	// Nothing listens on this port.
 	let port = common::free_port();
-	let node = NodeProcess::start(
-		NodeConfig::manual_seal().arg("--kafka-brokers").arg(format!("127.0.0.1:{port}")),
-	);
+	let node = NodeProcess::start(NodeConfig::manual_seal().arg("--kafka-brokers").arg(format!("127.0.0.1:{port}")));
 	let block = node.seal_block(true, None);
 	assert_eq!(node.finalized_hash(), block);
 	// The statistics that drive the gauge arrive every second.

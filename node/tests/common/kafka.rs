@@ -80,7 +80,7 @@ impl Broker {
 			match consumer.poll(Duration::from_millis(200)) {
 				Some(Ok(message)) => records.push(Record::from(&message)),
 				Some(Err(error)) => eprintln!("consumer: {error}"),
-				None => {},
+				None => {}
 			}
 		}
 		// Anything beyond `min` that is already there (duplicates would show up here).
@@ -175,7 +175,7 @@ impl Proxy {
 						conns.push(server.try_clone().unwrap());
 						pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
 						pipe(server, client);
-					},
+					}
 					Err(_) => std::thread::sleep(Duration::from_millis(10)),
 				}
 			}
@@ -210,10 +210,11 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 		loop {
 			match from.read(&mut buffer) {
 				Ok(0) | Err(_) => break,
-				Ok(n) =>
+				Ok(n) => {
 					if to.write_all(&buffer[..n]).is_err() {
 						break;
-					},
+					}
+				}
 			}
 		}
 		let _ = to.shutdown(Shutdown::Both);

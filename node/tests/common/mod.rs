@@ -17,17 +17,14 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use herald_runtime::{
-	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, VERSION,
-};
+use herald_runtime::{Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, VERSION};
 use serde_json::{json, Value};
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::generic::Era;
 
 /// `twox_128("System") ++ twox_128("Events")`.
-pub const SYSTEM_EVENTS_KEY: &str =
-	"0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7";
+pub const SYSTEM_EVENTS_KEY: &str = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7";
 
 /// The decoded `System::Events` of a block.
 pub type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, H256>>;
@@ -37,9 +34,17 @@ pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The `herald-node` binary cargo built for these tests.
+/// The `herald-node` binary: the one cargo built for these tests, or (for the benchmark example, which cargo
+/// doesn't tell) the one next to the running executable's directory, or `HERALD_NODE`.
 pub fn node_binary() -> PathBuf {
-	PathBuf::from(env!("CARGO_BIN_EXE_herald-node"))
+	if let Some(path) = std::env::var_os("HERALD_NODE") {
+		return PathBuf::from(path);
+	}
+	if let Some(path) = option_env!("CARGO_BIN_EXE_herald-node") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("the running executable has a path");
+	exe.parent().and_then(Path::parent).expect("target/<profile>/examples/").join("herald-node")
 }
 
 /// A running `herald-node`, killed on drop. Its output is kept for failure messages.
@@ -87,7 +92,7 @@ impl NodeProcess {
 				let temp = tempfile::tempdir().unwrap();
 				let path = temp.path().to_path_buf();
 				(Some(temp), path)
-			},
+			}
 		};
 		let mut command = Command::new(node_binary());
 		command
@@ -112,8 +117,7 @@ impl NodeProcess {
 				sink.lock().unwrap().push(line);
 			}
 		});
-		let node =
-			NodeProcess { child: Mutex::new(child), rpc_port, prometheus_port, base_path, output, _temp: temp };
+		let node = NodeProcess { child: Mutex::new(child), rpc_port, prometheus_port, base_path, output, _temp: temp };
 		node.wait_for_rpc(Duration::from_secs(180));
 		node
 	}
@@ -217,9 +221,7 @@ impl NodeProcess {
 
 	/// The next nonce of `who`, counting transactions in the pool.
 	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {
-		self.rpc("system_accountNextIndex", json!([who.to_account_id().to_string()]))
-			.as_u64()
-			.unwrap() as u32
+		self.rpc("system_accountNextIndex", json!([who.to_account_id().to_string()])).as_u64().unwrap() as u32
 	}
 
 	/// Signs `call` as `signer` (next nonce) and submits it to the pool; returns the extrinsic hash.
@@ -235,6 +237,27 @@ impl NodeProcess {
 		let Some(raw) = raw.as_str() else { return Vec::new() };
 		let bytes = hex::decode(raw.trim_start_matches("0x")).unwrap();
 		EventRecords::decode(&mut &bytes[..]).expect("System::Events decodes with the runtime's types")
+	}
+
+	/// The node's process id.
+	pub fn pid(&self) -> u32 {
+		self.child.lock().unwrap().id()
+	}
+
+	/// Resident memory of the node process, in KiB.
+	pub fn rss_kib(&self) -> u64 {
+		let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+		status
+			.lines()
+			.find_map(|line| line.strip_prefix("VmRSS:"))
+			.and_then(|value| value.split_whitespace().next()?.parse().ok())
+			.unwrap_or(0)
+	}
+
+	/// Submits an already signed extrinsic; the pool's refusal is returned, not a panic.
+	pub fn submit_extrinsic(&self, extrinsic: &UncheckedExtrinsic) -> Result<H256, String> {
+		let hex = format!("0x{}", hex::encode(extrinsic.encode()));
+		self.try_rpc("author_submitExtrinsic", json!([hex])).map(|hash| parse_hash(&hash))
 	}
 
 	/// The node's Prometheus exposition text.
@@ -262,12 +285,7 @@ pub fn parse_hash(value: &Value) -> H256 {
 }
 
 /// A signed, immortal extrinsic with the runtime's transaction extensions.
-pub fn signed_extrinsic(
-	call: RuntimeCall,
-	signer: Sr25519Keyring,
-	nonce: u32,
-	genesis: H256,
-) -> UncheckedExtrinsic {
+pub fn signed_extrinsic(call: RuntimeCall, signer: Sr25519Keyring, nonce: u32, genesis: H256) -> UncheckedExtrinsic {
 	let tx_ext: TxExtension = (
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
 		frame_system::CheckSpecVersion::<Runtime>::new(),
@@ -280,8 +298,7 @@ pub fn signed_extrinsic(
 		frame_system::WeightReclaim::<Runtime>::new(),
 	);
 	// What the extensions add to the signed payload without being in the extrinsic itself.
-	let implicit =
-		((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
+	let implicit = ((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
 	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
 	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), tx_ext)
@@ -291,9 +308,7 @@ pub fn signed_extrinsic(
 pub fn metric(exposition: &str, name: &str) -> Option<f64> {
 	let samples: Vec<f64> = exposition
 		.lines()
-		.filter(|line| {
-			line.strip_prefix(name).is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-		})
+		.filter(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' ')))
 		.filter_map(|line| line.rsplit(' ').next()?.parse().ok())
 		.collect();
 	(!samples.is_empty()).then(|| samples.iter().sum())

@@ -1,0 +1,140 @@
+//! Benchmarks of the event sink, against a real node and a real nisshi broker. Prints figures; asserts nothing.
+//!
+//! ```sh
+//! ./scripts/bench.sh                 # catch-up throughput over 1,000 blocks full of events
+//! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
+//! ```
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{kafka::Broker, metric, signed_extrinsic, NodeConfig, NodeProcess};
+use herald_runtime::{BalancesCall, RuntimeCall};
+use sp_keyring::Sr25519Keyring;
+
+/// Fills `blocks` blocks with `transfers` balance transfers each (about five events per transfer).
+fn fill_blocks(node: &NodeProcess, blocks: u32, transfers: u32) {
+	let genesis = node.genesis_hash();
+	let signers = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
+	let mut nonces: Vec<u32> = signers.iter().map(|s| node.nonce(*s)).collect();
+	for block in 0..blocks {
+		// The pool may have dropped a transaction: never fall behind what it expects next.
+		for (nonce, signer) in nonces.iter_mut().zip(signers) {
+			*nonce = (*nonce).max(node.nonce(signer));
+		}
+		for i in 0..transfers {
+			let who = (i as usize) % signers.len();
+			let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+				dest: Sr25519Keyring::Eve.to_account_id().into(),
+				value: 1_000_000_000 + i as u128,
+			});
+			if node.submit_extrinsic(&signed_extrinsic(call, signers[who], nonces[who], genesis)).is_ok() {
+				nonces[who] += 1;
+			}
+		}
+		// The transaction pool revalidates after each block in the background: seal once all are ready.
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while node.rpc("author_pendingExtrinsics", serde_json::json!([])).as_array().map_or(0, Vec::len)
+			< transfers as usize
+			&& Instant::now() < deadline
+		{
+			std::thread::sleep(Duration::from_millis(5));
+		}
+		node.seal_block(true, None);
+		// Let the pool catch up with the new block before the next batch.
+		std::thread::sleep(Duration::from_millis(20));
+		if block % 100 == 99 {
+			eprintln!("  sealed {} blocks", block + 1);
+		}
+	}
+}
+
+fn wait_for_acked(node: &NodeProcess, block: u64, timeout: Duration) -> Duration {
+	let started = Instant::now();
+	while metric(&node.metrics(), "herald_kafka_last_acked_block_number") != Some(block as f64) {
+		assert!(started.elapsed() < timeout, "block {block} not acknowledged within {timeout:?}");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+	started.elapsed()
+}
+
+fn catch_up(blocks: u32, transfers: u32) {
+	let base = tempfile::tempdir().unwrap();
+	eprintln!("filling {blocks} blocks with {transfers} transfers each (no sink)...");
+	let node = NodeProcess::start(
+		NodeConfig::manual_seal().base_path(base.path()).arg("--state-pruning").arg("archive-canonical"),
+	);
+	fill_blocks(&node, blocks, transfers);
+	node.stop();
+
+	let broker = Broker::start();
+	let started = Instant::now();
+	let node = NodeProcess::start(
+		NodeConfig::manual_seal()
+			.base_path(base.path())
+			.arg("--kafka-brokers")
+			.arg(broker.address.clone())
+			.arg("--kafka-config")
+			.arg("linger.ms=20"),
+	);
+	let startup = started.elapsed();
+	let shipping = wait_for_acked(&node, blocks as u64, Duration::from_secs(1800));
+	let metrics = node.metrics();
+	let events = metric(&metrics, "herald_kafka_events_total").unwrap_or(0.0);
+	let messages = metric(&metrics, "herald_kafka_messages_total").unwrap_or(0.0);
+	let bytes = metric(&metrics, "herald_kafka_message_bytes_total").unwrap_or(0.0);
+	let secs = shipping.as_secs_f64();
+	println!("catch-up of {blocks} blocks ({transfers} transfers submitted per block):");
+	println!("  node start to RPC up      {:>10.1} s", startup.as_secs_f64());
+	println!("  RPC up to last block acked {:>9.1} s", secs);
+	println!("  runtime events shipped    {events:>10.0}  ({:.0} events/s)", events / secs);
+	println!(
+		"  messages (incl. blocks)   {messages:>10.0}  ({:.0} msg/s, {:.1} MB/s)",
+		messages / secs,
+		bytes / secs / 1e6
+	);
+	println!("  node RSS after catch-up   {:>10} KiB", node.rss_kib());
+}
+
+fn outage(seconds: u64) {
+	let broker = Broker::start();
+	let node = NodeProcess::start(NodeConfig::manual_seal().arg("--kafka-brokers").arg(broker.address.clone()));
+	fill_blocks(&node, 20, 20);
+	wait_for_acked(&node, 20, Duration::from_secs(120));
+	let before = node.rss_kib();
+	broker.proxy.cut();
+	let cut = Instant::now();
+	let mut sealed = 20;
+	while cut.elapsed() < Duration::from_secs(seconds) {
+		fill_blocks(&node, 1, 20);
+		sealed += 1;
+		std::thread::sleep(Duration::from_secs(1));
+	}
+	let during = node.rss_kib();
+	broker.proxy.restore();
+	let recovery = wait_for_acked(&node, sealed, Duration::from_secs(600));
+	let after = node.rss_kib();
+	println!("broker cut off for {seconds} s while {} blocks (20 transfers each) were sealed:", sealed - 20);
+	println!("  node RSS before the cut   {before:>8} KiB");
+	println!("  node RSS at the cut's end {during:>8} KiB  (growth {} KiB)", during as i64 - before as i64);
+	println!("  node RSS after catch-up   {after:>8} KiB");
+	println!("  caught up in              {:>8.1} s after the broker came back", recovery.as_secs_f64());
+}
+
+fn main() {
+	let args: Vec<String> = std::env::args().skip(1).collect();
+	match args.first().map(String::as_str) {
+		None | Some("catch-up") => {
+			let blocks = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+			let transfers = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+			catch_up(blocks, transfers)
+		}
+		Some("outage") => outage(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300)),
+		Some(other) => {
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]` or `outage [SECONDS]`");
+			std::process::exit(2);
+		}
+	}
+}

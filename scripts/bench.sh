@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks of the event sink (figures, not pass/fail): `./scripts/bench.sh [catch-up [BLOCKS] [TRANSFERS]]` or
+# `./scripts/bench.sh outage [SECONDS]`. Needs what scripts/setup.sh installs.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$HERALD_ROOT"
+cargo build --locked -p herald-node --bins --example sink_bench
+exec "$CARGO_TARGET_DIR/debug/examples/sink_bench" "$@"
