@@ -4,7 +4,7 @@
 mod common;
 
 use common::{NodeConfig, NodeProcess};
-use frame_support::traits::tokens::fungible::union_of::NativeOrWithId;
+use frame_support::traits::tokens::fungible::NativeOrWithId;
 use frame_system::Phase;
 use herald_runtime::{RuntimeCall, RuntimeEvent, UNIT};
 use sp_core::H256;

@@ -10,6 +10,10 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
+use frame_support::{
+	PalletId,
+	traits::tokens::fungible::{NativeFromLeft, NativeOrWithId, UnionOf},
+};
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
 	EnsureRoot, EnsureSigned,
@@ -20,8 +24,8 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, EXISTENTIAL_DEPOSIT,
+	AccountId, AssetId, Assets, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Dao, DAYS, EXISTENTIAL_DEPOSIT,
 	MILLI_UNIT, SLOT_DURATION, UNIT, VERSION,
 };
 
@@ -157,6 +161,42 @@ impl pallet_assets::Config for Runtime {
 	type CallbackHandle = ();
 	type AssetIdAllocator = ();
 	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+/// DAOs: up to 100 members, 1 KiB of metadata.
+impl pallet_dao::Config for Runtime {
+	type MaxMembers = ConstU32<100>;
+	type MaxMetadataLen = ConstU32<1024>;
+	type WeightInfo = pallet_dao::weights::SubstrateWeight<Runtime>;
+}
+
+/// Contract agreements: 2 to 10 parties, at most 10 expiring per block, open for at most 30 days.
+impl pallet_agreements::Config for Runtime {
+	type MaxParties = ConstU32<10>;
+	type MaxExpiringPerBlock = ConstU32<10>;
+	type MaxAgreementDuration = ConstU32<{ 30 * DAYS }>;
+	type WeightInfo = pallet_agreements::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const CrowdfundingPalletId: PalletId = PalletId(*b"hrld/cfd");
+}
+
+/// Native token and `pallet-assets` assets under one `fungibles` interface, for crowdfundings.
+pub type NativeAndAssets = UnionOf<Balances, Assets, NativeFromLeft, NativeOrWithId<AssetId>, AccountId>;
+
+/// Crowdfundings in the native token or any asset; DAO admins may create them on behalf of their DAO.
+impl pallet_crowdfunding::Config for Runtime {
+	type AssetKind = NativeOrWithId<AssetId>;
+	type Assets = NativeAndAssets;
+	type DaoAdmins = Dao;
+	type PalletId = CrowdfundingPalletId;
+	type MaxPerBlock = ConstU32<10>;
+	type MaxRefundsPerBlock = ConstU32<50>;
+	type MaxContributors = ConstU32<1000>;
+	type WeightInfo = pallet_crowdfunding::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
 }

@@ -198,6 +198,15 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Assets = pallet_assets;
+
+	#[runtime::pallet_index(10)]
+	pub type Dao = pallet_dao;
+
+	#[runtime::pallet_index(11)]
+	pub type Agreements = pallet_agreements;
+
+	#[runtime::pallet_index(12)]
+	pub type Crowdfunding = pallet_crowdfunding;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -209,5 +218,8 @@ mod benches {
 		[pallet_timestamp, Timestamp]
 		[pallet_sudo, Sudo]
 		[pallet_assets, Assets]
+		[pallet_dao, Dao]
+		[pallet_agreements, Agreements]
+		[pallet_crowdfunding, Crowdfunding]
 	);
 }
