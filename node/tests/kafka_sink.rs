@@ -259,3 +259,57 @@ fn unreachable_brokers_do_not_stop_the_node() {
 	assert_eq!(common::metric(&metrics, "herald_kafka_connected"), Some(0.0), "{metrics}");
 	assert_eq!(common::metric(&metrics, "herald_kafka_last_acked_block_number"), Some(0.0), "{metrics}");
 }
+
+#[test]
+fn crowdfunding_finish_ships_from_the_end_blocks_initialization() {
+	use frame_support::traits::tokens::fungible::NativeOrWithId;
+
+	let broker = Broker::start();
+	let node = NodeProcess::start(sink_node(&broker));
+	let now = node.block_number(node.best_hash());
+	let (start, end) = (now + 2, now + 5);
+	node.submit(
+		Alice,
+		RuntimeCall::Crowdfunding(pallet_crowdfunding::Call::create {
+			dao_id: None,
+			asset: NativeOrWithId::Native,
+			beneficiary: Charlie.to_account_id(),
+			soft_cap: 10 * UNIT,
+			hard_cap: 100 * UNIT,
+			start,
+			end,
+		}),
+	);
+	node.seal_block(true, None);
+	node.seal_block(true, None);
+	node.submit(Bob, RuntimeCall::Crowdfunding(pallet_crowdfunding::Call::contribute { crowdfunding_id: 0, amount: 5 * UNIT }));
+	while node.block_number(node.best_hash()) <= end {
+		node.seal_block(true, None);
+	}
+	let end_hash = node.rpc("chain_getBlockHash", json!([end]));
+
+	let records = broker.consume("herald.crowdfundings", 4, CONSUME_TIMEOUT);
+	let finished = records
+		.iter()
+		.find(|r| r.envelope["name"] == "CrowdfundingFinishedEvent")
+		.unwrap_or_else(|| panic!("no CrowdfundingFinishedEvent in {records:#?}"));
+	assert_eq!(finished.topic, "herald.crowdfundings");
+	assert_eq!(finished.envelope["type"], "domain");
+	assert_eq!(finished.key.as_deref(), Some("0"), "keyed by crowdfunding_id");
+	let meta = &finished.envelope["meta"];
+	assert_eq!(meta["block"]["number"], end as u64, "shipped from the end block");
+	assert_eq!(meta["block"]["hash"], end_hash);
+	assert_eq!(meta["phase"]["kind"], "Initialization", "emitted by on_initialize");
+	assert_eq!(meta["pallet"], "Crowdfunding");
+	assert_eq!(finished.envelope["data"]["crowdfunding_id"], 0);
+	assert!(
+		finished.envelope["data"]["outcome"]["Failed"].is_object(),
+		"5 of a 10 soft cap fails: {:#}",
+		finished.envelope["data"]
+	);
+	// Every envelope, this one included, follows the published schema.
+	let validator = schema();
+	assert!(validator.is_valid(&finished.envelope));
+	// The failed crowdfunding refunds Bob, on the same topic and key.
+	assert!(records.iter().any(|r| r.envelope["meta"]["variant"] == "Refunded" && r.key.as_deref() == Some("0")));
+}
