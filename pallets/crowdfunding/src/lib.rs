@@ -426,6 +426,10 @@ pub mod pallet {
 			assert!(T::MaxPerBlock::get() > 0, "`MaxPerBlock` must be positive");
 			assert!(T::MaxRefundsPerBlock::get() > 0, "`MaxRefundsPerBlock` must be positive");
 			assert!(T::MaxContributors::get() > 0, "`MaxContributors` must be positive");
+			assert!(
+				Self::escrow_account(0) != Self::escrow_account(CrowdfundingId::MAX),
+				"`AccountId` too short for distinct escrow sub-accounts of `PalletId`"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -12,11 +12,13 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
-use sp_runtime::BuildStorage;
+use sp_runtime::{traits::IdentityLookup, BuildStorage};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
-pub type AccountId = u64;
+/// `u128` rather than the usual `u64`: escrow accounts are `PalletId` sub-accounts ("modl", the 8
+/// id bytes, then the crowdfunding id), which need 16 bytes to be distinct.
+pub type AccountId = u128;
 pub type Balance = u64;
 pub type AssetKind = NativeOrWithId<u32>;
 
@@ -96,6 +98,8 @@ mod runtime {
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = IdentityLookup<AccountId>;
 	type AccountData = pallet_balances::AccountData<Balance>;
 }
 

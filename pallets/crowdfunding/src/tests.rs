@@ -485,17 +485,24 @@ mod contribute {
 		test(|| {
 			let id = create(ALICE, native(), 50, 10_000, 2, 10);
 			run_to_block(2);
-			// Contributing everything would reap the contributor: refused.
+			// `DAO_ADMIN` only holds the native token. Contributing everything would reap it:
+			// refused.
 			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), id, INITIAL_BALANCE),
+				Crowdfunding::contribute(origin(DAO_ADMIN), id, INITIAL_BALANCE),
 				TokenError::NotExpendable
 			);
 			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), id, INITIAL_BALANCE + 1),
+				Crowdfunding::contribute(origin(DAO_ADMIN), id, INITIAL_BALANCE + 1),
 				TokenError::FundsUnavailable
 			);
-			contribute(BOB, id, INITIAL_BALANCE - ED);
-			assert_eq!(balance(native(), BOB), ED);
+			// `BOB` also holds a non-sufficient asset, whose account depends on its native
+			// balance: the existential deposit cannot be contributed either.
+			assert_noop!(
+				Crowdfunding::contribute(origin(BOB), id, INITIAL_BALANCE),
+				TokenError::Frozen
+			);
+			contribute(DAO_ADMIN, id, INITIAL_BALANCE - ED);
+			assert_eq!(balance(native(), DAO_ADMIN), ED);
 		});
 	}
 
@@ -718,7 +725,7 @@ mod hooks {
 			// 7 contributors: 3 + 3 + 1 refunds.
 			let contributors: Vec<AccountId> = (10..17).collect();
 			for &who in &contributors {
-				contribute(who, id, 10 + who);
+				contribute(who, id, 10 + who as Balance);
 			}
 			run_to_block(3);
 
