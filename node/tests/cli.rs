@@ -45,3 +45,38 @@ fn rpc_port_in_use_is_rejected() {
 		run(&["--dev", "--sealing", "manual", "--rpc-port", &port, "--port", &common::free_port().to_string()]);
 	assert_clean_failure(code, &stderr, "Address already in use");
 }
+
+#[test]
+fn unknown_librdkafka_property_is_rejected() {
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "no.such.property=1"]);
+	assert_clean_failure(code, &stderr, "invalid Kafka configuration");
+	assert!(stderr.contains("no.such.property"), "names the property:\n{stderr}");
+}
+
+#[test]
+fn malformed_kafka_flags_are_rejected() {
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-start-from", "yesterday"]);
+	assert_clean_failure(code, &stderr, "use `genesis`, `latest` or a block number");
+
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-topic-prefix", "my topics"]);
+	assert_clean_failure(code, &stderr, "a topic prefix is 1 to 200 ASCII letters");
+
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "linger.ms"]);
+	assert_clean_failure(code, &stderr, "write it as key=value");
+
+	let (code, stderr) = run(&["--dev", "--kafka-config", "linger.ms=5"]);
+	assert_clean_failure(code, &stderr, "--kafka-brokers");
+}
+
+#[test]
+fn missing_or_invalid_mapping_file_is_rejected() {
+	let (code, stderr) =
+		run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-mappings", "/nonexistent/mappings.toml"]);
+	assert_clean_failure(code, &stderr, "/nonexistent/mappings.toml");
+
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("bad.toml");
+	std::fs::write(&path, "[events.\"Dao.DaoCreated\"]\ntype = \"sometimes\"\n").unwrap();
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-mappings", path.to_str().unwrap()]);
+	assert_clean_failure(code, &stderr, "bad.toml");
+}

@@ -282,7 +282,10 @@ fn crowdfunding_finish_ships_from_the_end_blocks_initialization() {
 	);
 	node.seal_block(true, None);
 	node.seal_block(true, None);
-	node.submit(Bob, RuntimeCall::Crowdfunding(pallet_crowdfunding::Call::contribute { crowdfunding_id: 0, amount: 5 * UNIT }));
+	node.submit(
+		Bob,
+		RuntimeCall::Crowdfunding(pallet_crowdfunding::Call::contribute { crowdfunding_id: 0, amount: 5 * UNIT }),
+	);
 	while node.block_number(node.best_hash()) <= end {
 		node.seal_block(true, None);
 	}

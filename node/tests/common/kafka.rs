@@ -65,17 +65,24 @@ impl Broker {
 			.set("enable.partition.eof", "false")
 			.create()
 			.expect("consumer");
-		let metadata = consumer.fetch_metadata(None, Duration::from_secs(10)).expect("cluster metadata");
-		let mut assignment = TopicPartitionList::new();
-		for topic in metadata.topics().iter().filter(|t| t.name().starts_with(prefix)) {
-			for partition in topic.partitions() {
-				assignment.add_partition_offset(topic.name(), partition.id(), Offset::Beginning).unwrap();
+		// The sink creates its topics (all at once) when it first reaches the broker, which may be after an outage.
+		let deadline = Instant::now() + timeout;
+		let assignment = loop {
+			let metadata = consumer.fetch_metadata(None, Duration::from_secs(10)).expect("cluster metadata");
+			let mut assignment = TopicPartitionList::new();
+			for topic in metadata.topics().iter().filter(|t| t.name().starts_with(prefix)) {
+				for partition in topic.partitions() {
+					assignment.add_partition_offset(topic.name(), partition.id(), Offset::Beginning).unwrap();
+				}
 			}
-		}
-		assert!(assignment.count() > 0, "no topic starts with {prefix:?}");
+			if assignment.count() > 0 {
+				break assignment;
+			}
+			assert!(Instant::now() < deadline, "no topic starts with {prefix:?} after {timeout:?}");
+			std::thread::sleep(Duration::from_millis(500));
+		};
 		consumer.assign(&assignment).expect("assign partitions");
 		let mut records = Vec::new();
-		let deadline = Instant::now() + timeout;
 		while records.len() < min && Instant::now() < deadline {
 			match consumer.poll(Duration::from_millis(200)) {
 				Some(Ok(message)) => records.push(Record::from(&message)),
