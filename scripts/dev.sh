@@ -15,7 +15,9 @@ TAIL="$CARGO_TARGET_DIR/debug/examples/herald_tail"
 
 BROKER_PORT="${HERALD_BROKER_PORT:-9092}"
 # The broker and the stream viewer live as long as this script.
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+cleanup() { kill $(jobs -p) 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 if port_open "$BROKER_PORT"; then
 	log "a broker already listens on 127.0.0.1:$BROKER_PORT; using it"
 else
