@@ -316,3 +316,28 @@ fn crowdfunding_finish_ships_from_the_end_blocks_initialization() {
 	// The failed crowdfunding refunds Bob, on the same topic and key.
 	assert!(records.iter().any(|r| r.envelope["meta"]["variant"] == "Refunded" && r.key.as_deref() == Some("0")));
 }
+
+#[test]
+fn pruned_state_stops_the_sink_with_the_fix_but_not_the_node() {
+	let broker = Broker::start();
+	let base = tempfile::tempdir().unwrap();
+	let pruned = || NodeConfig::manual_seal().base_path(base.path()).arg("--state-pruning").arg("16");
+	let node = NodeProcess::start(pruned());
+	for _ in 0..40 {
+		node.seal_block(true, None);
+	}
+	node.stop();
+
+	// The sink must ship from genesis, whose state this node no longer keeps.
+	let node = NodeProcess::start(pruned().arg("--kafka-brokers").arg(broker.address.clone()));
+	let deadline = Instant::now() + Duration::from_secs(60);
+	while !node.log().contains("was pruned") {
+		assert!(Instant::now() < deadline, "no pruning error in the log:\n{}", node.log());
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	let log = node.log();
+	assert!(log.contains("--state-pruning archive-canonical") && log.contains("--kafka-start-from"), "{log}");
+	// The node itself keeps running and sealing.
+	let block = node.seal_block(true, None);
+	assert_eq!(node.block_number(block), 41);
+}
