@@ -85,18 +85,14 @@ mod benchmarks {
 		let parties = parties::<T>(&proposer, T::MaxParties::get());
 		let (last, others) = parties[1..].split_last().expect("at least two parties");
 		for party in others {
-			Pallet::<T>::sign(RawOrigin::Signed(party.clone()).into(), agreement_id)
-				.expect("party signs");
+			Pallet::<T>::sign(RawOrigin::Signed(party.clone()).into(), agreement_id).expect("party signs");
 		}
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), agreement_id);
 
 		assert!(Pallet::<T>::is_in_force(agreement_id));
-		assert_last_event::<T>(Event::ContractAgreementSigned {
-			agreement_id,
-			terms_hash: T::Hash::default(),
-		});
+		assert_last_event::<T>(Event::ContractAgreementSigned { agreement_id, terms_hash: T::Hash::default() });
 	}
 
 	/// Worst case: a `MaxParties` agreement in a full expiry index.

@@ -115,19 +115,13 @@ pub mod pallet {
 
 	/// The pending agreements and those in force, by id.
 	#[pallet::storage]
-	pub type Agreements<T: Config> =
-		StorageMap<_, Blake2_128Concat, AgreementId, Agreement<T>, OptionQuery>;
+	pub type Agreements<T: Config> = StorageMap<_, Blake2_128Concat, AgreementId, Agreement<T>, OptionQuery>;
 
 	/// The pending agreements by expiry block: at most [`Config::MaxExpiringPerBlock`] per
 	/// block.
 	#[pallet::storage]
-	pub type ExpiringAt<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<AgreementId, T::MaxExpiringPerBlock>,
-		ValueQuery,
-	>;
+	pub type ExpiringAt<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<AgreementId, T::MaxExpiringPerBlock>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -225,15 +219,15 @@ pub mod pallet {
 							signatures: agreement.signed.len() as u32,
 							required: agreement.parties.len() as u32,
 						});
-					},
+					}
 					Some(agreement) => {
 						// Agreements leave the index when they stop being pending.
 						defensive!("an agreement in force was indexed for expiry");
 						Agreements::<T>::insert(agreement_id, agreement);
-					},
+					}
 					None => {
 						defensive!("an unknown agreement was indexed for expiry");
-					},
+					}
 				}
 			}
 			T::WeightInfo::on_initialize(count)
@@ -242,10 +236,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxParties::get() >= 2, "`MaxParties` must be at least 2");
 			assert!(T::MaxExpiringPerBlock::get() > 0, "`MaxExpiringPerBlock` must be positive");
-			assert!(
-				!T::MaxAgreementDuration::get().is_zero(),
-				"`MaxAgreementDuration` must be positive"
-			);
+			assert!(!T::MaxAgreementDuration::get().is_zero(), "`MaxAgreementDuration` must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -279,8 +270,7 @@ pub mod pallet {
 			let proposer = ensure_signed(origin)?;
 
 			ensure!(parties.len() >= 2, Error::<T>::TooFewParties);
-			let parties: PartiesOf<T> =
-				parties.try_into().map_err(|_| Error::<T>::TooManyParties)?;
+			let parties: PartiesOf<T> = parties.try_into().map_err(|_| Error::<T>::TooManyParties)?;
 			let mut sorted = parties.clone().into_inner();
 			sorted.sort();
 			ensure!(sorted.windows(2).all(|w| w[0] != w[1]), Error::<T>::DuplicateParty);
@@ -288,10 +278,7 @@ pub mod pallet {
 
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(expiry > now, Error::<T>::ExpiryInPast);
-			ensure!(
-				expiry.saturating_sub(now) <= T::MaxAgreementDuration::get(),
-				Error::<T>::ExpiryTooFar
-			);
+			ensure!(expiry.saturating_sub(now) <= T::MaxAgreementDuration::get(), Error::<T>::ExpiryTooFar);
 
 			let agreement_id = NextAgreementId::<T>::get();
 			let next_id = agreement_id.checked_add(1).ok_or(Error::<T>::AgreementIdsExhausted)?;
@@ -390,8 +377,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Whether agreement `agreement_id` is in force (every party signed).
 		pub fn is_in_force(agreement_id: AgreementId) -> bool {
-			Agreements::<T>::get(agreement_id)
-				.is_some_and(|agreement| agreement.status == AgreementStatus::InForce)
+			Agreements::<T>::get(agreement_id).is_some_and(|agreement| agreement.status == AgreementStatus::InForce)
 		}
 
 		/// Take `agreement_id` out of the expiry index of block `expiry`.
@@ -428,20 +414,17 @@ pub mod pallet {
 				signers.sort();
 				ensure!(signers.windows(2).all(|w| w[0] != w[1]), "duplicate signer");
 				let complete = agreement.signed.len() == parties.len();
-				let indexed = ExpiringAt::<T>::get(agreement.expiry)
-					.iter()
-					.filter(|id| **id == agreement_id)
-					.count();
+				let indexed = ExpiringAt::<T>::get(agreement.expiry).iter().filter(|id| **id == agreement_id).count();
 				match agreement.status {
 					AgreementStatus::Pending => {
 						ensure!(!complete, "pending agreement fully signed");
 						ensure!(indexed == 1, "pending agreement not indexed once at its expiry");
 						pending += 1;
-					},
+					}
 					AgreementStatus::InForce => {
 						ensure!(complete, "agreement in force not fully signed");
 						ensure!(indexed == 0, "agreement in force indexed for expiry");
-					},
+					}
 				}
 			}
 			let indexed: usize = ExpiringAt::<T>::iter_values().map(|ids| ids.len()).sum();

@@ -1,8 +1,8 @@
 //! Unit tests of the agreements pallet.
 
 use crate::{
-	mock::*, Agreement, AgreementId, AgreementStatus, Agreements as AgreementsStorage, Error,
-	Event, ExpiringAt, NextAgreementId, WeightInfo,
+	mock::*, Agreement, AgreementId, AgreementStatus, Agreements as AgreementsStorage, Error, Event, ExpiringAt,
+	NextAgreementId, WeightInfo,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -98,14 +98,8 @@ mod propose {
 	#[test]
 	fn fails_with_too_few_parties() {
 		test(|| {
-			assert_noop!(
-				Agreements::propose(origin(ALICE), vec![], terms(), 10),
-				Error::<Test>::TooFewParties
-			);
-			assert_noop!(
-				Agreements::propose(origin(ALICE), vec![ALICE], terms(), 10),
-				Error::<Test>::TooFewParties
-			);
+			assert_noop!(Agreements::propose(origin(ALICE), vec![], terms(), 10), Error::<Test>::TooFewParties);
+			assert_noop!(Agreements::propose(origin(ALICE), vec![ALICE], terms(), 10), Error::<Test>::TooFewParties);
 		});
 	}
 
@@ -113,10 +107,7 @@ mod propose {
 	fn fails_with_too_many_parties() {
 		test(|| {
 			let parties: Vec<AccountId> = (1..=MAX_PARTIES as AccountId + 1).collect();
-			assert_noop!(
-				Agreements::propose(origin(ALICE), parties, terms(), 10),
-				Error::<Test>::TooManyParties
-			);
+			assert_noop!(Agreements::propose(origin(ALICE), parties, terms(), 10), Error::<Test>::TooManyParties);
 		});
 	}
 
@@ -148,18 +139,9 @@ mod propose {
 	fn fails_with_expiry_not_in_the_future() {
 		test(|| {
 			run_to_block(5);
-			assert_noop!(
-				Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 5),
-				Error::<Test>::ExpiryInPast
-			);
-			assert_noop!(
-				Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 4),
-				Error::<Test>::ExpiryInPast
-			);
-			assert_noop!(
-				Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 0),
-				Error::<Test>::ExpiryInPast
-			);
+			assert_noop!(Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 5), Error::<Test>::ExpiryInPast);
+			assert_noop!(Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 4), Error::<Test>::ExpiryInPast);
+			assert_noop!(Agreements::propose(origin(ALICE), vec![ALICE, BOB], terms(), 0), Error::<Test>::ExpiryInPast);
 		});
 	}
 
@@ -227,13 +209,8 @@ mod sign {
 			let id = propose(ALICE, &[ALICE, BOB, CHARLIE], 10);
 			assert_ok!(Agreements::sign(origin(CHARLIE), id));
 			System::assert_last_event(
-				Event::ContractAgreementPartySigned {
-					agreement_id: id,
-					party: CHARLIE,
-					signatures: 2,
-					required: 3,
-				}
-				.into(),
+				Event::ContractAgreementPartySigned { agreement_id: id, party: CHARLIE, signatures: 2, required: 3 }
+					.into(),
 			);
 			let agreement = AgreementsStorage::<Test>::get(id).unwrap();
 			assert_eq!(agreement.signed, bounded(&[ALICE, CHARLIE]));
@@ -259,10 +236,7 @@ mod sign {
 						signatures: 3,
 						required: 3,
 					}),
-					RuntimeEvent::Agreements(Event::ContractAgreementSigned {
-						agreement_id: id,
-						terms_hash: terms(),
-					}),
+					RuntimeEvent::Agreements(Event::ContractAgreementSigned { agreement_id: id, terms_hash: terms() }),
 				]
 			);
 			assert_eq!(status(id), Some(AgreementStatus::InForce));
@@ -275,8 +249,7 @@ mod sign {
 			assert_eq!(status(id), Some(AgreementStatus::InForce));
 			assert_eq!(status(other), None);
 			System::assert_has_event(
-				Event::ContractAgreementExpired { agreement_id: other, signatures: 1, required: 2 }
-					.into(),
+				Event::ContractAgreementExpired { agreement_id: other, signatures: 1, required: 2 }.into(),
 			);
 		});
 	}
@@ -347,16 +320,12 @@ mod reject {
 			let second = propose(ALICE, &[ALICE, BOB], 10);
 			// A party that has not signed.
 			assert_ok!(Agreements::reject(origin(CHARLIE), first));
-			System::assert_last_event(
-				Event::ContractAgreementRejected { agreement_id: first, by: CHARLIE }.into(),
-			);
+			System::assert_last_event(Event::ContractAgreementRejected { agreement_id: first, by: CHARLIE }.into());
 			assert_eq!(status(first), None);
 			assert_eq!(expiring_at(10), vec![second]);
 			// The proposer withdrawing its proposal.
 			assert_ok!(Agreements::reject(origin(ALICE), second));
-			System::assert_last_event(
-				Event::ContractAgreementRejected { agreement_id: second, by: ALICE }.into(),
-			);
+			System::assert_last_event(Event::ContractAgreementRejected { agreement_id: second, by: ALICE }.into());
 			assert!(!ExpiringAt::<Test>::contains_key(10));
 			// Nothing happens at the expiry block.
 			run_to_block(10);
@@ -456,12 +425,10 @@ mod expiry {
 			let weight = Agreements::on_initialize(4);
 			assert_eq!(weight, <() as WeightInfo>::on_initialize(2));
 			System::assert_has_event(
-				Event::ContractAgreementExpired { agreement_id: first, signatures: 1, required: 2 }
-					.into(),
+				Event::ContractAgreementExpired { agreement_id: first, signatures: 1, required: 2 }.into(),
 			);
 			System::assert_has_event(
-				Event::ContractAgreementExpired { agreement_id: second, signatures: 1, required: 2 }
-					.into(),
+				Event::ContractAgreementExpired { agreement_id: second, signatures: 1, required: 2 }.into(),
 			);
 			assert_eq!(status(first), None);
 			assert_eq!(status(second), None);

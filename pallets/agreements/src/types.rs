@@ -13,18 +13,7 @@ pub type AgreementId = u32;
 pub type PartiesOf<T> = BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxParties>;
 
 /// Where an agreement stands.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum AgreementStatus {
 	/// Proposed, waiting for signatures; it expires at its expiry block unless every party
 	/// signs before.
@@ -38,9 +27,7 @@ pub enum AgreementStatus {
 ///
 /// Rejected and expired agreements are removed from storage (their events remain the record);
 /// agreements in force are kept.
-#[derive(
-	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Agreement<T: Config> {

@@ -82,8 +82,7 @@ fn contribute_many<T: Config>(id: CrowdfundingId, count: u32) {
 	for i in 0..count {
 		let contributor: T::AccountId = account("contributor", i, SEED);
 		fund::<T>(&contributor);
-		Pallet::<T>::contribute(RawOrigin::Signed(contributor).into(), id, units::<T>(10))
-			.expect("valid contribution");
+		Pallet::<T>::contribute(RawOrigin::Signed(contributor).into(), id, units::<T>(10)).expect("valid contribution");
 	}
 }
 
@@ -92,15 +91,13 @@ fn contribute_many<T: Config>(id: CrowdfundingId, count: u32) {
 fn ending_crowdfundings<T: Config>(count: u32, soft_cap: u32) -> BlockNumberFor<T> {
 	let (start, end) = start_end::<T>();
 	let creator: T::AccountId = account("creator", 0, SEED);
-	let ids: alloc::vec::Vec<_> = (0..count)
-		.map(|i| create_crowdfunding::<T>(&creator, i, soft_cap, 1_000, (start, end)))
-		.collect();
+	let ids: alloc::vec::Vec<_> =
+		(0..count).map(|i| create_crowdfunding::<T>(&creator, i, soft_cap, 1_000, (start, end))).collect();
 	activate::<T>(start);
 	for (i, id) in ids.into_iter().enumerate() {
 		let contributor: T::AccountId = account("contributor", i as u32, SEED);
 		fund::<T>(&contributor);
-		Pallet::<T>::contribute(RawOrigin::Signed(contributor).into(), id, units::<T>(10))
-			.expect("valid contribution");
+		Pallet::<T>::contribute(RawOrigin::Signed(contributor).into(), id, units::<T>(10)).expect("valid contribution");
 	}
 	frame_system::Pallet::<T>::set_block_number(end);
 	end
@@ -238,9 +235,7 @@ mod benchmarks {
 		}
 
 		assert_eq!(
-			Crowdfundings::<T>::iter_values()
-				.filter(|info| info.status == CrowdfundingStatus::Active)
-				.count() as u32,
+			Crowdfundings::<T>::iter_values().filter(|info| info.status == CrowdfundingStatus::Active).count() as u32,
 			n
 		);
 	}

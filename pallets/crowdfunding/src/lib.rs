@@ -216,56 +216,31 @@ pub mod pallet {
 	/// The contributions: `(crowdfunding_id, contributor) => total contributed`. At most
 	/// [`Config::MaxContributors`] entries per crowdfunding.
 	#[pallet::storage]
-	pub type Contributions<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		CrowdfundingId,
-		Blake2_128Concat,
-		T::AccountId,
-		BalanceOf<T>,
-		OptionQuery,
-	>;
+	pub type Contributions<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, CrowdfundingId, Blake2_128Concat, T::AccountId, BalanceOf<T>, OptionQuery>;
 
 	/// Refunds whose transfer failed in `on_initialize`:
 	/// `(crowdfunding_id, contributor) => amount`. Paid by [`Pallet::claim_refund`].
 	#[pallet::storage]
-	pub type UnclaimedRefunds<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		CrowdfundingId,
-		Blake2_128Concat,
-		T::AccountId,
-		BalanceOf<T>,
-		OptionQuery,
-	>;
+	pub type UnclaimedRefunds<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, CrowdfundingId, Blake2_128Concat, T::AccountId, BalanceOf<T>, OptionQuery>;
 
 	/// The upcoming crowdfundings by start block: at most [`Config::MaxPerBlock`] per block.
 	#[pallet::storage]
-	pub type StartingAt<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<CrowdfundingId, T::MaxPerBlock>,
-		ValueQuery,
-	>;
+	pub type StartingAt<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<CrowdfundingId, T::MaxPerBlock>, ValueQuery>;
 
 	/// The upcoming and active crowdfundings by end block: at most [`Config::MaxPerBlock`] per
 	/// block.
 	#[pallet::storage]
-	pub type EndingAt<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<CrowdfundingId, T::MaxPerBlock>,
-		ValueQuery,
-	>;
+	pub type EndingAt<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<CrowdfundingId, T::MaxPerBlock>, ValueQuery>;
 
 	/// The ended crowdfundings whose contribution records remain to be processed (refunded or
 	/// deleted), by queue position. The queue holds the positions in
 	/// [`SettlementQueueRange`].
 	#[pallet::storage]
-	pub type SettlementQueue<T: Config> =
-		StorageMap<_, Twox64Concat, u32, CrowdfundingId, OptionQuery>;
+	pub type SettlementQueue<T: Config> = StorageMap<_, Twox64Concat, u32, CrowdfundingId, OptionQuery>;
 
 	/// The `(head, tail)` positions of [`SettlementQueue`]: it holds positions `head..tail`
 	/// (wrapping), the head is processed first.
@@ -470,17 +445,13 @@ pub mod pallet {
 			ensure!(T::Assets::asset_exists(asset.clone()), Error::<T>::UnknownAsset);
 			ensure!(!soft_cap.is_zero(), Error::<T>::ZeroSoftCap);
 			ensure!(soft_cap <= hard_cap, Error::<T>::SoftCapAboveHardCap);
-			ensure!(
-				hard_cap >= T::Assets::minimum_balance(asset.clone()),
-				Error::<T>::HardCapBelowMinimumBalance
-			);
+			ensure!(hard_cap >= T::Assets::minimum_balance(asset.clone()), Error::<T>::HardCapBelowMinimumBalance);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(start > now, Error::<T>::StartInPast);
 			ensure!(end > start, Error::<T>::EndNotAfterStart);
 
 			let crowdfunding_id = NextCrowdfundingId::<T>::get();
-			let next_id =
-				crowdfunding_id.checked_add(1).ok_or(Error::<T>::CrowdfundingIdsExhausted)?;
+			let next_id = crowdfunding_id.checked_add(1).ok_or(Error::<T>::CrowdfundingIdsExhausted)?;
 			StartingAt::<T>::try_mutate(start, |ids| ids.try_push(crowdfunding_id))
 				.map_err(|_| Error::<T>::TooManyStartingAtBlock)?;
 			EndingAt::<T>::try_mutate(end, |ids| ids.try_push(crowdfunding_id))
@@ -537,8 +508,7 @@ pub mod pallet {
 			#[pallet::compact] amount: BalanceOf<T>,
 		) -> DispatchResult {
 			let contributor = ensure_signed(origin)?;
-			let mut info =
-				Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
+			let mut info = Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
 			ensure!(info.status == CrowdfundingStatus::Active, Error::<T>::NotActive);
 			let minimum = T::Assets::minimum_balance(info.asset.clone());
 			ensure!(!amount.is_zero() && amount >= minimum, Error::<T>::ContributionTooSmall);
@@ -549,10 +519,7 @@ pub mod pallet {
 				.ok_or(Error::<T>::HardCapExceeded)?;
 			let previous = Contributions::<T>::get(crowdfunding_id, &contributor);
 			if previous.is_none() {
-				ensure!(
-					info.contributors < T::MaxContributors::get(),
-					Error::<T>::TooManyContributors
-				);
+				ensure!(info.contributors < T::MaxContributors::get(), Error::<T>::TooManyContributors);
 				info.contributors.saturating_inc();
 			}
 
@@ -569,12 +536,7 @@ pub mod pallet {
 			Contributions::<T>::insert(crowdfunding_id, &contributor, total);
 			info.raised = raised;
 			Crowdfundings::<T>::insert(crowdfunding_id, info);
-			Self::deposit_event(Event::Contributed {
-				crowdfunding_id,
-				contributor,
-				amount,
-				raised,
-			});
+			Self::deposit_event(Event::Contributed { crowdfunding_id, contributor, amount, raised });
 			Ok(())
 		}
 
@@ -588,12 +550,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::retry_payout())]
 		pub fn retry_payout(origin: OriginFor<T>, crowdfunding_id: CrowdfundingId) -> DispatchResult {
 			ensure_signed(origin)?;
-			let mut info =
-				Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
-			ensure!(
-				info.status == CrowdfundingStatus::Succeeded { paid_out: false },
-				Error::<T>::NotAwaitingPayout
-			);
+			let mut info = Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
+			ensure!(info.status == CrowdfundingStatus::Succeeded { paid_out: false }, Error::<T>::NotAwaitingPayout);
 			Self::pay_out(crowdfunding_id, &info)?;
 			info.status = CrowdfundingStatus::Succeeded { paid_out: true };
 			Self::settle_or_store(crowdfunding_id, info);
@@ -614,10 +572,9 @@ pub mod pallet {
 			contributor: T::AccountId,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
-			let amount = UnclaimedRefunds::<T>::get(crowdfunding_id, &contributor)
-				.ok_or(Error::<T>::NoUnclaimedRefund)?;
-			let mut info =
-				Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
+			let amount =
+				UnclaimedRefunds::<T>::get(crowdfunding_id, &contributor).ok_or(Error::<T>::NoUnclaimedRefund)?;
+			let mut info = Crowdfundings::<T>::get(crowdfunding_id).ok_or(Error::<T>::UnknownCrowdfunding)?;
 			T::Assets::transfer(
 				info.asset.clone(),
 				&Self::escrow_account(crowdfunding_id),
@@ -648,10 +605,10 @@ pub mod pallet {
 					Some(info) if info.status == CrowdfundingStatus::Upcoming => {
 						info.status = CrowdfundingStatus::Active;
 						Self::deposit_event(Event::CrowdfundingActivated { crowdfunding_id });
-					},
+					}
 					_ => {
 						defensive!("a crowdfunding indexed to start is not upcoming");
-					},
+					}
 				});
 			}
 			starting.len() as u32
@@ -688,7 +645,7 @@ pub mod pallet {
 								error,
 							});
 							false
-						},
+						}
 					};
 					info.status = CrowdfundingStatus::Succeeded { paid_out };
 				} else {
@@ -768,30 +725,15 @@ pub mod pallet {
 					continue;
 				}
 				let transferred = with_storage_layer(|| {
-					T::Assets::transfer(
-						info.asset.clone(),
-						&escrow,
-						&contributor,
-						amount,
-						Preservation::Expendable,
-					)
+					T::Assets::transfer(info.asset.clone(), &escrow, &contributor, amount, Preservation::Expendable)
 				});
 				match transferred {
-					Ok(_) => Self::deposit_event(Event::Refunded {
-						crowdfunding_id,
-						contributor,
-						amount,
-					}),
+					Ok(_) => Self::deposit_event(Event::Refunded { crowdfunding_id, contributor, amount }),
 					Err(error) => {
 						UnclaimedRefunds::<T>::insert(crowdfunding_id, &contributor, amount);
 						info.unclaimed.saturating_inc();
-						Self::deposit_event(Event::RefundFailed {
-							crowdfunding_id,
-							contributor,
-							amount,
-							error,
-						});
-					},
+						Self::deposit_event(Event::RefundFailed { crowdfunding_id, contributor, amount, error });
+					}
 				}
 			}
 			processed
@@ -799,10 +741,7 @@ pub mod pallet {
 
 		/// Pay the amount raised to the beneficiary, all or nothing. Emits
 		/// [`Event::CrowdfundingPaidOut`] on success.
-		fn pay_out(
-			crowdfunding_id: CrowdfundingId,
-			info: &CrowdfundingInfoOf<T>,
-		) -> DispatchResult {
+		fn pay_out(crowdfunding_id: CrowdfundingId, info: &CrowdfundingInfoOf<T>) -> DispatchResult {
 			with_storage_layer(|| {
 				T::Assets::transfer(
 					info.asset.clone(),
@@ -873,10 +812,7 @@ pub mod pallet {
 				queued.push(SettlementQueue::<T>::get(position).ok_or("queue position empty")?);
 				position = position.wrapping_add(1);
 			}
-			ensure!(
-				SettlementQueue::<T>::iter().count() == queued.len(),
-				"settlement queue entries outside its range"
-			);
+			ensure!(SettlementQueue::<T>::iter().count() == queued.len(), "settlement queue entries outside its range");
 
 			let (mut starting, mut ending) = (0usize, 0usize);
 			for (id, info) in Crowdfundings::<T>::iter() {
@@ -886,9 +822,8 @@ pub mod pallet {
 				ensure!(info.contributors <= T::MaxContributors::get(), "too many contributors");
 				let unclaimed: Vec<_> = UnclaimedRefunds::<T>::iter_prefix_values(id).collect();
 				ensure!(unclaimed.len() as u32 == info.unclaimed, "unclaimed count");
-				let sum = |amounts: &[BalanceOf<T>]| {
-					amounts.iter().fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(*b))
-				};
+				let sum =
+					|amounts: &[BalanceOf<T>]| amounts.iter().fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(*b));
 				let is_queued = queued.iter().filter(|q| **q == id).count();
 				let in_start = StartingAt::<T>::get(info.start).contains(&id);
 				let in_end = EndingAt::<T>::get(info.end).contains(&id);
@@ -904,21 +839,24 @@ pub mod pallet {
 						starting += upcoming as usize;
 						ending += 1;
 						info.raised
-					},
+					}
 					CrowdfundingStatus::Succeeded { paid_out } => {
 						ensure!(!in_start && !in_end, "ended but indexed");
 						ensure!(is_queued == (info.contributors > 0) as usize, "queue membership");
 						ensure!(info.unclaimed == 0, "unclaimed refunds of a success");
-						if paid_out { Zero::zero() } else { info.raised }
-					},
+						if paid_out {
+							Zero::zero()
+						} else {
+							info.raised
+						}
+					}
 					CrowdfundingStatus::Failed => {
 						ensure!(!in_start && !in_end, "ended but indexed");
 						ensure!(is_queued == (info.contributors > 0) as usize, "queue membership");
 						sum(&contributions).saturating_add(sum(&unclaimed))
-					},
+					}
 				};
-				let escrow_balance =
-					T::Assets::balance(info.asset.clone(), &Self::escrow_account(id));
+				let escrow_balance = T::Assets::balance(info.asset.clone(), &Self::escrow_account(id));
 				ensure!(escrow_balance >= owed, "escrow holds less than owed");
 			}
 			let indexed_start: usize = StartingAt::<T>::iter_values().map(|v| v.len()).sum();

@@ -148,10 +148,7 @@ impl pallet_crowdfunding::Config for Test {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=FUNDED_ACCOUNTS)
-			.chain([ASSET_OWNER, DAO_ADMIN])
-			.map(|who| (who, INITIAL_BALANCE))
-			.collect(),
+		balances: (1..=FUNDED_ACCOUNTS).chain([ASSET_OWNER, DAO_ADMIN]).map(|who| (who, INITIAL_BALANCE)).collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut t)

@@ -1,15 +1,14 @@
 //! Unit tests of the crowdfunding pallet.
 
 use crate::{
-	mock::*, Contributions, CrowdfundingId, CrowdfundingInfo, CrowdfundingStatus, Crowdfundings,
-	EndingAt, Error, Event, NextCrowdfundingId, Outcome, SettlementQueueRange, StartingAt,
-	UnclaimedRefunds, WeightInfo,
+	mock::*, Contributions, CrowdfundingId, CrowdfundingInfo, CrowdfundingStatus, Crowdfundings, EndingAt, Error,
+	Event, NextCrowdfundingId, Outcome, SettlementQueueRange, StartingAt, UnclaimedRefunds, WeightInfo,
 };
+use frame_support::weights::Weight;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungibles::Inspect, Hooks},
 };
-use frame_support::weights::Weight;
 use sp_runtime::{DispatchError, TokenError};
 
 fn origin(who: AccountId) -> RuntimeOrigin {
@@ -50,16 +49,7 @@ fn create_for(
 	end: u64,
 ) -> CrowdfundingId {
 	let id = NextCrowdfundingId::<Test>::get();
-	assert_ok!(Crowdfunding::create(
-		origin(creator),
-		None,
-		kind,
-		beneficiary,
-		soft_cap,
-		hard_cap,
-		start,
-		end
-	));
+	assert_ok!(Crowdfunding::create(origin(creator), None, kind, beneficiary, soft_cap, hard_cap, start, end));
 	id
 }
 
@@ -72,23 +62,16 @@ fn contribute(who: AccountId, id: CrowdfundingId, amount: Balance) {
 }
 
 /// The weight `on_initialize` must report for the given work.
-fn expected_weight(
-	activated: u32,
-	succeeded: u32,
-	failed: u32,
-	settled: &[u32],
-) -> Weight {
+fn expected_weight(activated: u32, succeeded: u32, failed: u32, settled: &[u32]) -> Weight {
 	let settle = if settled.is_empty() {
 		<() as WeightInfo>::on_initialize_settle(0)
 	} else {
-		settled
-			.iter()
-			.fold(Weight::zero(), |w, r| w + <() as WeightInfo>::on_initialize_settle(*r))
+		settled.iter().fold(Weight::zero(), |w, r| w + <() as WeightInfo>::on_initialize_settle(*r))
 	};
-	<() as WeightInfo>::on_initialize_activate(activated) +
-		<() as WeightInfo>::on_initialize_finish_succeeded(succeeded) +
-		<() as WeightInfo>::on_initialize_finish_failed(failed) +
-		settle
+	<() as WeightInfo>::on_initialize_activate(activated)
+		+ <() as WeightInfo>::on_initialize_finish_succeeded(succeeded)
+		+ <() as WeightInfo>::on_initialize_finish_failed(failed)
+		+ settle
 }
 
 mod create {
@@ -145,16 +128,7 @@ mod create {
 	#[test]
 	fn works_for_a_dao_admin() {
 		test(|| {
-			assert_ok!(Crowdfunding::create(
-				origin(DAO_ADMIN),
-				Some(DAO_ID),
-				native(),
-				BENEFICIARY,
-				50,
-				100,
-				5,
-				10
-			));
+			assert_ok!(Crowdfunding::create(origin(DAO_ADMIN), Some(DAO_ID), native(), BENEFICIARY, 50, 100, 5, 10));
 			System::assert_last_event(
 				Event::CrowdfundingCreated {
 					crowdfunding_id: 0,
@@ -181,16 +155,7 @@ mod create {
 				Error::<Test>::NotDaoAdmin
 			);
 			assert_noop!(
-				Crowdfunding::create(
-					origin(DAO_ADMIN),
-					Some(DAO_ID + 1),
-					native(),
-					BENEFICIARY,
-					50,
-					100,
-					5,
-					10
-				),
+				Crowdfunding::create(origin(DAO_ADMIN), Some(DAO_ID + 1), native(), BENEFICIARY, 50, 100, 5, 10),
 				Error::<Test>::NotDaoAdmin
 			);
 		});
@@ -200,16 +165,7 @@ mod create {
 	fn fails_for_unknown_asset() {
 		test(|| {
 			assert_noop!(
-				Crowdfunding::create(
-					origin(ALICE),
-					None,
-					AssetKind::WithId(ASSET_ID + 1),
-					BENEFICIARY,
-					50,
-					100,
-					5,
-					10
-				),
+				Crowdfunding::create(origin(ALICE), None, AssetKind::WithId(ASSET_ID + 1), BENEFICIARY, 50, 100, 5, 10),
 				Error::<Test>::UnknownAsset
 			);
 		});
@@ -321,14 +277,12 @@ mod contribute {
 			run_to_block(2);
 			contribute(BOB, id, 20);
 			System::assert_last_event(
-				Event::Contributed { crowdfunding_id: id, contributor: BOB, amount: 20, raised: 20 }
-					.into(),
+				Event::Contributed { crowdfunding_id: id, contributor: BOB, amount: 20, raised: 20 }.into(),
 			);
 			contribute(CHARLIE, id, ED);
 			contribute(BOB, id, 7);
 			System::assert_last_event(
-				Event::Contributed { crowdfunding_id: id, contributor: BOB, amount: 7, raised: 32 }
-					.into(),
+				Event::Contributed { crowdfunding_id: id, contributor: BOB, amount: 7, raised: 32 }.into(),
 			);
 
 			assert_eq!(balance(native(), BOB), INITIAL_BALANCE - 27);
@@ -363,19 +317,10 @@ mod contribute {
 			let id = create(ALICE, native(), 50, 100, 2, 10);
 			run_to_block(2);
 			contribute(BOB, id, 60);
-			assert_noop!(
-				Crowdfunding::contribute(origin(CHARLIE), id, 41),
-				Error::<Test>::HardCapExceeded
-			);
-			assert_noop!(
-				Crowdfunding::contribute(origin(CHARLIE), id, Balance::MAX),
-				Error::<Test>::HardCapExceeded
-			);
+			assert_noop!(Crowdfunding::contribute(origin(CHARLIE), id, 41), Error::<Test>::HardCapExceeded);
+			assert_noop!(Crowdfunding::contribute(origin(CHARLIE), id, Balance::MAX), Error::<Test>::HardCapExceeded);
 			contribute(CHARLIE, id, 40);
-			assert_noop!(
-				Crowdfunding::contribute(origin(DAVE), id, ED),
-				Error::<Test>::HardCapExceeded
-			);
+			assert_noop!(Crowdfunding::contribute(origin(DAVE), id, ED), Error::<Test>::HardCapExceeded);
 			assert_eq!(Crowdfundings::<Test>::get(id).unwrap().raised, 100);
 		});
 	}
@@ -383,10 +328,7 @@ mod contribute {
 	#[test]
 	fn fails_for_unknown_crowdfunding() {
 		test(|| {
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), 0, 10),
-				Error::<Test>::UnknownCrowdfunding
-			);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), 0, 10), Error::<Test>::UnknownCrowdfunding);
 		});
 	}
 
@@ -411,10 +353,7 @@ mod contribute {
 			contribute(BOB, id, 10);
 			// It ended, and was settled, at block 5.
 			run_to_block(5);
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), id, 10),
-				Error::<Test>::UnknownCrowdfunding
-			);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), id, 10), Error::<Test>::UnknownCrowdfunding);
 		});
 	}
 
@@ -439,24 +378,15 @@ mod contribute {
 			let native_id = create(ALICE, native(), 50, 100, 2, 10);
 			let asset_id = create(ALICE, asset(), 50, 100, 2, 10);
 			run_to_block(2);
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), native_id, 0),
-				Error::<Test>::ContributionTooSmall
-			);
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), native_id, ED - 1),
-				Error::<Test>::ContributionTooSmall
-			);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), native_id, 0), Error::<Test>::ContributionTooSmall);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), native_id, ED - 1), Error::<Test>::ContributionTooSmall);
 			assert_noop!(
 				Crowdfunding::contribute(origin(BOB), asset_id, ASSET_MIN - 1),
 				Error::<Test>::ContributionTooSmall
 			);
 			// Top-ups must respect the minimum too.
 			contribute(BOB, native_id, ED);
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), native_id, ED - 1),
-				Error::<Test>::ContributionTooSmall
-			);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), native_id, ED - 1), Error::<Test>::ContributionTooSmall);
 		});
 	}
 
@@ -469,10 +399,7 @@ mod contribute {
 				contribute(who, id, 10);
 			}
 			let newcomer = MAX_CONTRIBUTORS as AccountId + 1;
-			assert_noop!(
-				Crowdfunding::contribute(origin(newcomer), id, 10),
-				Error::<Test>::TooManyContributors
-			);
+			assert_noop!(Crowdfunding::contribute(origin(newcomer), id, 10), Error::<Test>::TooManyContributors);
 			// Existing contributors may still add to their contribution.
 			contribute(1, id, 10);
 			assert_eq!(Contributions::<Test>::get(id, 1), Some(20));
@@ -487,20 +414,14 @@ mod contribute {
 			run_to_block(2);
 			// `DAO_ADMIN` only holds the native token. Contributing everything would reap it:
 			// refused.
-			assert_noop!(
-				Crowdfunding::contribute(origin(DAO_ADMIN), id, INITIAL_BALANCE),
-				TokenError::NotExpendable
-			);
+			assert_noop!(Crowdfunding::contribute(origin(DAO_ADMIN), id, INITIAL_BALANCE), TokenError::NotExpendable);
 			assert_noop!(
 				Crowdfunding::contribute(origin(DAO_ADMIN), id, INITIAL_BALANCE + 1),
 				TokenError::FundsUnavailable
 			);
 			// `BOB` also holds a non-sufficient asset, whose account depends on its native
 			// balance: the existential deposit cannot be contributed either.
-			assert_noop!(
-				Crowdfunding::contribute(origin(BOB), id, INITIAL_BALANCE),
-				TokenError::Frozen
-			);
+			assert_noop!(Crowdfunding::contribute(origin(BOB), id, INITIAL_BALANCE), TokenError::Frozen);
 			contribute(DAO_ADMIN, id, INITIAL_BALANCE - ED);
 			assert_eq!(balance(native(), DAO_ADMIN), ED);
 		});
@@ -511,10 +432,7 @@ mod contribute {
 		test(|| {
 			let id = create(ALICE, native(), 50, 100, 2, 10);
 			run_to_block(2);
-			assert_noop!(
-				Crowdfunding::contribute(RuntimeOrigin::root(), id, 10),
-				DispatchError::BadOrigin
-			);
+			assert_noop!(Crowdfunding::contribute(RuntimeOrigin::root(), id, 10), DispatchError::BadOrigin);
 		});
 	}
 }
@@ -531,10 +449,7 @@ mod hooks {
 			assert_eq!(status(id), Some(CrowdfundingStatus::Upcoming));
 
 			next_block();
-			assert_eq!(
-				crowdfunding_events(),
-				vec![Event::CrowdfundingActivated { crowdfunding_id: id }]
-			);
+			assert_eq!(crowdfunding_events(), vec![Event::CrowdfundingActivated { crowdfunding_id: id }]);
 			assert_eq!(status(id), Some(CrowdfundingStatus::Active));
 			assert!(!StartingAt::<Test>::contains_key(4));
 			contribute(BOB, id, 10);
@@ -562,15 +477,8 @@ mod hooks {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingFinished {
-						crowdfunding_id: id,
-						outcome: Outcome::Succeeded { raised: 50 }
-					},
-					Event::CrowdfundingPaidOut {
-						crowdfunding_id: id,
-						beneficiary: BENEFICIARY,
-						amount: 50
-					},
+					Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Succeeded { raised: 50 } },
+					Event::CrowdfundingPaidOut { crowdfunding_id: id, beneficiary: BENEFICIARY, amount: 50 },
 					Event::CrowdfundingSettled { crowdfunding_id: id },
 				]
 			);
@@ -605,10 +513,7 @@ mod hooks {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingFinished {
-						crowdfunding_id: id,
-						outcome: Outcome::Succeeded { raised: 50 }
-					},
+					Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Succeeded { raised: 50 } },
 					Event::CrowdfundingPaidOut { crowdfunding_id: id, beneficiary: DAVE, amount: 50 },
 					Event::CrowdfundingSettled { crowdfunding_id: id },
 				]
@@ -639,23 +544,12 @@ mod hooks {
 			let events = crowdfunding_events();
 			assert_eq!(
 				events[0],
-				Event::CrowdfundingFinished {
-					crowdfunding_id: id,
-					outcome: Outcome::Failed { raised: 49 }
-				}
+				Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Failed { raised: 49 } }
 			);
 			// Refunds come in storage order; check them as a set.
 			assert_eq!(events.len(), 4);
-			assert!(events.contains(&Event::Refunded {
-				crowdfunding_id: id,
-				contributor: BOB,
-				amount: 39
-			}));
-			assert!(events.contains(&Event::Refunded {
-				crowdfunding_id: id,
-				contributor: CHARLIE,
-				amount: 10
-			}));
+			assert!(events.contains(&Event::Refunded { crowdfunding_id: id, contributor: BOB, amount: 39 }));
+			assert!(events.contains(&Event::Refunded { crowdfunding_id: id, contributor: CHARLIE, amount: 10 }));
 			assert_eq!(events[3], Event::CrowdfundingSettled { crowdfunding_id: id });
 
 			assert_eq!(balance(native(), BOB), INITIAL_BALANCE);
@@ -680,10 +574,7 @@ mod hooks {
 			let events = crowdfunding_events();
 			assert_eq!(
 				events.first(),
-				Some(&Event::CrowdfundingFinished {
-					crowdfunding_id: id,
-					outcome: Outcome::Failed { raised: 53 }
-				})
+				Some(&Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Failed { raised: 53 } })
 			);
 			assert_eq!(events.last(), Some(&Event::CrowdfundingSettled { crowdfunding_id: id }));
 			assert_eq!(events.len(), 4);
@@ -703,10 +594,7 @@ mod hooks {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingFinished {
-						crowdfunding_id: id,
-						outcome: Outcome::Failed { raised: 0 }
-					},
+					Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Failed { raised: 0 } },
 					Event::CrowdfundingSettled { crowdfunding_id: id },
 				]
 			);
@@ -729,19 +617,15 @@ mod hooks {
 			}
 			run_to_block(3);
 
-			let refunded = |events: &[Event<Test>]| {
-				events.iter().filter(|e| matches!(e, Event::Refunded { .. })).count()
-			};
+			let refunded =
+				|events: &[Event<Test>]| events.iter().filter(|e| matches!(e, Event::Refunded { .. })).count();
 
 			System::set_block_number(4);
 			System::reset_events();
 			let weight = Crowdfunding::on_initialize(4);
 			assert_eq!(weight, expected_weight(0, 0, 1, &[MAX_REFUNDS_PER_BLOCK]));
 			let events = crowdfunding_events();
-			assert!(matches!(
-				events[0],
-				Event::CrowdfundingFinished { outcome: Outcome::Failed { raised: 161 }, .. }
-			));
+			assert!(matches!(events[0], Event::CrowdfundingFinished { outcome: Outcome::Failed { raised: 161 }, .. }));
 			assert_eq!(refunded(&events), 3);
 			assert_eq!(status(id), Some(CrowdfundingStatus::Failed));
 			assert_eq!(Crowdfundings::<Test>::get(id).unwrap().contributors, 4);
@@ -784,15 +668,8 @@ mod hooks {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingFinished {
-						crowdfunding_id: id,
-						outcome: Outcome::Succeeded { raised: 70 }
-					},
-					Event::CrowdfundingPaidOut {
-						crowdfunding_id: id,
-						beneficiary: BENEFICIARY,
-						amount: 70
-					},
+					Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Succeeded { raised: 70 } },
+					Event::CrowdfundingPaidOut { crowdfunding_id: id, beneficiary: BENEFICIARY, amount: 70 },
 				]
 			);
 			assert_eq!(balance(native(), BENEFICIARY), 70);
@@ -898,10 +775,7 @@ mod failed_transfers {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingFinished {
-						crowdfunding_id: id,
-						outcome: Outcome::Succeeded { raised: 50 }
-					},
+					Event::CrowdfundingFinished { crowdfunding_id: id, outcome: Outcome::Succeeded { raised: 50 } },
 					Event::PayoutFailed {
 						crowdfunding_id: id,
 						beneficiary: BENEFICIARY,
@@ -932,11 +806,7 @@ mod failed_transfers {
 			assert_eq!(
 				crowdfunding_events(),
 				vec![
-					Event::CrowdfundingPaidOut {
-						crowdfunding_id: id,
-						beneficiary: BENEFICIARY,
-						amount: 50
-					},
+					Event::CrowdfundingPaidOut { crowdfunding_id: id, beneficiary: BENEFICIARY, amount: 50 },
 					Event::CrowdfundingSettled { crowdfunding_id: id },
 				]
 			);
@@ -951,10 +821,7 @@ mod failed_transfers {
 	#[test]
 	fn retry_payout_fails_for_unknown_crowdfunding() {
 		test(|| {
-			assert_noop!(
-				Crowdfunding::retry_payout(origin(BOB), 0),
-				Error::<Test>::UnknownCrowdfunding
-			);
+			assert_noop!(Crowdfunding::retry_payout(origin(BOB), 0), Error::<Test>::UnknownCrowdfunding);
 		});
 	}
 
@@ -962,15 +829,9 @@ mod failed_transfers {
 	fn retry_payout_fails_without_a_failed_payout() {
 		test(|| {
 			let id = create(ALICE, native(), 10, 100, 2, 4);
-			assert_noop!(
-				Crowdfunding::retry_payout(origin(BOB), id),
-				Error::<Test>::NotAwaitingPayout
-			);
+			assert_noop!(Crowdfunding::retry_payout(origin(BOB), id), Error::<Test>::NotAwaitingPayout);
 			run_to_block(2);
-			assert_noop!(
-				Crowdfunding::retry_payout(origin(BOB), id),
-				Error::<Test>::NotAwaitingPayout
-			);
+			assert_noop!(Crowdfunding::retry_payout(origin(BOB), id), Error::<Test>::NotAwaitingPayout);
 			// A failed crowdfunding still refunding.
 			let failing = create(ALICE, native(), 500, 1000, 3, 4);
 			run_to_block(3);
@@ -979,10 +840,7 @@ mod failed_transfers {
 			}
 			run_to_block(4);
 			assert_eq!(status(failing), Some(CrowdfundingStatus::Failed));
-			assert_noop!(
-				Crowdfunding::retry_payout(origin(BOB), failing),
-				Error::<Test>::NotAwaitingPayout
-			);
+			assert_noop!(Crowdfunding::retry_payout(origin(BOB), failing), Error::<Test>::NotAwaitingPayout);
 		});
 	}
 
@@ -990,10 +848,7 @@ mod failed_transfers {
 	fn retry_payout_requires_a_signed_origin() {
 		test(|| {
 			let id = failed_payout();
-			assert_noop!(
-				Crowdfunding::retry_payout(RuntimeOrigin::root(), id),
-				DispatchError::BadOrigin
-			);
+			assert_noop!(Crowdfunding::retry_payout(RuntimeOrigin::root(), id), DispatchError::BadOrigin);
 		});
 	}
 
@@ -1016,11 +871,7 @@ mod failed_transfers {
 			let id = failed_refund();
 			let events = crowdfunding_events();
 			assert_eq!(events.len(), 3);
-			assert!(events.contains(&Event::Refunded {
-				crowdfunding_id: id,
-				contributor: CHARLIE,
-				amount: 10
-			}));
+			assert!(events.contains(&Event::Refunded { crowdfunding_id: id, contributor: CHARLIE, amount: 10 }));
 			assert!(events.iter().any(|e| matches!(
 				e,
 				Event::RefundFailed { crowdfunding_id, contributor: BOB, amount: 25, .. }
@@ -1058,15 +909,9 @@ mod failed_transfers {
 	#[test]
 	fn claim_refund_fails_without_an_unclaimed_refund() {
 		test(|| {
-			assert_noop!(
-				Crowdfunding::claim_refund(origin(BOB), 0, BOB),
-				Error::<Test>::NoUnclaimedRefund
-			);
+			assert_noop!(Crowdfunding::claim_refund(origin(BOB), 0, BOB), Error::<Test>::NoUnclaimedRefund);
 			let id = failed_refund();
-			assert_noop!(
-				Crowdfunding::claim_refund(origin(BOB), id, CHARLIE),
-				Error::<Test>::NoUnclaimedRefund
-			);
+			assert_noop!(Crowdfunding::claim_refund(origin(BOB), id, CHARLIE), Error::<Test>::NoUnclaimedRefund);
 		});
 	}
 
@@ -1075,10 +920,7 @@ mod failed_transfers {
 		test(|| {
 			let id = failed_refund();
 			assert_ok!(Assets::thaw(origin(ASSET_OWNER), ASSET_ID, BOB));
-			assert_noop!(
-				Crowdfunding::claim_refund(RuntimeOrigin::root(), id, BOB),
-				DispatchError::BadOrigin
-			);
+			assert_noop!(Crowdfunding::claim_refund(RuntimeOrigin::root(), id, BOB), DispatchError::BadOrigin);
 		});
 	}
 }

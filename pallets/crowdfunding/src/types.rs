@@ -2,9 +2,7 @@
 
 use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{
-	traits::tokens::fungibles, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
-};
+use frame_support::{traits::tokens::fungibles, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_dao::DaoId;
 use scale_info::TypeInfo;
@@ -13,26 +11,13 @@ use scale_info::TypeInfo;
 pub type CrowdfundingId = u32;
 
 /// The balance type of [`Config::Assets`].
-pub type BalanceOf<T> = <<T as Config>::Assets as fungibles::Inspect<
-	<T as frame_system::Config>::AccountId,
->>::Balance;
+pub type BalanceOf<T> = <<T as Config>::Assets as fungibles::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// The stored record of a crowdfunding.
 pub type CrowdfundingInfoOf<T> = CrowdfundingInfo<T>;
 
 /// How a crowdfunding ended, in [`crate::Event::CrowdfundingFinished`].
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum Outcome<Balance> {
 	/// At least the soft cap was raised: the beneficiary is paid.
 	Succeeded {
@@ -47,18 +32,7 @@ pub enum Outcome<Balance> {
 }
 
 /// Where a crowdfunding stands.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum CrowdfundingStatus {
 	/// Created; its start block has not come yet. No contributions.
 	Upcoming,
@@ -79,9 +53,7 @@ pub enum CrowdfundingStatus {
 ///
 /// It stays in storage until it is settled: paid out (or refunded) and its contribution records
 /// cleared, after which [`crate::Event::CrowdfundingSettled`] is emitted and the record removed.
-#[derive(
-	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct CrowdfundingInfo<T: Config> {
@@ -121,9 +93,7 @@ pub trait BenchmarkHelper<AssetKind> {
 
 /// The native token, for runtimes using `NativeOrWithId` asset kinds.
 #[cfg(feature = "runtime-benchmarks")]
-impl<AssetId: Ord> BenchmarkHelper<frame_support::traits::tokens::fungible::NativeOrWithId<AssetId>>
-	for ()
-{
+impl<AssetId: Ord> BenchmarkHelper<frame_support::traits::tokens::fungible::NativeOrWithId<AssetId>> for () {
 	fn asset_kind() -> frame_support::traits::tokens::fungible::NativeOrWithId<AssetId> {
 		frame_support::traits::tokens::fungible::NativeOrWithId::Native
 	}

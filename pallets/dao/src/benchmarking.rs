@@ -37,11 +37,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), metadata.clone());
 
-		assert_last_event::<T>(Event::DaoCreated {
-			dao_id,
-			admin: caller,
-			metadata: metadata.try_into().unwrap(),
-		});
+		assert_last_event::<T>(Event::DaoCreated { dao_id, admin: caller, metadata: metadata.try_into().unwrap() });
 	}
 
 	#[benchmark]
@@ -101,10 +97,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(admin), dao_id, metadata.clone());
 
-		assert_last_event::<T>(Event::DaoMetadataUpdated {
-			dao_id,
-			metadata: metadata.try_into().unwrap(),
-		});
+		assert_last_event::<T>(Event::DaoMetadataUpdated { dao_id, metadata: metadata.try_into().unwrap() });
 	}
 
 	impl_benchmark_test_suite!(Dao, crate::mock::new_test_ext(), crate::mock::Test);

@@ -106,15 +106,8 @@ pub mod pallet {
 	/// The members of each DAO: `(dao_id, account) => ()`. At most [`Config::MaxMembers`] entries
 	/// per DAO.
 	#[pallet::storage]
-	pub type Members<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		DaoId,
-		Blake2_128Concat,
-		T::AccountId,
-		(),
-		OptionQuery,
-	>;
+	pub type Members<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, DaoId, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -201,8 +194,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::create_dao(metadata.len() as u32))]
 		pub fn create_dao(origin: OriginFor<T>, metadata: Vec<u8>) -> DispatchResult {
 			let admin = ensure_signed(origin)?;
-			let metadata: MetadataOf<T> =
-				metadata.try_into().map_err(|_| Error::<T>::MetadataTooLong)?;
+			let metadata: MetadataOf<T> = metadata.try_into().map_err(|_| Error::<T>::MetadataTooLong)?;
 			Self::do_create_dao(admin, metadata).map(|_| ())
 		}
 
@@ -211,11 +203,7 @@ pub mod pallet {
 		/// Emits [`Event::DaoMembershipChanged`] with [`MembershipChange::Added`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::add_member())]
-		pub fn add_member(
-			origin: OriginFor<T>,
-			dao_id: DaoId,
-			member: T::AccountId,
-		) -> DispatchResult {
+		pub fn add_member(origin: OriginFor<T>, dao_id: DaoId, member: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Daos::<T>::try_mutate(dao_id, |maybe_dao| -> DispatchResult {
 				let dao = maybe_dao.as_mut().ok_or(Error::<T>::UnknownDao)?;
@@ -241,11 +229,7 @@ pub mod pallet {
 		/// Emits [`Event::DaoMembershipChanged`] with [`MembershipChange::Removed`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_member())]
-		pub fn remove_member(
-			origin: OriginFor<T>,
-			dao_id: DaoId,
-			member: T::AccountId,
-		) -> DispatchResult {
+		pub fn remove_member(origin: OriginFor<T>, dao_id: DaoId, member: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Daos::<T>::try_mutate(dao_id, |maybe_dao| -> DispatchResult {
 				let dao = maybe_dao.as_mut().ok_or(Error::<T>::UnknownDao)?;
@@ -270,11 +254,7 @@ pub mod pallet {
 		/// Emits [`Event::DaoAdminChanged`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::transfer_admin())]
-		pub fn transfer_admin(
-			origin: OriginFor<T>,
-			dao_id: DaoId,
-			new_admin: T::AccountId,
-		) -> DispatchResult {
+		pub fn transfer_admin(origin: OriginFor<T>, dao_id: DaoId, new_admin: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Daos::<T>::try_mutate(dao_id, |maybe_dao| -> DispatchResult {
 				let dao = maybe_dao.as_mut().ok_or(Error::<T>::UnknownDao)?;
@@ -292,14 +272,9 @@ pub mod pallet {
 		/// Emits [`Event::DaoMetadataUpdated`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::update_metadata(metadata.len() as u32))]
-		pub fn update_metadata(
-			origin: OriginFor<T>,
-			dao_id: DaoId,
-			metadata: Vec<u8>,
-		) -> DispatchResult {
+		pub fn update_metadata(origin: OriginFor<T>, dao_id: DaoId, metadata: Vec<u8>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let metadata: MetadataOf<T> =
-				metadata.try_into().map_err(|_| Error::<T>::MetadataTooLong)?;
+			let metadata: MetadataOf<T> = metadata.try_into().map_err(|_| Error::<T>::MetadataTooLong)?;
 			Daos::<T>::try_mutate(dao_id, |maybe_dao| -> DispatchResult {
 				let dao = maybe_dao.as_mut().ok_or(Error::<T>::UnknownDao)?;
 				ensure!(dao.admin == who, Error::<T>::NotAdmin);
@@ -313,18 +288,12 @@ pub mod pallet {
 
 	impl<T: Config> Pallet<T> {
 		/// Create a DAO administered by `admin`, returning its id. Emits [`Event::DaoCreated`].
-		pub fn do_create_dao(
-			admin: T::AccountId,
-			metadata: MetadataOf<T>,
-		) -> Result<DaoId, DispatchError> {
+		pub fn do_create_dao(admin: T::AccountId, metadata: MetadataOf<T>) -> Result<DaoId, DispatchError> {
 			let dao_id = NextDaoId::<T>::get();
 			let next = dao_id.checked_add(1).ok_or(Error::<T>::DaoIdsExhausted)?;
 			NextDaoId::<T>::put(next);
 
-			Daos::<T>::insert(
-				dao_id,
-				DaoInfo { admin: admin.clone(), metadata: metadata.clone(), member_count: 0 },
-			);
+			Daos::<T>::insert(dao_id, DaoInfo { admin: admin.clone(), metadata: metadata.clone(), member_count: 0 });
 			Self::deposit_event(Event::DaoCreated { dao_id, admin, metadata });
 			Ok(dao_id)
 		}

@@ -30,12 +30,7 @@ mod create_dao {
 			);
 			assert_ok!(Dao::create_dao(origin(BOB), vec![7; MAX_METADATA_LEN as usize]));
 			System::assert_last_event(
-				Event::DaoCreated {
-					dao_id: 1,
-					admin: BOB,
-					metadata: metadata(&[7; MAX_METADATA_LEN as usize]),
-				}
-				.into(),
+				Event::DaoCreated { dao_id: 1, admin: BOB, metadata: metadata(&[7; MAX_METADATA_LEN as usize]) }.into(),
 			);
 
 			assert_eq!(NextDaoId::<Test>::get(), 2);
@@ -70,20 +65,14 @@ mod create_dao {
 	fn fails_when_ids_are_exhausted() {
 		test(|| {
 			NextDaoId::<Test>::put(DaoId::MAX);
-			assert_noop!(
-				Dao::create_dao(origin(ALICE), b"dao".to_vec()),
-				Error::<Test>::DaoIdsExhausted
-			);
+			assert_noop!(Dao::create_dao(origin(ALICE), b"dao".to_vec()), Error::<Test>::DaoIdsExhausted);
 		});
 	}
 
 	#[test]
 	fn requires_a_signed_origin() {
 		test(|| {
-			assert_noop!(
-				Dao::create_dao(RuntimeOrigin::root(), b"dao".to_vec()),
-				sp_runtime::DispatchError::BadOrigin
-			);
+			assert_noop!(Dao::create_dao(RuntimeOrigin::root(), b"dao".to_vec()), sp_runtime::DispatchError::BadOrigin);
 		});
 	}
 }
@@ -97,24 +86,14 @@ mod add_member {
 			let dao_id = create(ALICE);
 			assert_ok!(Dao::add_member(origin(ALICE), dao_id, BOB));
 			System::assert_last_event(
-				Event::DaoMembershipChanged {
-					dao_id,
-					member: BOB,
-					change: MembershipChange::Added,
-					member_count: 1,
-				}
-				.into(),
+				Event::DaoMembershipChanged { dao_id, member: BOB, change: MembershipChange::Added, member_count: 1 }
+					.into(),
 			);
 			// The admin may add itself.
 			assert_ok!(Dao::add_member(origin(ALICE), dao_id, ALICE));
 			System::assert_last_event(
-				Event::DaoMembershipChanged {
-					dao_id,
-					member: ALICE,
-					change: MembershipChange::Added,
-					member_count: 2,
-				}
-				.into(),
+				Event::DaoMembershipChanged { dao_id, member: ALICE, change: MembershipChange::Added, member_count: 2 }
+					.into(),
 			);
 			assert!(Dao::is_member(dao_id, &BOB));
 			assert!(Dao::is_member(dao_id, &ALICE));
@@ -145,10 +124,7 @@ mod add_member {
 		test(|| {
 			let dao_id = create(ALICE);
 			assert_ok!(Dao::add_member(origin(ALICE), dao_id, BOB));
-			assert_noop!(
-				Dao::add_member(origin(ALICE), dao_id, BOB),
-				Error::<Test>::AlreadyMember
-			);
+			assert_noop!(Dao::add_member(origin(ALICE), dao_id, BOB), Error::<Test>::AlreadyMember);
 		});
 	}
 
@@ -160,10 +136,7 @@ mod add_member {
 				assert_ok!(Dao::add_member(origin(ALICE), dao_id, member));
 			}
 			assert_eq!(Daos::<Test>::get(dao_id).unwrap().member_count, MAX_MEMBERS);
-			assert_noop!(
-				Dao::add_member(origin(ALICE), dao_id, BOB),
-				Error::<Test>::TooManyMembers
-			);
+			assert_noop!(Dao::add_member(origin(ALICE), dao_id, BOB), Error::<Test>::TooManyMembers);
 			// Removing one makes room again.
 			assert_ok!(Dao::remove_member(origin(ALICE), dao_id, 10));
 			assert_ok!(Dao::add_member(origin(ALICE), dao_id, BOB));
@@ -194,13 +167,8 @@ mod remove_member {
 			assert_ok!(Dao::add_member(origin(ALICE), dao_id, CHARLIE));
 			assert_ok!(Dao::remove_member(origin(ALICE), dao_id, BOB));
 			System::assert_last_event(
-				Event::DaoMembershipChanged {
-					dao_id,
-					member: BOB,
-					change: MembershipChange::Removed,
-					member_count: 1,
-				}
-				.into(),
+				Event::DaoMembershipChanged { dao_id, member: BOB, change: MembershipChange::Removed, member_count: 1 }
+					.into(),
 			);
 			assert!(!Dao::is_member(dao_id, &BOB));
 			assert!(Dao::is_member(dao_id, &CHARLIE));
@@ -242,9 +210,7 @@ mod transfer_admin {
 		test(|| {
 			let dao_id = create(ALICE);
 			assert_ok!(Dao::transfer_admin(origin(ALICE), dao_id, BOB));
-			System::assert_last_event(
-				Event::DaoAdminChanged { dao_id, old_admin: ALICE, new_admin: BOB }.into(),
-			);
+			System::assert_last_event(Event::DaoAdminChanged { dao_id, old_admin: ALICE, new_admin: BOB }.into());
 			assert_eq!(Dao::admin(dao_id), Some(BOB));
 			// The old admin lost its rights, the new one has them.
 			assert_noop!(Dao::add_member(origin(ALICE), dao_id, DAVE), Error::<Test>::NotAdmin);
@@ -271,10 +237,7 @@ mod transfer_admin {
 	fn fails_for_same_admin() {
 		test(|| {
 			let dao_id = create(ALICE);
-			assert_noop!(
-				Dao::transfer_admin(origin(ALICE), dao_id, ALICE),
-				Error::<Test>::AlreadyAdmin
-			);
+			assert_noop!(Dao::transfer_admin(origin(ALICE), dao_id, ALICE), Error::<Test>::AlreadyAdmin);
 		});
 	}
 }
@@ -287,9 +250,7 @@ mod update_metadata {
 		test(|| {
 			let dao_id = create(ALICE);
 			assert_ok!(Dao::update_metadata(origin(ALICE), dao_id, b"renamed".to_vec()));
-			System::assert_last_event(
-				Event::DaoMetadataUpdated { dao_id, metadata: metadata(b"renamed") }.into(),
-			);
+			System::assert_last_event(Event::DaoMetadataUpdated { dao_id, metadata: metadata(b"renamed") }.into());
 			assert_eq!(Daos::<Test>::get(dao_id).unwrap().metadata, metadata(b"renamed"));
 		});
 	}
@@ -297,10 +258,7 @@ mod update_metadata {
 	#[test]
 	fn fails_for_unknown_dao() {
 		test(|| {
-			assert_noop!(
-				Dao::update_metadata(origin(ALICE), 0, b"x".to_vec()),
-				Error::<Test>::UnknownDao
-			);
+			assert_noop!(Dao::update_metadata(origin(ALICE), 0, b"x".to_vec()), Error::<Test>::UnknownDao);
 		});
 	}
 
@@ -308,10 +266,7 @@ mod update_metadata {
 	fn fails_for_non_admin() {
 		test(|| {
 			let dao_id = create(ALICE);
-			assert_noop!(
-				Dao::update_metadata(origin(BOB), dao_id, b"x".to_vec()),
-				Error::<Test>::NotAdmin
-			);
+			assert_noop!(Dao::update_metadata(origin(BOB), dao_id, b"x".to_vec()), Error::<Test>::NotAdmin);
 		});
 	}
 

@@ -16,9 +16,7 @@ pub type DaoInfoOf<T> = DaoInfo<T>;
 
 /// A DAO: its admin, metadata and number of members (the members themselves are in
 /// [`crate::Members`]).
-#[derive(
-	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct DaoInfo<T: Config> {
@@ -31,18 +29,7 @@ pub struct DaoInfo<T: Config> {
 }
 
 /// How a DAO's member set changed, in [`crate::Event::DaoMembershipChanged`].
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum MembershipChange {
 	/// The account became a member.
 	Added,
