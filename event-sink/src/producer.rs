@@ -9,7 +9,7 @@ use rdkafka::{
 	config::ClientConfig,
 	error::{KafkaError, RDKafkaErrorCode},
 	message::{Header, OwnedHeaders},
-	producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer},
+	producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer},
 	ClientContext, Statistics,
 };
 use tokio::sync::mpsc;
@@ -140,11 +140,6 @@ impl KafkaProducer {
 				Err((error, _)) => return Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
 			}
 		}
-	}
-
-	/// Messages handed to librdkafka and not yet reported.
-	pub fn in_flight(&self) -> i32 {
-		self.producer.in_flight_count()
 	}
 }
 

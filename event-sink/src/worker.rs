@@ -103,7 +103,9 @@ async fn ship_inner<S: BlockSource>(
 		}
 		if let Some(metrics) = metrics {
 			metrics.read_ahead_blocks.set(in_flight.len() as u64);
-			metrics.finalized_lag_blocks.set(head.saturating_sub(next.saturating_sub(1)) + in_flight.len() as u64);
+			// Finalized blocks from the first one not yet acknowledged up to the head.
+			let first_unacked = in_flight.keys().next().copied().unwrap_or(next);
+			metrics.finalized_lag_blocks.set((head + 1).saturating_sub(first_unacked));
 		}
 
 		// Wait for acknowledgements, a new finalized head, or a tick (metrics, stale heads).
