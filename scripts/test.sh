@@ -19,5 +19,8 @@ if [ -d pallets ] && ls pallets/*/Cargo.toml >/dev/null 2>&1; then
 		pallet_args+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
 	done
 	SKIP_WASM_BUILD=1 cargo test --locked "${pallet_args[@]}" --features runtime-benchmarks
+	# The runtime's `Benchmark` API (what `herald-node benchmark pallet` calls) must keep compiling too.
+	log "runtime with benchmarks (cargo check --features runtime-benchmarks)"
+	SKIP_WASM_BUILD=1 cargo check --locked -p herald-runtime --features runtime-benchmarks
 fi
 log "all tests passed in $(( $(date +%s) - started )) s"

@@ -137,4 +137,14 @@ pub enum Subcommand {
 
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Benchmarks of the runtime's pallets, storage, blocks and this machine; `benchmark pallet` writes a
+	/// pallet's `weights.rs`.
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
+
+	/// Benchmarks (not in this build: build with `--features runtime-benchmarks`).
+	#[cfg(not(feature = "runtime-benchmarks"))]
+	Benchmark(crate::benchmarking::BenchmarksNotBuilt),
 }

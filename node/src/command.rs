@@ -113,6 +113,7 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<herald_runtime::opaque::Block>(&config))
 		}
+		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;

@@ -18,9 +18,15 @@ use herald_event_sink::config::SinkConfig;
 
 use crate::{cli::Sealing, dev_seal};
 
+/// Host functions the runtime may import. A runtime built with `runtime-benchmarks` also imports the
+/// benchmarking ones, which the `benchmark block` and `benchmark storage` sub-commands need.
+#[cfg(not(feature = "runtime-benchmarks"))]
+pub(crate) type HostFunctions = sp_io::SubstrateHostFunctions;
+#[cfg(feature = "runtime-benchmarks")]
+pub(crate) type HostFunctions = (sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+
 /// The full client, executing the runtime's wasm.
-pub(crate) type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub(crate) type FullClient = sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 pub(crate) type FullBackend = sc_service::TFullBackend<Block>;
 pub(crate) type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 pub(crate) type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
@@ -65,7 +71,7 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<sp_io::SubstrateHostFunctions>(&config.executor);
+	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
 	let (client, backend, keystore_container, task_manager) = sc_service::new_full_parts::<Block, RuntimeApi, _>(
 		config,
 		telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),

@@ -17,6 +17,10 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+// Before `apis`: it defines the `list_benchmarks!`/`add_benchmarks!` macros the `Benchmark` runtime API uses.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 pub mod apis;
 mod configs;
 pub mod genesis_config_presets;
@@ -207,19 +211,4 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Crowdfunding = pallet_crowdfunding;
-}
-
-#[cfg(feature = "runtime-benchmarks")]
-mod benches {
-	frame_benchmarking::define_benchmarks!(
-		[frame_benchmarking, BaselineBench::<Runtime>]
-		[frame_system, SystemBench::<Runtime>]
-		[pallet_balances, Balances]
-		[pallet_timestamp, Timestamp]
-		[pallet_sudo, Sudo]
-		[pallet_assets, Assets]
-		[pallet_dao, Dao]
-		[pallet_agreements, Agreements]
-		[pallet_crowdfunding, Crowdfunding]
-	);
 }
