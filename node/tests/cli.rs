@@ -80,3 +80,13 @@ fn missing_or_invalid_mapping_file_is_rejected() {
 	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-mappings", path.to_str().unwrap()]);
 	assert_clean_failure(code, &stderr, "bad.toml");
 }
+
+/// An ordinary build has no benchmarks; `benchmark` says how to get them instead of "unrecognized subcommand".
+#[cfg(not(feature = "runtime-benchmarks"))]
+#[test]
+fn benchmark_without_the_feature_explains_how_to_build_it() {
+	let (code, stderr) = run(&["benchmark", "pallet", "--chain", "dev", "--pallet", "pallet_dao", "--extrinsic", "*"]);
+	assert_clean_failure(code, &stderr, "built without benchmarks");
+	assert!(stderr.contains("--features runtime-benchmarks"), "names the feature:\n{stderr}");
+	assert!(stderr.contains("scripts/benchmark.sh"), "names the script:\n{stderr}");
+}
