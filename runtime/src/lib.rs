@@ -24,6 +24,8 @@ mod benchmarks;
 pub mod apis;
 mod configs;
 pub mod genesis_config_presets;
+#[cfg(test)]
+mod tests;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
