@@ -18,8 +18,8 @@ fn worst_case_timed_hooks_take_at_most_a_tenth_of_a_block() {
 	let refunds: u32 = <Runtime as pallet_crowdfunding::Config>::MaxRefundsPerBlock::get();
 	let expiring: u32 = <Runtime as pallet_agreements::Config>::MaxExpiringPerBlock::get();
 
-	// Every start and end slot of the block full, every finished crowdfunding counted as the dearer
-	// outcome, a full settlement batch, and a full expiry slot.
+	// Every start and end slot of the block full, the end slot priced once as all succeeded and once as all
+	// failed (an upper bound for any mix), a full settlement batch, and a full expiry slot.
 	let worst: Weight = Crowdfunding::on_initialize_activate(per_block)
 		.saturating_add(Crowdfunding::on_initialize_finish_succeeded(per_block))
 		.saturating_add(Crowdfunding::on_initialize_finish_failed(per_block))
