@@ -40,6 +40,38 @@ impl fmt::Display for StartFrom {
 	}
 }
 
+/// Which blocks the sink ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Follow {
+	/// Finalized blocks only: never retracted, a few blocks behind the head (nothing ships while finality stalls).
+	#[default]
+	Finalized,
+	/// The best chain as blocks are imported (`meta.finalized: false`), `BlockRetracted` when a re-org takes a
+	/// shipped block back, `BlockFinalized` when one becomes final.
+	Best,
+}
+
+impl FromStr for Follow {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s {
+			"finalized" => Ok(Self::Finalized),
+			"best" => Ok(Self::Best),
+			other => Err(format!("{other:?} is not a follow mode: use `finalized` or `best`")),
+		}
+	}
+}
+
+impl fmt::Display for Follow {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(match self {
+			Self::Finalized => "finalized",
+			Self::Best => "best",
+		})
+	}
+}
+
 /// A librdkafka property passed through as it is (`--kafka-config key=value`, like kcat's `-X`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KafkaProperty {
@@ -103,6 +135,11 @@ pub struct SinkConfig {
 	pub read_ahead_blocks: u32,
 	/// What to ship and where.
 	pub mappings: Mappings,
+	/// Finalized blocks only, or the best chain with retractions.
+	pub follow: Follow,
+	/// The most blocks shipped and not final (the journal's bound): past it, the sink stops shipping new blocks
+	/// until finality moves.
+	pub max_unfinalized_blocks: u32,
 }
 
 impl SinkConfig {
@@ -123,6 +160,13 @@ mod tests {
 		assert_eq!("1234".parse(), Ok(StartFrom::Block(1234)));
 		let error = "yesterday".parse::<StartFrom>().unwrap_err();
 		assert!(error.contains("`genesis`, `latest` or a block number"), "{error}");
+	}
+
+	#[test]
+	fn follow_parses_both_modes() {
+		assert_eq!("finalized".parse(), Ok(Follow::Finalized));
+		assert_eq!("best".parse(), Ok(Follow::Best));
+		assert!("head".parse::<Follow>().unwrap_err().contains("`finalized` or `best`"));
 	}
 
 	#[test]

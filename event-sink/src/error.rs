@@ -22,6 +22,9 @@ pub enum SinkError {
 	/// The runtime's metadata could not be read or parsed.
 	#[error("runtime metadata at block #{number}: {reason}")]
 	Metadata { number: u64, reason: String },
+	/// The journal of shipped, not final blocks cannot be read.
+	#[error("journal: {0}")]
+	Journal(String),
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),
@@ -38,6 +41,6 @@ impl SinkError {
 
 	/// Errors a restart cannot cure: the sink stops instead of retrying.
 	pub fn is_fatal(&self) -> bool {
-		matches!(self, Self::Pruned { .. } | Self::Cursor(_))
+		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_))
 	}
 }

@@ -1,36 +1,28 @@
 //! # Herald event sink
 //!
-//! Ships a Substrate chain's runtime events to Kafka from inside the node. For each block the sink reads the raw
-//! `System::Events` value, decodes every event record with the metadata of the block's runtime (no compiled-in
-//! knowledge of the runtime's types), turns each event into a JSON envelope named, typed and routed by a
-//! declarative mapping table, and hands the resulting messages to a Kafka producer.
+//! Ships a Substrate chain's runtime events to Kafka from inside the node. The crate is laid out as its
+//! pipeline, one stage per module:
 //!
-//! This crate's runtime-agnostic core:
+//! 1. [`follow`]: following the chain. The client's notifications only wake the sink; a pure state machine
+//!    ([`follow::Follower`]) compares what was shipped (the journal) with the node's best and finalized chains
+//!    and decides what to ship, retract and finalize next.
+//! 2. [`block`]: reading one block from the node's database: its `System::Events`, its timestamp, and the
+//!    decoder of the runtime that executed it (metadata-driven SCALE decoding).
+//! 3. [`envelope`]: the JSON envelope `{name, type, data, meta}` and the messages of a block (pure JSON, no
+//!    Kafka), including the infrastructure envelopes (`BlockCreated`, `BlockFinalized`, `BlockRetracted`, …).
+//! 4. [`mapping`]: the mapping table (name, type, topic, key per event) and its guards.
+//! 5. [`kafka`]: librdkafka configuration, partitioning, the producer, topic administration and metrics.
+//! 6. [`store`]: the cursor and the journal of shipped-but-unfinalized blocks, in the node's own database.
 //!
-//! - [`decode`]: [`EventDecoder`](decode::EventDecoder), metadata (V14–V16) → decoded event records, never
-//!   failing a block as a whole (an undecodable remainder is returned as such);
-//! - [`json`]: the JSON conventions of event data (big integers as strings, bytes as `0x` hex, enums);
-//! - [`metadata`]: reading runtime metadata into the type registry and pallet list the decoder needs;
-//! - [`mapping`]: the mapping table (TOML) — envelope names, types, topics, partition keys, exclusions — and the
-//!   completeness guard that makes runtime developers map every event of a domain pallet;
-//! - [`envelope`]: the envelope v1 (docs/envelope.md, docs/envelope.schema.json), its builders and its Kafka
-//!   message (topic, key, payload, headers);
-//! - [`storage`]: the storage keys of `System::Events` and `Timestamp::Now`, and the timestamp's decoding.
-//!
-//! Typical use per block: `decoder.decode_events(value)`; for each event `mappings.resolve(pallet, variant)`
-//! (skip on `None`), `Envelope::event(&block, &event, &mapping)`, `to_message(&envelope, &mapping, prefix)`.
+//! [`worker`] runs the pipeline: it asks the follower for actions, turns them into messages, produces them and
+//! persists the cursor and journal only after Kafka acknowledged them.
 
-pub mod assemble;
+pub mod block;
 pub mod config;
-pub mod cursor;
-pub mod decode;
 pub mod envelope;
 pub mod error;
-pub mod json;
+pub mod follow;
+pub mod kafka;
 pub mod mapping;
-pub mod metadata;
-pub mod metrics;
-pub mod producer;
-pub mod source;
-pub mod storage;
+pub mod store;
 pub mod worker;

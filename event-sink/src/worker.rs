@@ -1,24 +1,39 @@
-//! The shipping loop: reads finalized blocks in order from a [`BlockSource`], hands their messages to Kafka
-//! with a bounded read-ahead, and moves the cursor only over blocks whose every message was acknowledged.
+//! The shipping loop: asks the [`Follower`] what to do, turns each action into messages (reading blocks from the
+//! database), persists the write-ahead part of the journal, produces the messages in order, and persists the rest
+//! (cursor, journal) only as Kafka acknowledges them, action by action, in order.
 //!
-//! Import never waits on this loop: it only learns the finalized head from a watch channel and reads blocks
-//! from the database at its own pace. When Kafka is slow or down, the read-ahead fills up, the loop waits, and
-//! later catches up from the database.
+//! Import never waits on this loop: it is only woken by notifications and reads blocks from the database at its
+//! own pace. When Kafka is slow or down, the read-ahead fills up, the loop waits, and later catches up from the
+//! database. Failures restart the loop from the persisted state (the follower re-reads the chain then, so a
+//! re-org during an outage or a crash is retracted too).
 
 use std::{
-	collections::BTreeMap,
+	collections::VecDeque,
 	time::{Duration, Instant},
 };
 
 use tokio::sync::watch;
 
 use crate::{
+	block::reader::BlockReader,
 	config::SinkConfig,
-	cursor::Cursor,
+	envelope::{
+		assemble::{self, context_of},
+		json::hex0x,
+		OutgoingMessage,
+	},
 	error::SinkError,
-	metrics::Metrics,
-	producer::{ensure_topics, Delivery, KafkaProducer},
-	source::{BlockSource, ShippableBlock},
+	follow::{Action, ChainView, Follower, Restored},
+	kafka::{
+		admin::ensure_topics,
+		metrics::Metrics,
+		partition::PartitionTable,
+		producer::{Delivery, KafkaProducer},
+	},
+	store::{
+		cursor::check_or_start, journal::JournalEntry, ledger::retraction_targets, Change, Effect, EntryState, Ledger,
+		Placement, StateStore,
+	},
 };
 
 const LOG_TARGET: &str = "herald::kafka";
@@ -26,26 +41,34 @@ const LOG_TARGET: &str = "herald::kafka";
 /// Longest pause between two restarts after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// A block handed to the producer and not yet fully acknowledged.
-struct InFlight<Hash> {
-	hash: Hash,
-	unacked: usize,
-	failure: Option<String>,
-	sent_at: Instant,
+/// The parts the worker runs on: the chain, a block reader and the state store (all over the node's client in
+/// the node; fakes in tests).
+pub struct Parts<Ch, R, S> {
+	pub chain: Ch,
+	pub reader: R,
+	pub store: S,
 }
 
 /// Runs the sink until a fatal error (or, with `config.required`, any error). Failures that a restart can cure
-/// are logged, counted, and retried from the cursor with exponential backoff.
-pub async fn run<S: BlockSource>(
-	mut source: S,
+/// are logged, counted, and retried from the persisted state with exponential backoff.
+pub async fn run<Ch, R, S>(
+	mut parts: Parts<Ch, R, S>,
 	config: SinkConfig,
 	metrics: Option<Metrics>,
-	mut finalized: watch::Receiver<u64>,
-) -> SinkError {
+	mut wake: watch::Receiver<u64>,
+) -> SinkError
+where
+	R: BlockReader,
+	Ch: ChainView<Hash = R::Hash>,
+	S: StateStore<R::Hash>,
+{
 	let mut backoff = Duration::from_secs(1);
 	loop {
 		let started = Instant::now();
-		let error = ship(&mut source, &config, metrics.as_ref(), &mut finalized).await;
+		let error = match ship(&mut parts, &config, metrics.as_ref(), &mut wake).await {
+			Ok(never) => match never {},
+			Err(error) => error,
+		};
 		if error.is_fatal() || config.required {
 			return error;
 		}
@@ -62,53 +85,133 @@ pub async fn run<S: BlockSource>(
 	}
 }
 
-/// One run: from the cursor on, until an error.
-async fn ship<S: BlockSource>(
-	source: &mut S,
-	config: &SinkConfig,
-	metrics: Option<&Metrics>,
-	finalized: &mut watch::Receiver<u64>,
-) -> SinkError {
-	match ship_inner(source, config, metrics, finalized).await {
-		Ok(never) => match never {},
-		Err(error) => error,
-	}
+/// One message ready for the producer.
+struct Outgoing {
+	message: OutgoingMessage,
+	partition: i32,
+	is_event: bool,
 }
 
-async fn ship_inner<S: BlockSource>(
-	source: &mut S,
+/// An action handed to the producer and not yet acknowledged in full.
+struct Pending<H> {
+	seq: u64,
+	unacked: usize,
+	failure: Option<String>,
+	effect: Effect<H>,
+	/// Ships count against the read-ahead; retractions and finalizations don't.
+	is_ship: bool,
+	what: String,
+	sent_at: Instant,
+}
+
+/// One run: from the persisted state on, until an error.
+async fn ship<Ch, R, S>(
+	parts: &mut Parts<Ch, R, S>,
 	config: &SinkConfig,
 	metrics: Option<&Metrics>,
-	finalized: &mut watch::Receiver<u64>,
-) -> Result<std::convert::Infallible, SinkError> {
-	let mut next = source.first_block_to_ship(config.start_from)?;
-	log::info!(target: LOG_TARGET, "event sink starts at block #{next}, brokers {}", config.brokers);
+	wake: &mut watch::Receiver<u64>,
+) -> Result<std::convert::Infallible, SinkError>
+where
+	R: BlockReader,
+	Ch: ChainView<Hash = R::Hash>,
+	S: StateStore<R::Hash>,
+{
+	let Parts { chain, reader, store } = parts;
+	let state = store.load()?;
+	let (cursor, start) = match check_or_start(chain, state.cursor, config.start_from)? {
+		Ok(cursor) => (Some(cursor), cursor.number + 1),
+		// A first start: persist the block before the start as the cursor, so that `latest` is resolved once and
+		// a restart (or an outage) never moves the start.
+		Err(start) => match start.checked_sub(1) {
+			Some(before) if before <= chain.heads()?.finalized.number => {
+				let block = chain
+					.canonical(before)?
+					.ok_or_else(|| SinkError::Database(format!("finalized block #{before} is not in the database")))?;
+				store.commit(vec![Change::Cursor(block.id())])?;
+				(Some(block.id()), start)
+			}
+			_ => (None, start),
+		},
+	};
+	let restored = state
+		.journal
+		.iter()
+		.map(|entry| Restored { block: entry.block, acknowledged: entry.state == EntryState::Shipped });
+	let mut follower =
+		Follower::new(config.follow, start, cursor, restored, config.max_unfinalized_blocks as usize);
+	let mut ledger = Ledger::new(&state);
+	log::info!(
+		target: LOG_TARGET,
+		"event sink follows the {} chain from block #{start}{}, brokers {}",
+		config.follow,
+		if ledger.is_empty() { String::new() } else { format!(" ({} blocks shipped and not final)", ledger.len()) },
+		config.brokers
+	);
 
-	ensure_topics(config, &crate::assemble::topics(config)).await?;
+	let partitions = ensure_topics(config, &assemble::topics(config)).await?;
 	let (producer, mut deliveries) = KafkaProducer::new(config, metrics.cloned())?;
 
-	let mut in_flight: BTreeMap<u64, InFlight<S::Hash>> = BTreeMap::new();
+	let mut in_flight: VecDeque<Pending<R::Hash>> = VecDeque::new();
+	let mut next_seq = 1u64;
+	let mut persisted_cursor = cursor;
+	let mut stall_reported = false;
 	let read_ahead = config.read_ahead_blocks.max(1) as usize;
 	loop {
-		// Read ahead, in order, as far as the bound and the finalized head allow.
-		let head = (*finalized.borrow_and_update()).max(source.finalized_number());
-		while in_flight.len() < read_ahead && next <= head {
-			let ShippableBlock { hash, messages, .. } = source.read_block(next)?;
-			let unacked = messages.len();
-			in_flight.insert(next, InFlight { hash, unacked, failure: None, sent_at: Instant::now() });
-			for (message, is_event) in messages {
-				producer.send(next, message, is_event).await?;
+		let shipping = in_flight.iter().filter(|p| p.is_ship).count();
+		let actions = follower.plan(chain, read_ahead.saturating_sub(shipping))?;
+
+		// Build every action's messages and write-ahead change, persist those at once, then produce in order.
+		let mut write_ahead = Vec::new();
+		let mut batch = Vec::with_capacity(actions.len());
+		for action in actions {
+			let seq = next_seq;
+			next_seq += 1;
+			let (messages, change, effect, what) = prepare(action, seq, reader, &mut ledger, &partitions, config)?;
+			write_ahead.extend(change);
+			if matches!(action, Action::Retract(_)) {
+				if let Some(metrics) = metrics {
+					metrics.retracted_blocks.inc();
+				}
+				log::info!(target: LOG_TARGET, "retracting {what}: it left the best chain");
 			}
-			next += 1;
+			batch.push((seq, messages, effect, matches!(action, Action::Ship { .. }), what));
 		}
-		if let Some(metrics) = metrics {
-			metrics.read_ahead_blocks.set(in_flight.len() as u64);
-			// Finalized blocks from the first one not yet acknowledged up to the head.
-			let first_unacked = in_flight.keys().next().copied().unwrap_or(next);
-			metrics.finalized_lag_blocks.set((head + 1).saturating_sub(first_unacked));
+		store.commit(write_ahead)?;
+		for (seq, messages, effect, is_ship, what) in batch {
+			in_flight.push_back(Pending {
+				seq,
+				unacked: messages.len(),
+				failure: None,
+				effect,
+				is_ship,
+				what,
+				sent_at: Instant::now(),
+			});
+			for outgoing in &messages {
+				producer.send(seq, &outgoing.message, outgoing.partition, outgoing.is_event).await?;
+			}
 		}
 
-		// Wait for acknowledgements, a new finalized head, or a tick (metrics, stale heads).
+		if follower.stalled() && !stall_reported {
+			log::error!(
+				target: LOG_TARGET,
+				"finality has stalled: {} blocks are shipped and not final, the bound set by \
+				 --kafka-max-unfinalized-blocks. The sink ships no new block until finality moves (nothing is lost: \
+				 it catches up from the database then); check GRANDPA, or raise the bound",
+				ledger.len()
+			);
+		}
+		stall_reported = follower.stalled();
+		if let Some(metrics) = metrics {
+			metrics.read_ahead_blocks.set(in_flight.iter().filter(|p| p.is_ship).count() as u64);
+			metrics.journal_blocks.set(ledger.len() as u64);
+			metrics.journal_full.set(follower.stalled() as u64);
+			let finalized = chain.heads()?.finalized.number;
+			let shipped = persisted_cursor.map_or(0, |c| c.number + 1);
+			metrics.finalized_lag_blocks.set((finalized + 1).saturating_sub(shipped));
+		}
+
+		// Wait for acknowledgements, a chain event, or a tick (metrics, anything a notification missed).
 		tokio::select! {
 			delivery = deliveries.recv() => {
 				let delivery = delivery.ok_or_else(|| SinkError::kafka("the producer stopped reporting deliveries"))?;
@@ -117,56 +220,156 @@ async fn ship_inner<S: BlockSource>(
 					record(&mut in_flight, delivery);
 				}
 			},
-			_ = finalized.changed() => {},
+			_ = wake.changed() => {},
 			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
 		}
 
-		advance_cursor(source, &mut in_flight, metrics)?;
-		if let Some(metrics) = metrics {
-			metrics.read_ahead_blocks.set(in_flight.len() as u64);
+		// Persist what the acknowledged actions changed, in order, in one write.
+		let mut changes = Vec::new();
+		while let Some(front) = in_flight.front() {
+			if let Some(failure) = &front.failure {
+				// Later actions may be acknowledged already; the restart ships them again (same ids).
+				return Err(SinkError::Kafka(format!(
+					"Kafka did not acknowledge a message of {}: {failure}",
+					front.what
+				)));
+			}
+			if front.unacked > 0 {
+				break;
+			}
+			let done = in_flight.pop_front().expect("front exists");
+			if let Some(metrics) = metrics {
+				metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
+			}
+			changes.extend(ledger.complete(done.effect));
 		}
+		if let Some(cursor) = changes.iter().rev().find_map(|c| match c {
+			Change::Cursor(id) => Some(*id),
+			_ => None,
+		}) {
+			persisted_cursor = Some(cursor);
+			if let Some(metrics) = metrics {
+				metrics.last_acked_block.set(cursor.number);
+			}
+		}
+		store.commit(changes)?;
 	}
 }
 
-fn record<Hash>(in_flight: &mut BTreeMap<u64, InFlight<Hash>>, delivery: Delivery) {
-	if let Some(block) = in_flight.get_mut(&delivery.block) {
-		block.unacked = block.unacked.saturating_sub(1);
+fn record<H>(in_flight: &mut VecDeque<Pending<H>>, delivery: Delivery) {
+	let Some(front) = in_flight.front() else { return };
+	let Some(index) = delivery.seq.checked_sub(front.seq) else { return };
+	if let Some(pending) = in_flight.get_mut(index as usize) {
+		debug_assert_eq!(pending.seq, delivery.seq);
+		pending.unacked = pending.unacked.saturating_sub(1);
 		if let Err(error) = delivery.result {
-			block.failure.get_or_insert(error);
+			pending.failure.get_or_insert(error);
 		}
 	}
 }
 
-/// Moves the cursor over the leading blocks whose every message was acknowledged, and stores it once.
-fn advance_cursor<S: BlockSource>(
-	source: &mut S,
-	in_flight: &mut BTreeMap<u64, InFlight<S::Hash>>,
-	metrics: Option<&Metrics>,
-) -> Result<(), SinkError> {
-	let mut cursor = None;
-	while let Some(entry) = in_flight.first_entry() {
-		let block = entry.get();
-		if let Some(failure) = &block.failure {
-			// Blocks after this one may be acknowledged already; they are shipped again after the restart.
-			return Err(SinkError::Kafka(format!(
-				"Kafka did not acknowledge a message of block #{}: {failure}",
-				entry.key()
-			)));
+type Prepared<H> = (Vec<Outgoing>, Option<Change<H>>, Effect<H>, String);
+
+/// An action's messages, its write-ahead change and what completing it changes.
+fn prepare<R: BlockReader>(
+	action: Action<R::Hash>,
+	seq: u64,
+	reader: &mut R,
+	ledger: &mut Ledger<R::Hash>,
+	partitions: &PartitionTable,
+	config: &SinkConfig,
+) -> Result<Prepared<R::Hash>, SinkError> {
+	let describe = |number: u64, hash: &R::Hash| format!("block #{number} ({})", hex0x(hash));
+	match action {
+		Action::Ship { block, finalized } => {
+			let read = reader.read(&block, finalized)?;
+			let messages: Vec<Outgoing> = read
+				.messages
+				.into_iter()
+				.map(|(message, is_event)| {
+					let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
+					Outgoing { message, partition, is_event }
+				})
+				.collect();
+			let what = describe(block.number, &block.hash);
+			if finalized {
+				return Ok((messages, None, Effect::ShippedFinal(block.id()), what));
+			}
+			let placements = placements(&hex0x(block.hash), &messages);
+			let (change, effect) = ledger.shipping(seq, block, read.spec_version, read.timestamp, placements);
+			Ok((messages, Some(change), effect, what))
 		}
-		if block.unacked > 0 {
-			break;
+		Action::Retract(block) => {
+			let what = describe(block.number, &block.hash);
+			let entry = ledger.entry(&block.hash).cloned().ok_or_else(|| {
+				SinkError::Journal(format!("{what} is to be retracted but has no journal entry (a bug: please report)"))
+			})?;
+			let messages = retraction(reader.chain(), &entry, config);
+			let (change, effect) = ledger.retracting(seq, block.hash).expect("the entry exists: checked above");
+			Ok((messages, Some(change), effect, what))
 		}
-		let (number, block) = entry.remove_entry();
-		if let Some(metrics) = metrics {
-			metrics.delivery_latency.observe(block.sent_at.elapsed().as_secs_f64());
+		Action::Finalize(block) => {
+			let what = describe(block.number, &block.hash);
+			let entry = ledger.entry(&block.hash).cloned().ok_or_else(|| {
+				SinkError::Journal(format!("{what} is to be finalized but has no journal entry (a bug: please report)"))
+			})?;
+			let context = entry_context(reader.chain(), &entry, true);
+			let message = assemble::finalized_message(&context, config);
+			let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
+			Ok((vec![Outgoing { message, partition, is_event: false }], None, Effect::Finalized(block.id()), what))
 		}
-		cursor = Some(Cursor { number, hash: block.hash });
 	}
-	if let Some(cursor) = cursor {
-		source.store_cursor(&cursor)?;
-		if let Some(metrics) = metrics {
-			metrics.last_acked_block.set(cursor.number);
+}
+
+/// Where a block's messages go, by topic-partition, ids without the block hash prefix.
+fn placements(hash: &str, messages: &[Outgoing]) -> Vec<Placement> {
+	let mut placements: Vec<Placement> = Vec::new();
+	for outgoing in messages {
+		let id = outgoing.message.id.strip_prefix(hash).and_then(|s| s.strip_prefix(':')).unwrap_or(&outgoing.message.id);
+		let topic = &outgoing.message.topic;
+		match placements.iter_mut().find(|p| &p.topic == topic && p.partition == outgoing.partition) {
+			Some(placement) => placement.ids.push(id.to_string()),
+			None => placements.push(Placement {
+				topic: topic.clone(),
+				partition: outgoing.partition,
+				ids: vec![id.to_string()],
+			}),
 		}
 	}
-	Ok(())
+	placements
+}
+
+/// `BlockRetracted` for every topic-partition the block's messages reached ([`retraction_targets`]).
+fn retraction<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, config: &SinkConfig) -> Vec<Outgoing> {
+	let hash = hex0x(entry.block.hash);
+	let context = entry_context(chain, entry, false);
+	retraction_targets(entry)
+		.into_iter()
+		.map(|(placement, ids)| Outgoing {
+			message: assemble::retraction_message(
+				&context,
+				config,
+				&placement.topic,
+				ids.into_iter().map(|id| format!("{hash}:{id}")).collect(),
+			),
+			partition: placement.partition,
+			is_event: false,
+		})
+		.collect()
+}
+
+fn entry_context<H: AsRef<[u8]> + Copy>(
+	chain: &str,
+	entry: &JournalEntry<H>,
+	finalized: bool,
+) -> crate::envelope::BlockContext {
+	context_of(
+		chain,
+		entry.block.number,
+		hex0x(entry.block.hash),
+		hex0x(entry.block.parent),
+		entry.spec_version,
+		entry.timestamp,
+		finalized,
+	)
 }

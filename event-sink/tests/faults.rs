@@ -1,6 +1,7 @@
 //! Fault injection with librdkafka's in-process `MockCluster`: the sink's shipping loop against brokers that go
 //! down and come back, and against produce requests that fail. Nothing acknowledged is lost, nothing is shipped
 //! twice within a run, and the cursor never passes a block Kafka did not fully acknowledge.
+//! (The follower's re-org logic has its own property tests; here the chain is linear and final.)
 
 use std::{
 	collections::HashMap,
@@ -9,13 +10,14 @@ use std::{
 };
 
 use herald_event_sink::{
-	config::{SinkConfig, StartFrom},
-	cursor::Cursor,
+	block::reader::{BlockReader, ReadBlock},
+	config::{Follow, SinkConfig, StartFrom},
 	envelope::OutgoingMessage,
 	error::SinkError,
+	follow::{BlockId, BlockLink, ChainView, Heads},
 	mapping::Mappings,
-	source::{BlockSource, ShippableBlock},
-	worker,
+	store::{Change, MemoryStateStore, SinkState, StateStore},
+	worker::{self, Parts},
 };
 use rdkafka::{
 	consumer::{BaseConsumer, Consumer},
@@ -28,28 +30,47 @@ use tokio::sync::watch;
 const TOPIC: &str = "faults.events";
 const MESSAGES_PER_BLOCK: usize = 20;
 
-/// A chain of synthetic blocks: block `n` has hash `n` and `MESSAGES_PER_BLOCK` messages.
-struct FakeChain {
-	finalized: Arc<Mutex<u64>>,
-	cursor: Arc<Mutex<Option<Cursor<u64>>>>,
+type Hash = [u8; 8];
+
+fn link(number: u64) -> BlockLink<Hash> {
+	BlockLink { number, hash: number.to_be_bytes(), parent: number.saturating_sub(1).to_be_bytes() }
 }
 
-impl BlockSource for FakeChain {
-	type Hash = u64;
+/// A linear chain of synthetic blocks: block `n` has hash `n` (big-endian) and `MESSAGES_PER_BLOCK` messages; the
+/// best block is the finalized one.
+struct FakeChain {
+	finalized: Arc<Mutex<u64>>,
+}
 
-	fn finalized_number(&self) -> u64 {
-		*self.finalized.lock().unwrap()
+impl ChainView for FakeChain {
+	type Hash = Hash;
+
+	fn heads(&self) -> Result<Heads<Hash>, SinkError> {
+		let head = link(*self.finalized.lock().unwrap()).id();
+		Ok(Heads { best: head, finalized: head })
 	}
 
-	fn first_block_to_ship(&mut self, _: StartFrom) -> Result<u64, SinkError> {
-		Ok(self.cursor.lock().unwrap().map_or(1, |c| c.number + 1))
+	fn canonical(&self, number: u64) -> Result<Option<BlockLink<Hash>>, SinkError> {
+		Ok((number <= *self.finalized.lock().unwrap()).then(|| link(number)))
+	}
+}
+
+struct FakeReader;
+
+impl BlockReader for FakeReader {
+	type Hash = Hash;
+
+	fn chain(&self) -> &str {
+		"0x00"
 	}
 
-	fn read_block(&mut self, number: u64) -> Result<ShippableBlock<u64>, SinkError> {
+	fn read(&mut self, block: &BlockLink<Hash>, _finalized: bool) -> Result<ReadBlock, SinkError> {
+		let number = block.number;
 		let messages = (0..MESSAGES_PER_BLOCK)
 			.map(|i| {
 				let id = format!("{number}:{i}");
 				let message = OutgoingMessage {
+					id: id.clone(),
 					topic: TOPIC.into(),
 					key: Some(b"chain".to_vec()),
 					payload: format!(r#"{{"block":{number},"index":{i}}}"#).into_bytes(),
@@ -58,14 +79,26 @@ impl BlockSource for FakeChain {
 				(message, true)
 			})
 			.collect();
-		Ok(ShippableBlock { number, hash: number, messages })
+		Ok(ReadBlock { messages, spec_version: 1, timestamp: None })
+	}
+}
+
+/// The state in memory, shared with the test, checking that the cursor only moves forward.
+struct SharedStore(Arc<Mutex<MemoryStateStore<Hash>>>);
+
+impl StateStore<Hash> for SharedStore {
+	fn load(&self) -> Result<SinkState<Hash>, SinkError> {
+		self.0.lock().unwrap().load()
 	}
 
-	fn store_cursor(&mut self, cursor: &Cursor<u64>) -> Result<(), SinkError> {
-		let mut stored = self.cursor.lock().unwrap();
-		assert!(stored.map_or(true, |s| s.number < cursor.number), "the cursor only moves forward");
-		*stored = Some(*cursor);
-		Ok(())
+	fn commit(&mut self, changes: Vec<Change<Hash>>) -> Result<(), SinkError> {
+		let mut store = self.0.lock().unwrap();
+		for change in &changes {
+			if let Change::Cursor(cursor) = change {
+				assert!(store.cursor.map_or(true, |s| s.number <= cursor.number), "the cursor only moves forward");
+			}
+		}
+		store.commit(changes)
 	}
 }
 
@@ -75,10 +108,12 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		topic_prefix: "faults".into(),
 		topic_partitions: 1,
 		kafka_properties: vec!["retry.backoff.ms=50".parse().unwrap()],
-		start_from: StartFrom::Genesis,
+		start_from: StartFrom::Block(1),
 		required,
 		read_ahead_blocks: 8,
 		mappings: Mappings::default(),
+		follow: Follow::Finalized,
+		max_unfinalized_blocks: 64,
 	}
 }
 
@@ -86,24 +121,25 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 struct Running {
 	finalized: Arc<Mutex<u64>>,
 	heads: watch::Sender<u64>,
-	cursor: Arc<Mutex<Option<Cursor<u64>>>>,
+	store: Arc<Mutex<MemoryStateStore<Hash>>>,
 	outcome: Arc<Mutex<Option<SinkError>>>,
 }
 
 impl Running {
 	fn start(config: SinkConfig) -> Self {
 		let finalized = Arc::new(Mutex::new(0));
-		let cursor = Arc::new(Mutex::new(None));
+		let store = Arc::new(Mutex::new(MemoryStateStore::default()));
 		let outcome = Arc::new(Mutex::new(None));
 		let (heads, receiver) = watch::channel(0);
-		let source = FakeChain { finalized: finalized.clone(), cursor: cursor.clone() };
+		let parts =
+			Parts { chain: FakeChain { finalized: finalized.clone() }, reader: FakeReader, store: SharedStore(store.clone()) };
 		let done = outcome.clone();
 		std::thread::spawn(move || {
 			let runtime = tokio::runtime::Runtime::new().unwrap();
-			let error = runtime.block_on(worker::run(source, config, None, receiver));
+			let error = runtime.block_on(worker::run(parts, config, None, receiver));
 			*done.lock().unwrap() = Some(error);
 		});
-		Running { finalized, heads, cursor, outcome }
+		Running { finalized, heads, store, outcome }
 	}
 
 	fn finalize_up_to(&self, number: u64) {
@@ -112,7 +148,7 @@ impl Running {
 	}
 
 	fn cursor(&self) -> u64 {
-		self.cursor.lock().unwrap().map_or(0, |c| c.number)
+		self.store.lock().unwrap().cursor.map_or(0, |c: BlockId<Hash>| c.number)
 	}
 
 	fn wait_for_cursor(&self, number: u64, timeout: Duration) {

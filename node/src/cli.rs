@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use herald_event_sink::config::{KafkaProperty, StartFrom};
+use herald_event_sink::config::{Follow, KafkaProperty, StartFrom};
 use sc_cli::RunCmd;
 
 /// How blocks are produced.
@@ -37,7 +37,8 @@ pub struct Cli {
 	pub kafka: KafkaParams,
 }
 
-/// The event sink: ships every finalized block's runtime events to Kafka.
+/// The event sink: ships the chain's runtime events to Kafka, finalized blocks only or the best chain with
+/// retractions.
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Kafka event sink")]
 pub struct KafkaParams {
@@ -88,6 +89,22 @@ pub struct KafkaParams {
 		value_parser = clap::value_parser!(u32).range(1..=100_000)
 	)]
 	pub kafka_read_ahead_blocks: u32,
+
+	/// Which blocks to ship: `finalized` (only final blocks, never retracted; nothing ships while finality
+	/// stalls) or `best` (blocks as they join the best chain, `meta.finalized: false`, then `BlockFinalized`, or
+	/// `BlockRetracted` when a re-org takes one back; see docs/envelope.md).
+	#[arg(long, value_name = "finalized|best", default_value = "finalized", requires = "kafka_brokers")]
+	pub kafka_follow: Follow,
+
+	/// In `best` mode, the most blocks shipped and not yet final. Past it (finality has stalled) the sink
+	/// ships no new block until finality moves, and says so in the log and in `herald_kafka_journal_full`.
+	#[arg(
+		long,
+		value_name = "BLOCKS",
+		default_value_t = 4096,
+		value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+	)]
+	pub kafka_max_unfinalized_blocks: u32,
 
 	/// Don't ship events that the mapping table doesn't map (by default they ship under default names).
 	#[arg(long, requires = "kafka_brokers")]

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use herald_event_sink::{
+	block::reader::ClientBlockReader,
 	config::SinkConfig,
+	follow::{wake::wake_on_chain_events, ClientChain},
+	kafka::{client_config, metrics::Metrics},
 	mapping::Mappings,
-	metrics::Metrics,
-	producer,
-	source::{follow_finality, ClientBlockSource},
-	worker,
+	store::AuxStateStore,
+	worker::{self, Parts},
 };
 use sc_service::{error::Error as ServiceError, TaskManager};
 use substrate_prometheus_endpoint::Registry;
@@ -45,8 +46,10 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		required: params.kafka_required,
 		read_ahead_blocks: params.kafka_read_ahead_blocks,
 		mappings,
+		follow: params.kafka_follow,
+		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
 	};
-	producer::validate(&config)?;
+	client_config::validate(&config)?;
 	Ok(Some(config))
 }
 
@@ -66,20 +69,28 @@ pub fn start(
 		.map_err(|e| ServiceError::Other(format!("registering the Kafka sink's metrics: {e}")))?;
 	log::info!(
 		target: "herald::kafka",
-		"event sink enabled: brokers {}, topics {}.*, start from {} (when no cursor is stored), properties {:?}",
+		"event sink enabled: follows the {} chain, brokers {}, topics {}.*, start from {} (when no cursor is \
+		 stored), properties {:?}",
+		config.follow,
 		config.brokers,
 		config.topic_prefix,
 		config.start_from,
 		config.kafka_properties,
 	);
 
-	let (finalized, follower) = follow_finality(client.clone());
-	task_manager.spawn_handle().spawn("herald-kafka-follower", Some("herald"), follower);
+	let (wake, waker) = wake_on_chain_events(client.clone());
+	task_manager.spawn_handle().spawn("herald-kafka-wake", Some("herald"), waker);
 
 	let required = config.required;
-	let source = ClientBlockSource::new(client, backend, config.clone());
+	let genesis = client.info().genesis_hash;
+	let parts = Parts {
+		chain: ClientChain::new(client.clone()),
+		reader: ClientBlockReader::new(client, backend.clone(), config.clone()),
+		// Written through the backend: the client's import lock is never taken.
+		store: AuxStateStore::new(backend, genesis),
+	};
 	let shipping = async move {
-		let error = worker::run(source, config, metrics, finalized).await;
+		let error = worker::run(parts, config, metrics, wake).await;
 		log::error!(target: "herald::kafka", "event sink stopped: {error}");
 	};
 	if required {

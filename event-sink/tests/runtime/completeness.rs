@@ -3,7 +3,7 @@
 //! which TOML to add.
 
 use herald_event_sink::{
-	decode::EventDecoder,
+	block::decode::EventDecoder,
 	mapping::{check_completeness, check_references, Mappings},
 };
 

@@ -1,7 +1,7 @@
 //! Decoding real events with the real runtime's metadata, and surviving bad input.
 
 use codec::Encode;
-use herald_event_sink::decode::{EventDecoder, Phase};
+use herald_event_sink::block::decode::{EventDecoder, Phase};
 use serde_json::json;
 
 use crate::{account, encoded, hex32, metadata, sample_records, supported_versions};

@@ -2,7 +2,7 @@
 //! against docs/envelope.schema.json.
 
 use herald_event_sink::{
-	decode::{DecodedEvents, EventDecoder},
+	block::decode::{DecodedEvents, EventDecoder},
 	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent},
 	mapping::{EventType, Mappings},
 };
@@ -62,7 +62,7 @@ fn all_envelopes() -> Vec<Envelope> {
 	envelopes.push(Envelope::undecodable(&context, &remainder, &mapping));
 	envelopes.push(Envelope::undecodable(
 		&self::context(false),
-		&herald_event_sink::decode::Undecodable {
+		&herald_event_sink::block::decode::Undecodable {
 			index: 0,
 			remaining_records: None,
 			phase: None,

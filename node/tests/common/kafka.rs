@@ -55,6 +55,32 @@ impl Broker {
 		Broker { child, address, proxy }
 	}
 
+	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
+	/// until `done` holds for what arrived (panics after `timeout`, showing what arrived).
+	pub fn consume_until(&self, prefix: &str, timeout: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+		let deadline = Instant::now() + timeout;
+		// Waits for the sink's topics first.
+		let mut records = self.consume(prefix, 0, timeout);
+		loop {
+			if done(&records) {
+				return records;
+			}
+			records = self.consume(prefix, usize::MAX, Duration::from_secs(2));
+			if done(&records) {
+				return records;
+			}
+			if Instant::now() > deadline {
+				let names: Vec<String> = records
+					.iter()
+					.filter(|r| r.topic.ends_with(".blocks"))
+					.map(|r| format!("{} #{}", r.envelope["name"], r.envelope["meta"]["block"]["number"]))
+					.collect();
+				panic!("condition not met after {timeout:?}; blocks topic holds {names:?}");
+			}
+			std::thread::sleep(Duration::from_millis(300));
+		}
+	}
+
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
 	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
 	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {

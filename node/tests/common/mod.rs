@@ -52,6 +52,8 @@ pub struct NodeProcess {
 	child: Mutex<Child>,
 	pub rpc_port: u16,
 	pub prometheus_port: u16,
+	/// The libp2p port (for another node's `--bootnodes`).
+	pub p2p_port: u16,
 	pub base_path: PathBuf,
 	output: Arc<Mutex<Vec<String>>>,
 	_temp: Option<tempfile::TempDir>,
@@ -86,6 +88,7 @@ impl NodeProcess {
 	pub fn start(config: NodeConfig) -> Self {
 		let rpc_port = free_port();
 		let prometheus_port = free_port();
+		let p2p_port = free_port();
 		let (temp, base_path) = match config.base_path {
 			Some(path) => (None, path),
 			None => {
@@ -100,7 +103,7 @@ impl NodeProcess {
 			.arg("--base-path")
 			.arg(&base_path)
 			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--port", &free_port().to_string()])
+			.args(["--port", &p2p_port.to_string()])
 			.args(["--prometheus-port", &prometheus_port.to_string()])
 			.args(["--no-telemetry", "--no-mdns", "--rpc-max-connections", "1000"])
 			.stdout(Stdio::null())
@@ -117,7 +120,15 @@ impl NodeProcess {
 				sink.lock().unwrap().push(line);
 			}
 		});
-		let node = NodeProcess { child: Mutex::new(child), rpc_port, prometheus_port, base_path, output, _temp: temp };
+		let node = NodeProcess {
+			child: Mutex::new(child),
+			rpc_port,
+			prometheus_port,
+			p2p_port,
+			base_path,
+			output,
+			_temp: temp,
+		};
 		node.wait_for_rpc(Duration::from_secs(180));
 		node
 	}
@@ -161,6 +172,13 @@ impl NodeProcess {
 	pub fn stop(self) {
 		let pid = self.child.lock().unwrap().id();
 		let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+		self.wait_exit(Duration::from_secs(30));
+	}
+
+	/// Kills the node with SIGKILL (a crash: nothing is flushed or shut down) and waits for it to be gone.
+	pub fn kill9(self) {
+		let pid = self.child.lock().unwrap().id();
+		let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
 		self.wait_exit(Duration::from_secs(30));
 	}
 

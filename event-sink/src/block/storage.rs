@@ -23,11 +23,11 @@ pub fn timestamp_storage_key() -> Vec<u8> {
 pub fn decode_timestamp(value: &[u8]) -> Result<u64, String> {
 	let mut input = value;
 	let millis = u64::decode(&mut input)
-		.map_err(|error| format!("Timestamp::Now ({}) is not a SCALE u64: {error}", crate::json::hex0x(value)))?;
+		.map_err(|error| format!("Timestamp::Now ({}) is not a SCALE u64: {error}", crate::envelope::json::hex0x(value)))?;
 	if !input.is_empty() {
 		return Err(format!(
 			"Timestamp::Now ({}) is {} bytes, a SCALE u64 is 8",
-			crate::json::hex0x(value),
+			crate::envelope::json::hex0x(value),
 			value.len()
 		));
 	}

@@ -39,6 +39,9 @@ pub struct Metrics {
 	pub delivery_latency: Histogram,
 	pub connected: Gauge<U64>,
 	pub restarts: Counter<U64>,
+	pub journal_blocks: Gauge<U64>,
+	pub journal_full: Gauge<U64>,
+	pub retracted_blocks: Counter<U64>,
 	producer_queue_messages: Gauge<U64>,
 	producer_queue_bytes: Gauge<U64>,
 	broker_retries: Counter<U64>,
@@ -110,6 +113,19 @@ impl Metrics {
 			restarts: counter(
 				"herald_kafka_sink_restarts_total",
 				"Times the sink failed and restarted from its cursor",
+			)?,
+			journal_blocks: gauge(
+				"herald_kafka_journal_blocks",
+				"Blocks shipped that are not final yet (best-chain mode's journal), at most \
+				 --kafka-max-unfinalized-blocks",
+			)?,
+			journal_full: gauge(
+				"herald_kafka_journal_full",
+				"1 while the journal is full: finality has stalled and the sink ships no new block until it moves",
+			)?,
+			retracted_blocks: counter(
+				"herald_kafka_retracted_blocks_total",
+				"Shipped blocks retracted because a re-org or finality took them off the best chain",
 			)?,
 			producer_queue_messages: gauge(
 				"herald_kafka_producer_queue_messages",

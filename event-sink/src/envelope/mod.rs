@@ -11,11 +11,14 @@
 //! `meta.id` is deterministic, so a consumer can drop the duplicates an at-least-once producer may send:
 //! `"{block hash}:{event index}"` for the block's events, `"{block hash}:{kind}"` for infrastructure envelopes.
 
+pub mod assemble;
+pub mod json;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use crate::{
-	decode::{DecodedEvent, Phase, Undecodable},
+	block::decode::{DecodedEvent, Phase, Undecodable},
 	mapping::{EventType, PartitionKey, ResolvedMapping},
 };
 
@@ -121,8 +124,8 @@ impl From<Phase> for PhaseMeta {
 	}
 }
 
-/// The envelopes the sink makes itself, about blocks rather than events. More kinds will come (the best-chain
-/// mode's `BlockRetracted`), hence `non_exhaustive`.
+/// The envelopes the sink makes itself, about blocks rather than events. More kinds may come, hence
+/// `non_exhaustive`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InfrastructureEvent {
@@ -132,6 +135,8 @@ pub enum InfrastructureEvent {
 	BlockFinalized,
 	/// The block runs a new runtime: `spec_version` went `from` → `to`.
 	RuntimeUpgraded { from: u32, to: u32 },
+	/// A shipped block left the best chain: cancel the messages with these ids (full `meta.id`s).
+	BlockRetracted { event_ids: Vec<String> },
 }
 
 impl InfrastructureEvent {
@@ -141,6 +146,7 @@ impl InfrastructureEvent {
 			InfrastructureEvent::BlockCreated { .. } => "BlockCreated",
 			InfrastructureEvent::BlockFinalized => "BlockFinalized",
 			InfrastructureEvent::RuntimeUpgraded { .. } => "RuntimeUpgraded",
+			InfrastructureEvent::BlockRetracted { .. } => "BlockRetracted",
 		}
 	}
 
@@ -151,6 +157,7 @@ impl InfrastructureEvent {
 			}
 			InfrastructureEvent::BlockFinalized => json!({}),
 			InfrastructureEvent::RuntimeUpgraded { from, to } => json!({"from": from, "to": to}),
+			InfrastructureEvent::BlockRetracted { event_ids } => json!({"event_ids": event_ids}),
 		}
 	}
 }
@@ -243,6 +250,8 @@ impl Meta {
 /// A Kafka message, ready for the producer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutgoingMessage {
+	/// The envelope's `meta.id`.
+	pub id: String,
 	/// `"{prefix}.{mapping topic}"` (just the mapping's topic when the prefix is empty).
 	pub topic: String,
 	/// The partition key; `None` lets the producer choose the partition.
@@ -278,5 +287,5 @@ pub fn to_message(envelope: &Envelope, mapping: &ResolvedMapping, topic_prefix: 
 		("block_hash".to_string(), meta.block.hash.as_bytes().to_vec()),
 		("finalized".to_string(), meta.finalized.to_string().into_bytes()),
 	];
-	OutgoingMessage { topic, key, payload, headers }
+	OutgoingMessage { id: meta.id.clone(), topic, key, payload, headers }
 }

@@ -1,10 +1,11 @@
-//! Turns one block's decoded events into the Kafka messages that ship it, in order: `BlockCreated`,
-//! `RuntimeUpgraded` (when the runtime changed), every mapped event, the undecodable remainder (if any), and
-//! `BlockFinalized`.
+//! The messages of a block, pure JSON (no Kafka): the ones that ship it, in order (`BlockCreated`,
+//! `RuntimeUpgraded` when the runtime changed, every mapped event, the undecodable remainder if any, and
+//! `BlockFinalized` when it is final), the later `BlockFinalized` of a block shipped before it was final, and the
+//! `BlockRetracted` of a block a re-org took back.
 
 use crate::{
 	config::SinkConfig,
-	decode::DecodedEvents,
+	block::decode::DecodedEvents,
 	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent, OutgoingMessage},
 };
 
@@ -79,4 +80,39 @@ pub fn block_messages(block: &BlockData<'_>, config: &SinkConfig) -> Vec<(Outgoi
 /// The topics the sink produces to (full names), to create them before shipping.
 pub fn topics(config: &SinkConfig) -> Vec<String> {
 	config.mappings.topics().into_iter().map(|suffix| format!("{}.{suffix}", config.topic_prefix)).collect()
+}
+
+/// The block envelopes' context of a block known only by its journal entry (its state may be gone).
+pub fn context_of(
+	chain: &str,
+	number: u64,
+	hash: String,
+	parent_hash: String,
+	spec_version: u32,
+	timestamp: Option<u64>,
+	finalized: bool,
+) -> BlockContext {
+	BlockContext { chain: chain.to_string(), number, hash, parent_hash, spec_version, timestamp, finalized }
+}
+
+/// `BlockFinalized` of a block shipped before it was final (`context.finalized` must be `true`).
+pub fn finalized_message(context: &BlockContext, config: &SinkConfig) -> OutgoingMessage {
+	let event = InfrastructureEvent::BlockFinalized;
+	let mapping = config.mappings.infrastructure(event.name());
+	to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix)
+}
+
+/// `BlockRetracted` of a retracted block for one topic: `event_ids` are the full ids it cancels there. The
+/// caller sends it to the partition those messages went to.
+pub fn retraction_message(
+	context: &BlockContext,
+	config: &SinkConfig,
+	topic: &str,
+	event_ids: Vec<String>,
+) -> OutgoingMessage {
+	let event = InfrastructureEvent::BlockRetracted { event_ids };
+	let mapping = config.mappings.infrastructure(event.name());
+	let mut message = to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix);
+	message.topic = topic.to_string();
+	message
 }

@@ -9,7 +9,7 @@ use codec::Decode;
 use frame_metadata::{v14::StorageEntryType, RuntimeMetadata, RuntimeMetadataPrefixed, META_RESERVED};
 use scale_info::PortableRegistry;
 
-use crate::decode::DecodeError;
+use crate::block::decode::DecodeError;
 
 /// A pallet as the metadata declares it.
 #[derive(Clone, Debug)]
@@ -53,7 +53,7 @@ pub fn read(bytes: &[u8]) -> Result<RuntimeTypes, DecodeError> {
 					 RuntimeMetadataPrefixed starting with the magic 0x6d657461 (\"meta\"); pass the contents of \
 					 the OpaqueMetadata returned by the Metadata_metadata_at_version runtime API",
 					bytes.len(),
-					crate::json::hex0x(&bytes[..bytes.len().min(8)]),
+					crate::envelope::json::hex0x(&bytes[..bytes.len().min(8)]),
 				)))
 			}
 		}

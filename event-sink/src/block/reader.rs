@@ -1,0 +1,181 @@
+//! Reading one block from the node's database: its events (decoded with the metadata of the runtime that
+//! executed it: the runtime in its parent's state), its timestamp, and its messages.
+
+use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+
+use sc_client_api::{Backend, BlockBackend, StorageProvider};
+use sp_api::{CallApiAt, CallContext, Metadata, ProvideRuntimeApi};
+use sp_blockchain::HeaderBackend;
+use sp_runtime::traits::{Block as BlockT, Header as HeaderT, NumberFor, UniqueSaturatedInto};
+use sp_storage::StorageKey;
+
+use crate::{
+	block::{
+		decode::EventDecoder,
+		storage::{decode_timestamp, system_events_storage_key, timestamp_storage_key},
+	},
+	config::SinkConfig,
+	envelope::{
+		assemble::{block_messages, BlockData},
+		json::hex0x,
+		OutgoingMessage,
+	},
+	error::SinkError,
+	follow::BlockLink,
+};
+
+/// A block read and turned into messages.
+pub struct ReadBlock {
+	/// In order, each flagged `true` when it carries a runtime event.
+	pub messages: Vec<(OutgoingMessage, bool)>,
+	/// The `spec_version` of the runtime that executed the block.
+	pub spec_version: u32,
+	/// The block's `Timestamp::Now`.
+	pub timestamp: Option<u64>,
+}
+
+/// What the worker needs to read blocks. Implemented over the node's client, and by tests.
+pub trait BlockReader: Send {
+	type Hash: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Sync + 'static;
+
+	/// The chain's genesis hash, `0x`-hex (`meta.chain`).
+	fn chain(&self) -> &str;
+	/// Reads `block` and builds its messages; `finalized` when it ships as final.
+	fn read(&mut self, block: &BlockLink<Self::Hash>, finalized: bool) -> Result<ReadBlock, SinkError>;
+}
+
+/// Metadata versions the decoder understands, newest first.
+const METADATA_VERSIONS: [u32; 3] = [16, 15, 14];
+
+/// Reads blocks from the node's client.
+pub struct ClientBlockReader<B: BlockT, C, BE> {
+	client: Arc<C>,
+	backend: Arc<BE>,
+	config: SinkConfig,
+	chain: String,
+	/// One decoder per runtime version; there are few, and each is reused for every block of its version.
+	decoders: HashMap<u32, Arc<EventDecoder>>,
+	/// The last block read and the `spec_version` that executed it, to know the previous runtime without asking
+	/// the grandparent's state again.
+	last: Option<(B::Hash, u32)>,
+	_block: PhantomData<B>,
+}
+
+impl<B, C, BE> ClientBlockReader<B, C, BE>
+where
+	B: BlockT,
+	BE: Backend<B>,
+	C: HeaderBackend<B> + BlockBackend<B> + StorageProvider<B, BE> + ProvideRuntimeApi<B> + CallApiAt<B>,
+	C: Send + Sync + 'static,
+	C::Api: Metadata<B>,
+{
+	pub fn new(client: Arc<C>, backend: Arc<BE>, config: SinkConfig) -> Self {
+		let chain = hex0x(client.info().genesis_hash);
+		Self { client, backend, config, chain, decoders: HashMap::new(), last: None, _block: PhantomData }
+	}
+
+	/// The `spec_version` of the runtime in `hash`'s state.
+	fn spec_version_in(&self, hash: B::Hash) -> Result<u32, SinkError> {
+		CallApiAt::runtime_version_at(&*self.client, hash, CallContext::Offchain)
+			.map(|version| version.spec_version)
+			.map_err(SinkError::database)
+	}
+
+	/// The decoder of the runtime in `state`'s state, whose version is `spec_version`.
+	fn decoder(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<EventDecoder>, SinkError> {
+		if let Some(decoder) = self.decoders.get(&spec_version) {
+			return Ok(decoder.clone());
+		}
+		let metadata_error = |reason: String| SinkError::Metadata { number, reason };
+		let api = self.client.runtime_api();
+		let offered = api.metadata_versions(state).map_err(|e| metadata_error(e.to_string()))?;
+		let version = METADATA_VERSIONS.into_iter().find(|v| offered.contains(v)).ok_or_else(|| {
+			metadata_error(format!("the runtime offers metadata versions {offered:?}, the sink decodes 14 to 16"))
+		})?;
+		let metadata = api
+			.metadata_at_version(state, version)
+			.map_err(|e| metadata_error(e.to_string()))?
+			.ok_or_else(|| metadata_error(format!("metadata version {version} missing")))?;
+		let decoder = Arc::new(EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?);
+		log::info!(
+			target: "herald::kafka",
+			"decoding events of runtime spec_version {spec_version} with metadata v{version}"
+		);
+		self.decoders.insert(spec_version, decoder.clone());
+		Ok(decoder)
+	}
+
+	fn storage(&self, hash: B::Hash, key: Vec<u8>) -> Result<Option<Vec<u8>>, SinkError> {
+		self.client.storage(hash, &StorageKey(key)).map(|value| value.map(|data| data.0)).map_err(SinkError::database)
+	}
+
+	fn have_state(&self, hash: B::Hash, number: u64) -> bool {
+		let block_number: NumberFor<B> = number.unique_saturated_into();
+		self.backend.have_state_at(hash, block_number)
+	}
+}
+
+impl<B, C, BE> BlockReader for ClientBlockReader<B, C, BE>
+where
+	B: BlockT,
+	BE: Backend<B> + Send + Sync + 'static,
+	C: HeaderBackend<B> + BlockBackend<B> + StorageProvider<B, BE> + ProvideRuntimeApi<B> + CallApiAt<B>,
+	C: Send + Sync + 'static,
+	C::Api: Metadata<B>,
+{
+	type Hash = B::Hash;
+
+	fn chain(&self) -> &str {
+		&self.chain
+	}
+
+	fn read(&mut self, block: &BlockLink<B::Hash>, finalized: bool) -> Result<ReadBlock, SinkError> {
+		let (number, hash) = (block.number, block.hash);
+		if !self.have_state(hash, number) {
+			return Err(SinkError::Pruned { number });
+		}
+		// A block is executed by the runtime in its parent's state (genesis has no parent: its own), so a block
+		// that runs `set_code` is still decoded, and labelled, with the old runtime.
+		let executed_in = if number == 0 { hash } else { block.parent };
+		if number > 0 && !self.have_state(block.parent, number - 1) {
+			return Err(SinkError::Pruned { number: number - 1 });
+		}
+		let spec_version = self.spec_version_in(executed_in)?;
+		let previous_spec_version = match self.last {
+			_ if number <= 1 => None,
+			Some((last, version)) if last == block.parent => Some(version),
+			_ => {
+				let parent = self
+					.client
+					.header(block.parent)
+					.map_err(SinkError::database)?
+					.ok_or_else(|| SinkError::Database(format!("the header of block #{} is missing", number - 1)))?;
+				Some(self.spec_version_in(*parent.parent_hash())?)
+			}
+		};
+		self.last = Some((hash, spec_version));
+
+		let decoder = self.decoder(executed_in, number, spec_version)?;
+		let events = decoder.decode_events(&self.storage(hash, system_events_storage_key())?.unwrap_or_default());
+		let timestamp = match self.storage(hash, timestamp_storage_key())? {
+			Some(raw) => Some(decode_timestamp(&raw).map_err(SinkError::Database)?),
+			None => None,
+		};
+		let extrinsics_count = self.client.block_body(hash).map_err(SinkError::database)?.map(|body| body.len() as u32);
+
+		let data = BlockData {
+			chain: &self.chain,
+			number,
+			hash: hex0x(hash),
+			parent_hash: hex0x(block.parent),
+			spec_version,
+			previous_spec_version,
+			timestamp,
+			extrinsics_count,
+			finalized,
+			events: &events,
+		};
+		let messages = block_messages(&data, &self.config);
+		Ok(ReadBlock { messages, spec_version, timestamp })
+	}
+}

@@ -1,0 +1,558 @@
+//! Property tests of the follower, the ledger and the store together, over random fork trees, random finality
+//! moves (including finalizing a branch that is not best), random Kafka delivery interleavings, random crashes
+//! (everything not yet delivered is lost, only what was committed to the store survives) and mode switches at
+//! restarts.
+//!
+//! After every run, once the chain stops changing and everything is delivered, a consumer that applies each
+//! topic-partition on its own, in order (a message adds its id, a `BlockRetracted` removes the ids it names),
+//! must be left with exactly the ids of the canonical blocks that were shipped there.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use crate::{
+	config::Follow,
+	error::SinkError,
+	follow::{Action, BlockId, BlockLink, ChainView, Follower, Heads, Restored},
+	store::{
+		ledger::retraction_targets, Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore,
+	},
+};
+
+type Hash = u64;
+type Partition = (&'static str, i32);
+
+/// xorshift64*: deterministic, so a failing seed can be replayed.
+struct Rng(u64);
+
+impl Rng {
+	fn next(&mut self) -> u64 {
+		self.0 ^= self.0 >> 12;
+		self.0 ^= self.0 << 25;
+		self.0 ^= self.0 >> 27;
+		self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+	}
+	fn below(&mut self, n: u64) -> u64 {
+		self.next() % n.max(1)
+	}
+	fn chance(&mut self, percent: u64) -> bool {
+		self.below(100) < percent
+	}
+}
+
+/// A block tree with a best chain (longest first-seen, like Substrate's) and a finalized head.
+struct Tree {
+	blocks: HashMap<Hash, BlockLink<Hash>>,
+	best: Hash,
+	finalized: Hash,
+	next_hash: Hash,
+}
+
+impl Tree {
+	fn new() -> Self {
+		let genesis = BlockLink { number: 0, hash: 1, parent: 0 };
+		Self { blocks: HashMap::from([(1, genesis)]), best: 1, finalized: 1, next_hash: 2 }
+	}
+
+	fn block(&self, hash: Hash) -> BlockLink<Hash> {
+		self.blocks[&hash]
+	}
+
+	fn is_descendant(&self, mut hash: Hash, ancestor: Hash) -> bool {
+		let target = self.block(ancestor).number;
+		loop {
+			let block = self.block(hash);
+			if block.hash == ancestor {
+				return true;
+			}
+			if block.number <= target {
+				return false;
+			}
+			hash = block.parent;
+		}
+	}
+
+	/// Blocks that descend from the finalized head (the others are displaced and forgotten, like pruned forks).
+	fn live(&self) -> Vec<Hash> {
+		let mut live: Vec<Hash> =
+			self.blocks.keys().copied().filter(|h| self.is_descendant(*h, self.finalized)).collect();
+		live.sort();
+		live
+	}
+
+	fn import(&mut self, rng: &mut Rng) {
+		let live = self.live();
+		// Mostly on the best block, often on a recent block of another branch.
+		let parent = if rng.chance(60) { self.best } else { live[rng.below(live.len() as u64) as usize] };
+		let hash = self.next_hash;
+		self.next_hash += 1;
+		let number = self.block(parent).number + 1;
+		self.blocks.insert(hash, BlockLink { number, hash, parent });
+		if number > self.block(self.best).number {
+			self.best = hash;
+		}
+	}
+
+	/// Finalizes a random live block (possibly on a branch that is not best): the best block then moves to the
+	/// longest chain under it, without any import.
+	fn finalize(&mut self, rng: &mut Rng) {
+		let live = self.live();
+		let target = live[rng.below(live.len() as u64) as usize];
+		self.finalized = target;
+		if !self.is_descendant(self.best, target) {
+			let leaves = self.live();
+			self.best = leaves.into_iter().max_by_key(|h| (self.block(*h).number, std::cmp::Reverse(*h))).unwrap();
+		}
+		let finalized = self.finalized;
+		let keep: Vec<Hash> =
+			self.blocks.keys().copied().filter(|h| self.is_descendant(*h, finalized) || self.is_ancestor(*h)).collect();
+		self.blocks.retain(|h, _| keep.contains(h));
+	}
+
+	fn is_ancestor(&self, hash: Hash) -> bool {
+		self.is_descendant(self.finalized, hash)
+	}
+
+	fn best_chain(&self) -> Vec<BlockLink<Hash>> {
+		let mut chain = Vec::new();
+		let mut hash = self.best;
+		loop {
+			let block = self.block(hash);
+			chain.push(block);
+			if block.number == 0 {
+				break;
+			}
+			hash = block.parent;
+		}
+		chain.reverse();
+		chain
+	}
+}
+
+impl ChainView for Tree {
+	type Hash = Hash;
+
+	fn heads(&self) -> Result<Heads<Hash>, SinkError> {
+		let id = |hash| BlockId { number: self.block(hash).number, hash };
+		Ok(Heads { best: id(self.best), finalized: id(self.finalized) })
+	}
+
+	fn canonical(&self, number: u64) -> Result<Option<BlockLink<Hash>>, SinkError> {
+		Ok(self.best_chain().get(number as usize).copied())
+	}
+}
+
+/// The ids (suffixes) a block ships and where: `BlockCreated` on the blocks partition, a few events spread over
+/// three partitions of another topic, and `BlockFinalized` when shipped final. Deterministic per block.
+fn block_messages(hash: Hash, finalized: bool) -> Vec<(Partition, String)> {
+	let mut messages = vec![(("blocks", 0), "BlockCreated".to_string())];
+	for index in 0..(hash % 4) {
+		messages.push((("events", ((hash * 31 + index) % 3) as i32), index.to_string()));
+	}
+	if finalized {
+		messages.push((("blocks", 0), "BlockFinalized".to_string()));
+	}
+	messages
+}
+
+#[derive(Clone, Debug)]
+enum Message {
+	Event { block: Hash, id: String },
+	Retracted { block: Hash, ids: Vec<String> },
+}
+
+struct Produced {
+	seq: u64,
+	partition: Partition,
+	message: Message,
+}
+
+/// The sink as the worker runs it, with Kafka simulated.
+struct Sink {
+	mode: Follow,
+	follower: Follower<Hash>,
+	ledger: Ledger<Hash>,
+	/// (seq, unacked, effect)
+	in_flight: VecDeque<(u64, usize, Effect<Hash>)>,
+	next_seq: u64,
+}
+
+struct World {
+	rng: Rng,
+	tree: Tree,
+	store: MemoryStateStore<Hash>,
+	sink: Sink,
+	/// Handed to the producer, not delivered yet (lost on a crash).
+	pending: Vec<Produced>,
+	/// What each partition holds, in order.
+	log: BTreeMap<Partition, Vec<Message>>,
+	/// Every (block, id) ever handed to the producer, and every partition a block's messages were handed for.
+	produced: BTreeSet<(Hash, String)>,
+	produced_to: BTreeSet<(Partition, Hash)>,
+	max_unfinalized: usize,
+}
+
+impl World {
+	fn start_sink(store: &MemoryStateStore<Hash>, mode: Follow, max_unfinalized: usize) -> Sink {
+		let state = store.load().unwrap();
+		let restored = state
+			.journal
+			.iter()
+			.map(|entry| Restored { block: entry.block, acknowledged: entry.state == EntryState::Shipped });
+		let start = state.cursor.map_or(0, |c| c.number + 1);
+		Sink {
+			mode,
+			follower: Follower::new(mode, start, state.cursor, restored, max_unfinalized),
+			ledger: Ledger::new(&state),
+			in_flight: VecDeque::new(),
+			next_seq: 1,
+		}
+	}
+
+	fn produce(&mut self, seq: u64, partition: Partition, message: Message) {
+		if let Message::Event { block, id } = &message {
+			self.produced.insert((*block, id.clone()));
+			self.produced_to.insert((partition, *block));
+		}
+		self.pending.push(Produced { seq, partition, message });
+	}
+
+	/// One plan and its execution, as in the worker.
+	fn step_sink(&mut self, budget: usize) {
+		let actions = self.sink.follower.plan(&self.tree, budget).unwrap();
+		let finalized = self.tree.block(self.tree.finalized).number;
+		for block in self.sink.follower.journal() {
+			assert!(block.number > finalized, "the journal holds block #{} at or below finality", block.number);
+		}
+		let mut write_ahead = Vec::new();
+		let mut batch = Vec::new();
+		for action in actions {
+			let seq = self.sink.next_seq;
+			self.sink.next_seq += 1;
+			let (messages, effect): (Vec<(Partition, Message)>, Effect<Hash>) = match action {
+				Action::Ship { block, finalized } => {
+					let messages = block_messages(block.hash, finalized);
+					let out = messages
+						.iter()
+						.map(|(p, id)| (*p, Message::Event { block: block.hash, id: id.clone() }))
+						.collect();
+					if finalized {
+						(out, Effect::ShippedFinal(block.id()))
+					} else {
+						let (change, effect) = self.sink.ledger.shipping(seq, block, 1, None, placements(&messages));
+						write_ahead.push(change);
+						(out, effect)
+					}
+				}
+				Action::Retract(block) => {
+					let entry = self.sink.ledger.entry(&block.hash).expect("retracting a journal block").clone();
+					let out = retraction_targets(&entry)
+						.into_iter()
+						.map(|(placement, ids)| {
+							let partition = (leak(&placement.topic), placement.partition);
+							let ids = ids.into_iter().map(str::to_string).collect();
+							(partition, Message::Retracted { block: block.hash, ids })
+						})
+						.collect();
+					let (change, effect) = self.sink.ledger.retracting(seq, block.hash).unwrap();
+					write_ahead.push(change);
+					(out, effect)
+				}
+				Action::Finalize(block) => {
+					assert!(self.sink.ledger.entry(&block.hash).is_some(), "finalizing a journal block");
+					let message = Message::Event { block: block.hash, id: "BlockFinalized".into() };
+					(vec![(("blocks", 0), message)], Effect::Finalized(block.id()))
+				}
+			};
+			batch.push((seq, messages, effect));
+		}
+		self.store.commit(write_ahead).unwrap();
+		for (seq, messages, effect) in batch {
+			self.sink.in_flight.push_back((seq, messages.len(), effect));
+			for (partition, message) in messages {
+				self.produce(seq, partition, message);
+			}
+		}
+	}
+
+	/// Delivers up to `count` messages, each the oldest pending one of a random partition (Kafka keeps each
+	/// partition's order, not the order across partitions), then persists what completed, in order.
+	fn deliver(&mut self, count: usize) {
+		for _ in 0..count {
+			if self.pending.is_empty() {
+				break;
+			}
+			let pick = self.pending[self.rng.below(self.pending.len() as u64) as usize].partition;
+			let index = self.pending.iter().position(|p| p.partition == pick).unwrap();
+			let produced = self.pending.remove(index);
+			self.log.entry(produced.partition).or_default().push(produced.message);
+			if let Some(entry) = self.sink.in_flight.iter_mut().find(|(seq, ..)| *seq == produced.seq) {
+				entry.1 -= 1;
+			}
+		}
+		let mut changes = Vec::new();
+		while self.sink.in_flight.front().is_some_and(|(_, unacked, _)| *unacked == 0) {
+			let (_, _, effect) = self.sink.in_flight.pop_front().unwrap();
+			changes.extend(self.sink.ledger.complete(effect));
+		}
+		self.store.commit(changes).unwrap();
+	}
+
+	/// kill -9: what was not delivered is lost, only the store survives; the node may restart in another mode.
+	fn crash(&mut self) {
+		self.pending.clear();
+		let mode = if self.rng.chance(50) { Follow::Best } else { Follow::Finalized };
+		self.sink = Self::start_sink(&self.store, mode, self.max_unfinalized);
+	}
+}
+
+fn leak(topic: &str) -> &'static str {
+	match topic {
+		"blocks" => "blocks",
+		"events" => "events",
+		other => panic!("unexpected topic {other}"),
+	}
+}
+
+fn placements(messages: &[(Partition, String)]) -> Vec<Placement> {
+	let mut placements: Vec<Placement> = Vec::new();
+	for ((topic, partition), id) in messages {
+		match placements.iter_mut().find(|p| p.topic == *topic && p.partition == *partition) {
+			Some(p) => p.ids.push(id.clone()),
+			None => placements.push(Placement { topic: topic.to_string(), partition: *partition, ids: vec![id.clone()] }),
+		}
+	}
+	placements
+}
+
+/// One random run; panics (naming the seed) when a property fails.
+fn run(seed: u64) {
+	let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+	let mode = if rng.chance(70) { Follow::Best } else { Follow::Finalized };
+	let max_unfinalized = 2 + rng.below(12) as usize;
+	let store = MemoryStateStore::default();
+	let sink = World::start_sink(&store, mode, max_unfinalized);
+	let mut world = World {
+		rng,
+		tree: Tree::new(),
+		store,
+		sink,
+		pending: Vec::new(),
+		log: BTreeMap::new(),
+		produced: BTreeSet::new(),
+		produced_to: BTreeSet::new(),
+		max_unfinalized,
+	};
+
+	let steps = 20 + world.rng.below(60);
+	for _ in 0..steps {
+		match world.rng.below(10) {
+			0..=5 => world.tree.import(&mut world.rng),
+			6 | 7 => world.tree.finalize(&mut world.rng),
+			_ => {}
+		}
+		let budget = 1 + world.rng.below(4) as usize;
+		world.step_sink(budget);
+		let count = world.rng.below(8) as usize;
+		world.deliver(count);
+		if world.rng.chance(8) {
+			world.crash();
+		}
+	}
+
+	// Quiescence: the chain stops; everything is planned, produced and delivered.
+	for _ in 0..1000 {
+		world.step_sink(4);
+		world.deliver(usize::MAX);
+		if world.pending.is_empty() && world.sink.in_flight.is_empty() {
+			world.step_sink(4);
+			if world.pending.is_empty() {
+				break;
+			}
+		}
+	}
+	assert!(world.pending.is_empty(), "seed {seed}: the sink never settled");
+	check(seed, &world);
+}
+
+fn check(seed: u64, world: &World) {
+	let tree = &world.tree;
+	let finalized = tree.block(tree.finalized).number;
+	let state = world.store.load().unwrap();
+
+	// The journal never holds a final block once everything is acknowledged.
+	for entry in &state.journal {
+		assert!(entry.block.number > finalized, "seed {seed}: journal holds final block #{}", entry.block.number);
+		assert_eq!(entry.state, EntryState::Shipped, "seed {seed}: settled journal entry not shipped");
+	}
+	// The cursor is the finalized head once settled.
+	assert_eq!(state.cursor.map(|c| c.hash), Some(tree.finalized), "seed {seed}: cursor is not the finalized head");
+
+	// Which blocks must be live: the finalized chain, and the journal's blocks (all on the best chain); in best
+	// mode the journal reaches the best head unless it is full.
+	let best_chain = tree.best_chain();
+	let journal: BTreeSet<Hash> = state.journal.iter().map(|e| e.block.hash).collect();
+	for entry in &state.journal {
+		assert_eq!(best_chain[entry.block.number as usize].hash, entry.block.hash, "seed {seed}: stale journal");
+	}
+	if world.sink.mode == Follow::Best && state.journal.len() < world.max_unfinalized {
+		assert_eq!(
+			finalized as usize + state.journal.len() + 1,
+			best_chain.len(),
+			"seed {seed}: a canonical block is left unshipped"
+		);
+	}
+	let mut expected: BTreeMap<Partition, BTreeSet<(Hash, String)>> = BTreeMap::new();
+	for block in &best_chain {
+		let is_final = block.number <= finalized;
+		if !is_final && !journal.contains(&block.hash) {
+			continue;
+		}
+		for (partition, id) in block_messages(block.hash, is_final) {
+			expected.entry(partition).or_default().insert((block.hash, id));
+		}
+	}
+
+	// Apply every partition on its own, in order.
+	for (partition, messages) in &world.log {
+		let mut live: BTreeSet<(Hash, String)> = BTreeSet::new();
+		for message in messages {
+			match message {
+				Message::Event { block, id } => {
+					live.insert((*block, id.clone()));
+				}
+				Message::Retracted { block, ids } => {
+					for id in ids {
+						assert!(
+							world.produced.contains(&(*block, id.clone())),
+							"seed {seed}: retraction of {block}:{id} in {partition:?}, which was never shipped"
+						);
+						live.remove(&(*block, id.clone()));
+					}
+					// A retraction goes only where its block's messages were sent (a crash may have lost them).
+					assert!(
+						world.produced_to.contains(&(*partition, *block)),
+						"seed {seed}: retraction of block {block} in {partition:?}, where none of its messages went"
+					);
+				}
+			}
+		}
+		let want = expected.remove(partition).unwrap_or_default();
+		assert_eq!(live, want, "seed {seed}: partition {partition:?} does not hold exactly the canonical ids");
+	}
+	for (partition, want) in expected {
+		assert!(want.is_empty(), "seed {seed}: partition {partition:?} received nothing, expected {want:?}");
+	}
+}
+
+#[test]
+fn every_partition_undoes_on_its_own_over_random_forks_finality_and_crashes() {
+	let runs: u64 = std::env::var("HERALD_FOLLOW_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+	for seed in 0..runs {
+		run(seed);
+	}
+}
+
+/// The notes' fork recipe, step by step: A1, A2; B1, B2 (not best: same height); B3 re-orgs (A2 then A1
+/// retracted before B1..B3 ship); finalizing B3 finalizes B1..B3.
+#[test]
+fn the_fork_recipe_retracts_newest_first_before_the_new_branch() {
+	let mut tree = Tree::new();
+	let mut add = |tree: &mut Tree, hash: Hash, parent: Hash| {
+		let number = tree.block(parent).number + 1;
+		tree.blocks.insert(hash, BlockLink { number, hash, parent });
+		if number > tree.block(tree.best).number {
+			tree.best = hash;
+		}
+	};
+	let mut follower = Follower::new(Follow::Best, 0, None, [], 100);
+	let genesis = tree.block(1);
+	assert_eq!(follower.plan(&tree, 10).unwrap(), vec![Action::Ship { block: genesis, finalized: true }]);
+	add(&mut tree, 0xa1, 1);
+	add(&mut tree, 0xa2, 0xa1);
+	let a = [tree.block(0xa1), tree.block(0xa2)];
+	assert_eq!(
+		follower.plan(&tree, 10).unwrap(),
+		vec![Action::Ship { block: a[0], finalized: false }, Action::Ship { block: a[1], finalized: false }]
+	);
+	add(&mut tree, 0xb1, 1);
+	add(&mut tree, 0xb2, 0xb1);
+	assert_eq!(follower.plan(&tree, 10).unwrap(), vec![], "B2 is not best: same height as A2");
+	add(&mut tree, 0xb3, 0xb2);
+	let b = [tree.block(0xb1), tree.block(0xb2), tree.block(0xb3)];
+	assert_eq!(
+		follower.plan(&tree, 10).unwrap(),
+		vec![
+			Action::Retract(a[1]),
+			Action::Retract(a[0]),
+			Action::Ship { block: b[0], finalized: false },
+			Action::Ship { block: b[1], finalized: false },
+			Action::Ship { block: b[2], finalized: false },
+		]
+	);
+	tree.finalized = 0xb3;
+	assert_eq!(
+		follower.plan(&tree, 10).unwrap(),
+		vec![Action::Finalize(b[0]), Action::Finalize(b[1]), Action::Finalize(b[2])]
+	);
+	assert_eq!(follower.journal().count(), 0);
+}
+
+/// Finality that displaces the shipped best branch moves the best block without any import: the branch is
+/// retracted and the finalized one shipped as final.
+#[test]
+fn finality_that_displaces_the_shipped_branch_retracts_it() {
+	let mut tree = Tree::new();
+	for (hash, parent, number) in [(0xa1, 1, 1), (0xa2, 0xa1, 2), (0xb1, 1, 1)] {
+		tree.blocks.insert(hash, BlockLink { number, hash, parent });
+	}
+	tree.best = 0xa2;
+	let mut follower = Follower::new(Follow::Best, 1, Some(BlockId { number: 0, hash: 1 }), [], 100);
+	assert_eq!(follower.plan(&tree, 10).unwrap().len(), 2);
+	tree.finalized = 0xb1;
+	tree.best = 0xb1;
+	assert_eq!(
+		follower.plan(&tree, 10).unwrap(),
+		vec![
+			Action::Retract(tree.block(0xa2)),
+			Action::Retract(tree.block(0xa1)),
+			Action::Ship { block: tree.block(0xb1), finalized: true },
+		]
+	);
+}
+
+/// A full journal stops shipping new blocks (finality stalled) but never retractions or finalizations.
+#[test]
+fn a_full_journal_waits_for_finality() {
+	let mut tree = Tree::new();
+	let mut parent = 1;
+	for hash in 2..=6 {
+		tree.blocks.insert(hash, BlockLink { number: hash - 1, hash, parent });
+		parent = hash;
+	}
+	tree.best = 6;
+	let mut follower = Follower::new(Follow::Best, 1, Some(BlockId { number: 0, hash: 1 }), [], 3);
+	assert_eq!(follower.plan(&tree, 10).unwrap().len(), 3);
+	assert!(follower.stalled());
+	assert_eq!(follower.plan(&tree, 10).unwrap(), vec![]);
+	tree.finalized = 3;
+	let actions = follower.plan(&tree, 10).unwrap();
+	assert_eq!(actions.iter().filter(|a| matches!(a, Action::Finalize(_))).count(), 2);
+	assert_eq!(actions.iter().filter(|a| matches!(a, Action::Ship { .. })).count(), 2);
+	assert!(!follower.stalled());
+}
+
+/// A re-ship after a crash keeps the placements of the earlier shipment, and a retraction completed after the
+/// block was shipped again does not drop the new shipment's journal entry.
+#[test]
+fn ledger_keeps_a_reshipped_block_through_its_earlier_retraction() {
+	let block = BlockLink { number: 1, hash: 7u64, parent: 1 };
+	let mut ledger = Ledger::new(&Default::default());
+	let placement = |partition| Placement { topic: "t".into(), partition, ids: vec!["0".into()] };
+	let (_, shipped) = ledger.shipping(1, block, 1, None, vec![placement(0)]);
+	let (_, retracted) = ledger.retracting(2, 7).unwrap();
+	let (_, reshipped) = ledger.shipping(3, block, 1, None, vec![placement(1)]);
+	assert_eq!(ledger.entry(&7).unwrap().placements.len(), 2, "both shipments' partitions are kept");
+	assert_eq!(ledger.complete(shipped), vec![]);
+	assert_eq!(ledger.complete(retracted), vec![], "the later shipment keeps the entry");
+	assert!(matches!(ledger.complete(reshipped).as_slice(), [Change::Put(e)] if e.state == EntryState::Shipped));
+}

@@ -1,0 +1,224 @@
+//! The journal: shipped blocks that are not final yet, with where each of their messages went, persisted with
+//! the cursor in one atomic write.
+//!
+//! Layout in the node's auxiliary database (bump the `v1` if an encoding changes):
+//! - `herald/event-sink/cursor/v1`: the [`Cursor`] (unchanged since the first release);
+//! - `herald/event-sink/journal/v1/index`: the chain's genesis hash and the hashes of the journal's blocks;
+//! - `herald/event-sink/journal/v1/block/<hash>`: one [`JournalEntry`] per block.
+
+use std::{collections::HashMap, sync::Arc};
+
+use codec::{Decode, Encode};
+use sc_client_api::AuxStore;
+
+use crate::{
+	error::SinkError,
+	follow::{BlockId, BlockLink},
+	store::cursor::{self, Cursor},
+};
+
+const INDEX_KEY: &[u8] = b"herald/event-sink/journal/v1/index";
+const ENTRY_PREFIX: &[u8] = b"herald/event-sink/journal/v1/block/";
+
+/// Where a block's messages went in one topic-partition.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Placement {
+	/// The full topic name.
+	pub topic: String,
+	pub partition: i32,
+	/// The messages' ids without the `"{block hash}:"` prefix (`"3"`, `"BlockCreated"`), in produce order.
+	pub ids: Vec<String>,
+}
+
+/// How far a journal block's last action got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum EntryState {
+	/// Handed to the producer, not yet acknowledged in full.
+	Shipping,
+	/// Every message acknowledged.
+	Shipped,
+	/// Its retraction was handed to the producer and not yet acknowledged.
+	Retracting,
+}
+
+/// One shipped, not final block.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct JournalEntry<H> {
+	pub block: BlockLink<H>,
+	pub state: EntryState,
+	/// What a later `BlockFinalized` or `BlockRetracted` needs for its `meta`, when the block's state may be
+	/// pruned already.
+	pub spec_version: u32,
+	pub timestamp: Option<u64>,
+	pub placements: Vec<Placement>,
+}
+
+/// Everything the sink persists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SinkState<H> {
+	pub cursor: Option<BlockId<H>>,
+	pub journal: Vec<JournalEntry<H>>,
+}
+
+impl<H> Default for SinkState<H> {
+	fn default() -> Self {
+		Self { cursor: None, journal: Vec::new() }
+	}
+}
+
+/// One change to the persisted state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change<H> {
+	Cursor(BlockId<H>),
+	Put(JournalEntry<H>),
+	Remove(H),
+}
+
+/// Where the sink's state lives. Every `commit` is atomic.
+pub trait StateStore<H> {
+	fn load(&self) -> Result<SinkState<H>, SinkError>;
+	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError>;
+}
+
+/// The state in memory (tests, and the property tests' crash model: what was committed survives).
+#[derive(Clone, Debug)]
+pub struct MemoryStateStore<H> {
+	pub cursor: Option<BlockId<H>>,
+	pub journal: Vec<JournalEntry<H>>,
+}
+
+impl<H> Default for MemoryStateStore<H> {
+	fn default() -> Self {
+		Self { cursor: None, journal: Vec::new() }
+	}
+}
+
+impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
+	fn load(&self) -> Result<SinkState<H>, SinkError>
+	where
+		H: Clone,
+	{
+		Ok(SinkState { cursor: self.cursor, journal: self.journal.clone() })
+	}
+
+	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
+		for change in changes {
+			match change {
+				Change::Cursor(cursor) => self.cursor = Some(cursor),
+				Change::Put(entry) => match self.journal.iter_mut().find(|e| e.block.hash == entry.block.hash) {
+					Some(existing) => *existing = entry,
+					None => self.journal.push(entry),
+				},
+				Change::Remove(hash) => self.journal.retain(|e| e.block.hash != hash),
+			}
+		}
+		Ok(())
+	}
+}
+
+/// The state in the node's database, written through the backend (never the client's import lock).
+pub struct AuxStateStore<S, H> {
+	db: Arc<S>,
+	genesis: H,
+	/// The journal's hashes, in the order they were added (the persisted index).
+	index: Vec<H>,
+}
+
+impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + Decode> AuxStateStore<S, H> {
+	pub fn new(db: Arc<S>, genesis: H) -> Self {
+		Self { db, genesis, index: Vec::new() }
+	}
+
+	fn entry_key(hash: &H) -> Vec<u8> {
+		[ENTRY_PREFIX, hash.encode().as_slice()].concat()
+	}
+
+	fn unreadable(what: impl std::fmt::Display) -> SinkError {
+		SinkError::Journal(format!(
+			"{what}. Without it Herald cannot know which shipped blocks Kafka consumers must cancel after a re-org; \
+			 restore the node's database from a backup, or start a node with a fresh database (and tell consumers \
+			 to rebuild from the topics' beginning)"
+		))
+	}
+}
+
+impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + Decode> StateStore<H>
+	for AuxStateStore<S, H>
+{
+	fn load(&self) -> Result<SinkState<H>, SinkError> {
+		let cursor = cursor::load::<H, _>(&*self.db)?.map(|c| BlockId { number: c.number, hash: c.hash });
+		let Some(bytes) = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)? else {
+			return Ok(SinkState { cursor, journal: Vec::new() });
+		};
+		let (genesis, index) = <(H, Vec<H>)>::decode(&mut &bytes[..])
+			.map_err(|e| Self::unreadable(format!("the sink's journal index does not decode ({e})")))?;
+		if genesis != self.genesis {
+			return Err(Self::unreadable(format!(
+				"the sink's journal belongs to another chain (genesis {genesis:?}, this node's is {:?})",
+				self.genesis
+			)));
+		}
+		let mut journal = Vec::with_capacity(index.len());
+		for hash in &index {
+			let bytes = self
+				.db
+				.get_aux(&Self::entry_key(hash))
+				.map_err(SinkError::database)?
+				.ok_or_else(|| Self::unreadable(format!("the sink's journal entry of block {hash:?} is missing")))?;
+			let entry = JournalEntry::<H>::decode(&mut &bytes[..]).map_err(|e| {
+				Self::unreadable(format!("the sink's journal entry of block {hash:?} does not decode ({e})"))
+			})?;
+			journal.push(entry);
+		}
+		Ok(SinkState { cursor, journal })
+	}
+
+	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
+		if changes.is_empty() {
+			return Ok(());
+		}
+		if self.index.is_empty() {
+			// Learn the persisted index once (after a restart it may hold blocks).
+			if let Some(bytes) = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)? {
+				if let Ok((_, index)) = <(H, Vec<H>)>::decode(&mut &bytes[..]) {
+					self.index = index;
+				}
+			}
+		}
+		// Later changes to one key win; the whole batch is one database transaction.
+		let mut puts: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+		let mut removes: Vec<Vec<u8>> = Vec::new();
+		let mut index_changed = false;
+		for change in changes {
+			match change {
+				Change::Cursor(id) => {
+					puts.insert(cursor::CURSOR_KEY.to_vec(), Cursor { number: id.number, hash: id.hash }.encode());
+				}
+				Change::Put(entry) => {
+					let key = Self::entry_key(&entry.block.hash);
+					removes.retain(|k| k != &key);
+					if !self.index.contains(&entry.block.hash) {
+						self.index.push(entry.block.hash);
+						index_changed = true;
+					}
+					puts.insert(key, entry.encode());
+				}
+				Change::Remove(hash) => {
+					let key = Self::entry_key(&hash);
+					puts.remove(&key);
+					removes.push(key);
+					if let Some(position) = self.index.iter().position(|h| *h == hash) {
+						self.index.remove(position);
+						index_changed = true;
+					}
+				}
+			}
+		}
+		if index_changed {
+			puts.insert(INDEX_KEY.to_vec(), (self.genesis, &self.index).encode());
+		}
+		let inserts: Vec<(&[u8], &[u8])> = puts.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+		let deletes: Vec<&[u8]> = removes.iter().map(|k| k.as_slice()).collect();
+		self.db.insert_aux(&inserts, &deletes).map_err(SinkError::database)
+	}
+}

@@ -1,0 +1,15 @@
+//! The sink's persistent state, kept in the node's own database (`AuxStore`, written through the backend so
+//! the client's import lock is never taken): the cursor (the last final block shipped and acknowledged) and
+//! the journal (shipped blocks that are not final yet, with where their messages went), so that a restarted
+//! node can still retract what a re-org took back, even when the retracted block's state is gone.
+//!
+//! - [`cursor`]: the cursor's encoding and the start position of a first start;
+//! - [`journal`]: the journal's entries, the [`StateStore`] trait, its database and in-memory implementations;
+//! - [`ledger`]: what to persist before producing and after acknowledgements.
+
+pub mod cursor;
+pub mod journal;
+pub mod ledger;
+
+pub use journal::{AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore};
+pub use ledger::{Effect, Ledger};
