@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of the event sink (figures, not pass/fail): `./scripts/bench.sh [catch-up [BLOCKS] [TRANSFERS]]` or
-# `./scripts/bench.sh outage [SECONDS]`. Needs what scripts/setup.sh installs.
+# `./scripts/bench.sh outage [SECONDS]` or `./scripts/bench.sh latency [BLOCKS] [TRANSFERS]` (import to Kafka
+# acknowledgement, p50/p99, best and finalized mode). Needs what scripts/setup.sh installs.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$HERALD_ROOT"

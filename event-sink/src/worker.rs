@@ -100,6 +100,7 @@ struct Pending<H> {
 	effect: Effect<H>,
 	/// Ships count against the read-ahead; retractions and finalizations don't.
 	is_ship: bool,
+	number: u64,
 	what: String,
 	sent_at: Instant,
 }
@@ -155,6 +156,8 @@ where
 	let mut next_seq = 1u64;
 	let mut persisted_cursor = cursor;
 	let mut stall_reported = false;
+	// Without notifications (the node is shutting down) the one-second tick still drives the loop.
+	let mut wake_alive = true;
 	let read_ahead = config.read_ahead_blocks.max(1) as usize;
 	loop {
 		let shipping = in_flight.iter().filter(|p| p.is_ship).count();
@@ -174,16 +177,20 @@ where
 				}
 				log::info!(target: LOG_TARGET, "retracting {what}: it left the best chain");
 			}
-			batch.push((seq, messages, effect, matches!(action, Action::Ship { .. }), what));
+			let number = match action {
+				Action::Ship { block, .. } | Action::Retract(block) | Action::Finalize(block) => block.number,
+			};
+			batch.push((seq, messages, effect, matches!(action, Action::Ship { .. }), number, what));
 		}
 		store.commit(write_ahead)?;
-		for (seq, messages, effect, is_ship, what) in batch {
+		for (seq, messages, effect, is_ship, number, what) in batch {
 			in_flight.push_back(Pending {
 				seq,
 				unacked: messages.len(),
 				failure: None,
 				effect,
 				is_ship,
+				number,
 				what,
 				sent_at: Instant::now(),
 			});
@@ -220,7 +227,7 @@ where
 					record(&mut in_flight, delivery);
 				}
 			},
-			_ = wake.changed() => {},
+			changed = wake.changed(), if wake_alive => wake_alive = changed.is_ok(),
 			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
 		}
 
@@ -240,6 +247,9 @@ where
 			let done = in_flight.pop_front().expect("front exists");
 			if let Some(metrics) = metrics {
 				metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
+				if done.is_ship {
+					metrics.last_shipped_block.set(done.number);
+				}
 			}
 			changes.extend(ledger.complete(done.effect));
 		}
@@ -250,6 +260,8 @@ where
 			persisted_cursor = Some(cursor);
 			if let Some(metrics) = metrics {
 				metrics.last_acked_block.set(cursor.number);
+				let finalized = chain.heads()?.finalized.number;
+				metrics.finalized_lag_blocks.set(finalized.saturating_sub(cursor.number));
 			}
 		}
 		store.commit(changes)?;

@@ -3,6 +3,7 @@
 //! ```sh
 //! ./scripts/bench.sh                 # catch-up throughput over 1,000 blocks full of events
 //! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
+//! ./scripts/bench.sh latency 120 50  # live latency, import to Kafka acknowledgement, best and finalized mode
 //! ```
 
 #[path = "../tests/common/mod.rs"]
@@ -115,6 +116,75 @@ fn outage(seconds: u64) {
 	println!("  caught up in              {:>8.1} s after the broker came back", recovery.as_secs_f64());
 }
 
+/// Submits `transfers` transfers for the next block.
+fn submit_transfers(node: &NodeProcess, nonces: &mut [u32], transfers: u32) {
+	let genesis = node.genesis_hash();
+	let signers = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
+	for (nonce, signer) in nonces.iter_mut().zip(signers) {
+		*nonce = (*nonce).max(node.nonce(signer));
+	}
+	for i in 0..transfers {
+		let who = (i as usize) % signers.len();
+		let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+			dest: Sr25519Keyring::Eve.to_account_id().into(),
+			value: 1_000_000_000 + i as u128,
+		});
+		if node.submit_extrinsic(&signed_extrinsic(call, signers[who], nonces[who], genesis)).is_ok() {
+			nonces[who] += 1;
+		}
+	}
+}
+
+/// Live latency: one block a second with `transfers` transfers; for each block, the time from its import
+/// (`engine_createBlock` returned) until Kafka acknowledged its every message
+/// (`herald_kafka_last_shipped_block_number` reached it, polled every millisecond).
+fn latency(blocks: u32, transfers: u32) {
+	for mode in ["best", "finalized"] {
+		let broker = Broker::start();
+		let node = NodeProcess::start(
+			NodeConfig::manual_seal()
+				.arg("--kafka-brokers")
+				.arg(broker.address.clone())
+				.arg("--kafka-follow")
+				.arg(mode),
+		);
+		// In finalized mode a block ships once final: manual seal finalizes at import.
+		let finalize = mode == "finalized";
+		wait_for_shipped(&node, 0, Duration::from_secs(60));
+		let mut nonces = vec![0; 4];
+		let mut samples = Vec::with_capacity(blocks as usize);
+		for _ in 0..blocks {
+			let tick = Instant::now();
+			submit_transfers(&node, &mut nonces, transfers);
+			let hash = node.seal_block(finalize, None);
+			let imported = Instant::now();
+			let number = node.block_number(hash) as u64;
+			wait_for_shipped(&node, number, Duration::from_secs(60));
+			samples.push(imported.elapsed());
+			std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
+		}
+		samples.sort();
+		let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+		let ms = |d: Duration| d.as_secs_f64() * 1e3;
+		println!(
+			"{mode:>9} mode, {blocks} blocks at 1/s, {transfers} transfers each: import -> acknowledged \
+			 p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+			ms(at(0.50)),
+			ms(at(0.90)),
+			ms(at(0.99)),
+			ms(at(1.0))
+		);
+	}
+}
+
+fn wait_for_shipped(node: &NodeProcess, block: u64, timeout: Duration) {
+	let started = Instant::now();
+	while metric(&node.metrics(), "herald_kafka_last_shipped_block_number").map_or(true, |n| n < block as f64) {
+		assert!(started.elapsed() < timeout, "block {block} not acknowledged within {timeout:?}");
+		std::thread::sleep(Duration::from_millis(1));
+	}
+}
+
 fn main() {
 	let args: Vec<String> = std::env::args().skip(1).collect();
 	match args.first().map(String::as_str) {
@@ -124,8 +194,12 @@ fn main() {
 			catch_up(blocks, transfers)
 		}
 		Some("outage") => outage(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300)),
+		Some("latency") => latency(
+			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(120),
+			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
+		),
 		Some(other) => {
-			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]` or `outage [SECONDS]`");
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]` or `latency [BLOCKS] [TRANSFERS]`");
 			std::process::exit(2);
 		}
 	}

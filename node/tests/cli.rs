@@ -90,3 +90,10 @@ fn benchmark_without_the_feature_explains_how_to_build_it() {
 	assert!(stderr.contains("--features runtime-benchmarks"), "names the feature:\n{stderr}");
 	assert!(stderr.contains("scripts/benchmark.sh"), "names the script:\n{stderr}");
 }
+
+#[test]
+fn unknown_follow_mode_is_rejected() {
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-follow", "head"]);
+	assert_clean_failure(code, &stderr, "invalid value 'head' for '--kafka-follow <finalized|best>'");
+	assert!(stderr.contains("use `finalized` or `best`"), "names the choices:\n{stderr}");
+}

@@ -34,6 +34,7 @@ pub struct Metrics {
 	events: CounterVec<U64>,
 	delivery_errors: CounterVec<U64>,
 	pub last_acked_block: Gauge<U64>,
+	pub last_shipped_block: Gauge<U64>,
 	pub finalized_lag_blocks: Gauge<U64>,
 	pub read_ahead_blocks: Gauge<U64>,
 	pub delivery_latency: Histogram,
@@ -87,6 +88,10 @@ impl Metrics {
 			last_acked_block: gauge(
 				"herald_kafka_last_acked_block_number",
 				"Number of the last block whose every message Kafka acknowledged (the stored cursor)",
+			)?,
+			last_shipped_block: gauge(
+				"herald_kafka_last_shipped_block_number",
+				"Number of the last block shipped (final or not) whose every message Kafka acknowledged",
 			)?,
 			finalized_lag_blocks: gauge(
 				"herald_kafka_finalized_lag_blocks",

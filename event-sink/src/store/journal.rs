@@ -94,10 +94,7 @@ impl<H> Default for MemoryStateStore<H> {
 }
 
 impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
-	fn load(&self) -> Result<SinkState<H>, SinkError>
-	where
-		H: Clone,
-	{
+	fn load(&self) -> Result<SinkState<H>, SinkError> {
 		Ok(SinkState { cursor: self.cursor, journal: self.journal.clone() })
 	}
 
@@ -220,5 +217,84 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 		let inserts: Vec<(&[u8], &[u8])> = puts.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
 		let deletes: Vec<&[u8]> = removes.iter().map(|k| k.as_slice()).collect();
 		self.db.insert_aux(&inserts, &deletes).map_err(SinkError::database)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use std::{collections::HashMap, sync::Mutex};
+
+	use super::*;
+
+	/// An auxiliary store in memory.
+	#[derive(Default)]
+	struct Aux(Mutex<HashMap<Vec<u8>, Vec<u8>>>);
+
+	impl AuxStore for Aux {
+		fn insert_aux<
+			'a,
+			'b: 'a,
+			'c: 'a,
+			I: IntoIterator<Item = &'a (&'c [u8], &'c [u8])>,
+			D: IntoIterator<Item = &'a &'b [u8]>,
+		>(
+			&self,
+			insert: I,
+			delete: D,
+		) -> sp_blockchain::Result<()> {
+			let mut map = self.0.lock().unwrap();
+			for (key, value) in insert {
+				map.insert(key.to_vec(), value.to_vec());
+			}
+			for key in delete {
+				map.remove(*key);
+			}
+			Ok(())
+		}
+
+		fn get_aux(&self, key: &[u8]) -> sp_blockchain::Result<Option<Vec<u8>>> {
+			Ok(self.0.lock().unwrap().get(key).cloned())
+		}
+	}
+
+	fn entry(number: u64, hash: u8) -> JournalEntry<[u8; 4]> {
+		JournalEntry {
+			block: BlockLink { number, hash: [hash; 4], parent: [hash - 1; 4] },
+			state: EntryState::Shipping,
+			spec_version: 100,
+			timestamp: Some(7),
+			placements: vec![Placement { topic: "herald.blocks".into(), partition: 2, ids: vec!["BlockCreated".into()] }],
+		}
+	}
+
+	#[test]
+	fn state_survives_a_reopen_and_changes_apply_atomically_in_order() {
+		let db = Arc::new(Aux::default());
+		let mut store = AuxStateStore::new(db.clone(), [0u8; 4]);
+		store.commit(vec![Change::Put(entry(1, 1)), Change::Put(entry(2, 2))]).unwrap();
+		store.commit(vec![Change::Remove([1; 4]), Change::Cursor(BlockId { number: 1, hash: [1; 4] })]).unwrap();
+		let mut shipped = entry(2, 2);
+		shipped.state = EntryState::Shipped;
+		store.commit(vec![Change::Put(shipped.clone())]).unwrap();
+
+		let reopened = AuxStateStore::new(db, [0u8; 4]).load().unwrap();
+		assert_eq!(reopened.cursor, Some(BlockId { number: 1, hash: [1; 4] }));
+		assert_eq!(reopened.journal, vec![shipped]);
+	}
+
+	#[test]
+	fn an_unreadable_or_foreign_journal_is_a_clear_fatal_error() {
+		let db = Arc::new(Aux::default());
+		let mut store = AuxStateStore::new(db.clone(), [0u8; 4]);
+		store.commit(vec![Change::Put(entry(1, 1))]).unwrap();
+
+		let foreign = AuxStateStore::new(db.clone(), [9u8; 4]).load().unwrap_err();
+		assert!(foreign.is_fatal());
+		assert!(foreign.to_string().contains("belongs to another chain"), "{foreign}");
+		assert!(foreign.to_string().contains("restore the node's database"), "{foreign}");
+
+		db.insert_aux(&[(INDEX_KEY, &b"\x01"[..])], &[]).unwrap();
+		let corrupt = store.load().unwrap_err();
+		assert!(corrupt.to_string().contains("journal index does not decode"), "{corrupt}");
 	}
 }
