@@ -138,8 +138,7 @@ where
 		.journal
 		.iter()
 		.map(|entry| Restored { block: entry.block, acknowledged: entry.state == EntryState::Shipped });
-	let mut follower =
-		Follower::new(config.follow, start, cursor, restored, config.max_unfinalized_blocks as usize);
+	let mut follower = Follower::new(config.follow, start, cursor, restored, config.max_unfinalized_blocks as usize);
 	let mut ledger = Ledger::new(&state);
 	log::info!(
 		target: LOG_TARGET,
@@ -337,7 +336,8 @@ fn prepare<R: BlockReader>(
 fn placements(hash: &str, messages: &[Outgoing]) -> Vec<Placement> {
 	let mut placements: Vec<Placement> = Vec::new();
 	for outgoing in messages {
-		let id = outgoing.message.id.strip_prefix(hash).and_then(|s| s.strip_prefix(':')).unwrap_or(&outgoing.message.id);
+		let id =
+			outgoing.message.id.strip_prefix(hash).and_then(|s| s.strip_prefix(':')).unwrap_or(&outgoing.message.id);
 		let topic = &outgoing.message.topic;
 		match placements.iter_mut().find(|p| &p.topic == topic && p.partition == outgoing.partition) {
 			Some(placement) => placement.ids.push(id.to_string()),

@@ -131,8 +131,11 @@ impl Running {
 		let store = Arc::new(Mutex::new(MemoryStateStore::default()));
 		let outcome = Arc::new(Mutex::new(None));
 		let (heads, receiver) = watch::channel(0);
-		let parts =
-			Parts { chain: FakeChain { finalized: finalized.clone() }, reader: FakeReader, store: SharedStore(store.clone()) };
+		let parts = Parts {
+			chain: FakeChain { finalized: finalized.clone() },
+			reader: FakeReader,
+			store: SharedStore(store.clone()),
+		};
 		let done = outcome.clone();
 		std::thread::spawn(move || {
 			let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -12,6 +12,7 @@ use herald_event_sink::{
 	store::AuxStateStore,
 	worker::{self, Parts},
 };
+use sc_client_api::HeaderBackend;
 use sc_service::{error::Error as ServiceError, TaskManager};
 use substrate_prometheus_endpoint::Registry;
 

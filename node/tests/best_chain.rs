@@ -124,7 +124,10 @@ fn live_blocks(live: &BTreeSet<String>) -> BTreeSet<String> {
 }
 
 fn transfer(node: &NodeProcess, amount: u128) {
-	node.submit(Alice, RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: Bob.to_account_id().into(), value: amount }));
+	node.submit(
+		Alice,
+		RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: Bob.to_account_id().into(), value: amount }),
+	);
 }
 
 #[test]

@@ -20,8 +20,8 @@ use scale_value::{Composite, Value, ValueDef};
 use serde_json::Value as Json;
 
 use crate::{
-	envelope::json::{fields_to_json, hex0x, to_json},
 	block::metadata::{self, RuntimeTypes},
+	envelope::json::{fields_to_json, hex0x, to_json},
 };
 
 /// Why an [`EventDecoder`] could not be built from some metadata.

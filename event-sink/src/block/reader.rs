@@ -145,11 +145,10 @@ where
 			_ if number <= 1 => None,
 			Some((last, version)) if last == block.parent => Some(version),
 			_ => {
-				let parent = self
-					.client
-					.header(block.parent)
-					.map_err(SinkError::database)?
-					.ok_or_else(|| SinkError::Database(format!("the header of block #{} is missing", number - 1)))?;
+				let parent =
+					self.client.header(block.parent).map_err(SinkError::database)?.ok_or_else(|| {
+						SinkError::Database(format!("the header of block #{} is missing", number - 1))
+					})?;
 				Some(self.spec_version_in(*parent.parent_hash())?)
 			}
 		};

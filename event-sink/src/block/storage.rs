@@ -22,8 +22,9 @@ pub fn timestamp_storage_key() -> Vec<u8> {
 /// Decodes the value of `Timestamp::Now`: a SCALE `u64`, milliseconds since the Unix epoch.
 pub fn decode_timestamp(value: &[u8]) -> Result<u64, String> {
 	let mut input = value;
-	let millis = u64::decode(&mut input)
-		.map_err(|error| format!("Timestamp::Now ({}) is not a SCALE u64: {error}", crate::envelope::json::hex0x(value)))?;
+	let millis = u64::decode(&mut input).map_err(|error| {
+		format!("Timestamp::Now ({}) is not a SCALE u64: {error}", crate::envelope::json::hex0x(value))
+	})?;
 	if !input.is_empty() {
 		return Err(format!(
 			"Timestamp::Now ({}) is {} bytes, a SCALE u64 is 8",

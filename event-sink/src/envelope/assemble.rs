@@ -4,8 +4,8 @@
 //! `BlockRetracted` of a block a re-org took back.
 
 use crate::{
-	config::SinkConfig,
 	block::decode::DecodedEvents,
+	config::SinkConfig,
 	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent, OutgoingMessage},
 };
 

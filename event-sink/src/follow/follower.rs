@@ -7,7 +7,7 @@
 //! 1. journal blocks that left the best chain are retracted, **newest first** (a re-org, a best block moved by
 //!    finality, a branch displaced by finality, or any of these while the node was down);
 //! 2. journal blocks a crash may have left half-shipped, and that are still on the best chain, are shipped again
-//!    (same ids: consumers dedupe);
+//!    (same ids: consumers dedupe), after the blocks below them whose shipment the crash lost;
 //! 3. journal blocks the finalized head has reached are finalized, oldest first;
 //! 4. the best chain (in [`Follow::Best`] mode) or the finalized chain (in [`Follow::Finalized`] mode) is shipped
 //!    from the journal's tip on, in chain order, within the caller's budget. Blocks at or below the finalized head
@@ -137,13 +137,51 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		retracted.sort_by_key(|block| std::cmp::Reverse(block.number));
 		actions.extend(retracted.into_iter().map(Action::Retract));
 
-		// 2. Ship again what a crash may have left half-shipped.
+		// 2. After a crash while a final block's shipment was in flight and later blocks were already journaled, the
+		//    journal has holes (or starts above the first unshipped block): ship each hole's blocks, journaled (step
+		//    4 finalizes them in order), and every journal block after the first hole again, so that the chain goes
+		//    out in order.
+		let first_unshipped = self.cursor.map_or(self.start, |c| c.number + 1);
+		let mut holes = Vec::new();
+		let mut expected = first_unshipped;
+		let mut base = self.cursor.map(|c| c.hash);
+		for tracked in &self.journal {
+			for number in expected..tracked.block.number {
+				match chain.canonical(number)?.filter(|b| base.is_none_or(|base| base == b.parent)) {
+					Some(block) => {
+						holes.push(block);
+						base = Some(block.hash);
+					}
+					// The best chain is moving under us: plan again later.
+					None => return Ok(actions),
+				}
+			}
+			expected = tracked.block.number + 1;
+			base = Some(tracked.block.hash);
+		}
+		if !holes.is_empty() {
+			let mut refilled = VecDeque::with_capacity(self.journal.len() + holes.len());
+			let mut holes = holes.into_iter().peekable();
+			let mut after_hole = false;
+			for mut tracked in std::mem::take(&mut self.journal) {
+				while let Some(block) = holes.next_if(|b| b.number < tracked.block.number) {
+					actions.push(Action::Ship { block, finalized: false });
+					refilled.push_back(Tracked { block, reship: false });
+					after_hole = true;
+				}
+				tracked.reship |= after_hole;
+				refilled.push_back(tracked);
+			}
+			self.journal = refilled;
+		}
+
+		// 3. Ship again what a crash may have left half-shipped.
 		for tracked in self.journal.iter_mut().filter(|t| t.reship) {
 			tracked.reship = false;
 			actions.push(Action::Ship { block: tracked.block, finalized: false });
 		}
 
-		// 3. Finalize what the finalized head reached (journal blocks are on the best chain, so these are final).
+		// 4. Finalize what the finalized head reached (journal blocks are on the best chain, so these are final).
 		while let Some(front) = self.journal.front() {
 			if front.block.number > heads.finalized.number {
 				break;
@@ -154,7 +192,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			actions.push(Action::Finalize(block));
 		}
 
-		// 4. Ship the chain on from the tip, in order.
+		// 5. Ship the chain on from the tip, in order.
 		let target = match self.mode {
 			Follow::Finalized => heads.finalized.number,
 			Follow::Best => heads.best.number,

@@ -13,9 +13,7 @@ use crate::{
 	config::Follow,
 	error::SinkError,
 	follow::{Action, BlockId, BlockLink, ChainView, Follower, Heads, Restored},
-	store::{
-		ledger::retraction_targets, Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore,
-	},
+	store::{ledger::retraction_targets, Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore},
 };
 
 type Hash = u64;
@@ -219,6 +217,10 @@ impl World {
 	/// One plan and its execution, as in the worker.
 	fn step_sink(&mut self, budget: usize) {
 		let actions = self.sink.follower.plan(&self.tree, budget).unwrap();
+		if std::env::var_os("HERALD_FOLLOW_TRACE").is_some() && !actions.is_empty() {
+			let heads = self.tree.heads().unwrap();
+			eprintln!("best {:?} finalized {:?} mode {:?}: {actions:?}", heads.best, heads.finalized, self.sink.mode);
+		}
 		let finalized = self.tree.block(self.tree.finalized).number;
 		for block in self.sink.follower.journal() {
 			assert!(block.number > finalized, "the journal holds block #{} at or below finality", block.number);
@@ -299,6 +301,9 @@ impl World {
 
 	/// kill -9: what was not delivered is lost, only the store survives; the node may restart in another mode.
 	fn crash(&mut self) {
+		if std::env::var_os("HERALD_FOLLOW_TRACE").is_some() {
+			eprintln!("crash; store {:?}", self.store.cursor);
+		}
 		self.pending.clear();
 		let mode = if self.rng.chance(50) { Follow::Best } else { Follow::Finalized };
 		self.sink = Self::start_sink(&self.store, mode, self.max_unfinalized);
@@ -318,7 +323,9 @@ fn placements(messages: &[(Partition, String)]) -> Vec<Placement> {
 	for ((topic, partition), id) in messages {
 		match placements.iter_mut().find(|p| p.topic == *topic && p.partition == *partition) {
 			Some(p) => p.ids.push(id.clone()),
-			None => placements.push(Placement { topic: topic.to_string(), partition: *partition, ids: vec![id.clone()] }),
+			None => {
+				placements.push(Placement { topic: topic.to_string(), partition: *partition, ids: vec![id.clone()] })
+			}
 		}
 	}
 	placements
@@ -447,7 +454,8 @@ fn check(seed: u64, world: &World) {
 #[test]
 fn every_partition_undoes_on_its_own_over_random_forks_finality_and_crashes() {
 	let runs: u64 = std::env::var("HERALD_FOLLOW_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-	for seed in 0..runs {
+	let first: u64 = std::env::var("HERALD_FOLLOW_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+	for seed in first..first + runs {
 		run(seed);
 	}
 }
@@ -457,7 +465,7 @@ fn every_partition_undoes_on_its_own_over_random_forks_finality_and_crashes() {
 #[test]
 fn the_fork_recipe_retracts_newest_first_before_the_new_branch() {
 	let mut tree = Tree::new();
-	let mut add = |tree: &mut Tree, hash: Hash, parent: Hash| {
+	let add = |tree: &mut Tree, hash: Hash, parent: Hash| {
 		let number = tree.block(parent).number + 1;
 		tree.blocks.insert(hash, BlockLink { number, hash, parent });
 		if number > tree.block(tree.best).number {

@@ -98,4 +98,3 @@ fn is_unreachable(error: &KafkaError) -> bool {
 		)
 	)
 }
-

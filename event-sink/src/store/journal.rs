@@ -157,11 +157,10 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 		}
 		let mut journal = Vec::with_capacity(index.len());
 		for hash in &index {
-			let bytes = self
-				.db
-				.get_aux(&Self::entry_key(hash))
-				.map_err(SinkError::database)?
-				.ok_or_else(|| Self::unreadable(format!("the sink's journal entry of block {hash:?} is missing")))?;
+			let bytes =
+				self.db.get_aux(&Self::entry_key(hash)).map_err(SinkError::database)?.ok_or_else(|| {
+					Self::unreadable(format!("the sink's journal entry of block {hash:?} is missing"))
+				})?;
 			let entry = JournalEntry::<H>::decode(&mut &bytes[..]).map_err(|e| {
 				Self::unreadable(format!("the sink's journal entry of block {hash:?} does not decode ({e})"))
 			})?;
@@ -263,7 +262,11 @@ mod tests {
 			state: EntryState::Shipping,
 			spec_version: 100,
 			timestamp: Some(7),
-			placements: vec![Placement { topic: "herald.blocks".into(), partition: 2, ids: vec!["BlockCreated".into()] }],
+			placements: vec![Placement {
+				topic: "herald.blocks".into(),
+				partition: 2,
+				ids: vec!["BlockCreated".into()],
+			}],
 		}
 	}
 

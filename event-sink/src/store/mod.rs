@@ -11,5 +11,7 @@ pub mod cursor;
 pub mod journal;
 pub mod ledger;
 
-pub use journal::{AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore};
+pub use journal::{
+	AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore,
+};
 pub use ledger::{Effect, Ledger};
