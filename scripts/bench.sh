@@ -5,5 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$HERALD_ROOT"
-cargo build --locked -p herald-node --bins --example sink_bench
+# --workspace: the same feature set as the tests, so the compiled dependencies are shared with them.
+cargo build --locked --workspace --bins --examples
 exec "$CARGO_TARGET_DIR/debug/examples/sink_bench" "$@"

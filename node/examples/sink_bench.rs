@@ -163,12 +163,13 @@ fn latency(blocks: u32, transfers: u32) {
 			samples.push(imported.elapsed());
 			std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
 		}
+		let slowest = samples.iter().enumerate().max_by_key(|(_, d)| **d).map_or(0, |(i, _)| i + 1);
 		samples.sort();
 		let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
 		let ms = |d: Duration| d.as_secs_f64() * 1e3;
 		println!(
 			"{mode:>9} mode, {blocks} blocks at 1/s, {transfers} transfers each: import -> acknowledged \
-			 p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+			 p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (block {slowest})",
 			ms(at(0.50)),
 			ms(at(0.90)),
 			ms(at(0.99)),

@@ -238,9 +238,7 @@ fn spawn_common_tasks<N>(
 	core: &mut CoreComponents,
 	net: &mut NetworkParts<N>,
 	manual_seal: Option<futures::channel::mpsc::Sender<sc_consensus_manual_seal::EngineCommand<herald_runtime::Hash>>>,
-	sink: Option<SinkConfig>,
 ) -> Result<(), ServiceError> {
-	let prometheus_registry = config.prometheus_registry().cloned();
 	if config.offchain_worker.enabled {
 		let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 			runtime_api_provider: core.client.clone(),
@@ -288,16 +286,18 @@ fn spawn_common_tasks<N>(
 		tracing_execute_block: None,
 	})?;
 
-	if let Some(sink) = sink {
-		crate::event_sink::start(
-			sink,
-			core.client.clone(),
-			core.backend.clone(),
-			&core.task_manager,
-			prometheus_registry.as_ref(),
-		)?;
-	}
 	Ok(())
+}
+
+/// Herald's event sink (`--kafka-brokers`): its own tasks beside the node's, following the client's
+/// notifications and reading blocks from the database, so block import never waits on Kafka.
+fn start_event_sink(
+	sink: Option<SinkConfig>,
+	core: &CoreComponents,
+	registry: Option<&substrate_prometheus_endpoint::Registry>,
+) -> Result<(), ServiceError> {
+	let Some(sink) = sink else { return Ok(()) };
+	crate::event_sink::start(sink, core.client.clone(), core.backend.clone(), &core.task_manager, registry)
 }
 
 /// Builds and starts the full node: normal consensus, or the development sealing mode `sealing`.
@@ -335,7 +335,8 @@ where
 
 	let (commands, commands_stream) = futures::channel::mpsc::channel(1024);
 	let manual_commands = (sealing == Sealing::Manual).then_some(commands);
-	spawn_common_tasks(config, &mut core, &mut net, manual_commands, sink)?;
+	spawn_common_tasks(config, &mut core, &mut net, manual_commands)?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref())?;
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		core.task_manager.spawn_handle(),
@@ -383,7 +384,8 @@ where
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
-	spawn_common_tasks(config, &mut core, &mut net, None, sink)?;
+	spawn_common_tasks(config, &mut core, &mut net, None)?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref())?;
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

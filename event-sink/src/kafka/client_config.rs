@@ -18,6 +18,9 @@ pub fn client_config(config: &SinkConfig) -> ClientConfig {
 		.set("message.timeout.ms", "0")
 		.set("compression.type", "lz4")
 		.set("linger.ms", "5")
+		// Batching is linger.ms's job: with Nagle's algorithm on, a small produce request can wait ~40 ms for the
+		// broker's delayed ACK of the previous one (best-chain mode ships one small block at a time).
+		.set("socket.nagle.disable", "true")
 		.set("statistics.interval.ms", "1000");
 	for property in &config.kafka_properties {
 		client_config.set(&property.key, &property.value);

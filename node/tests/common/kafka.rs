@@ -203,6 +203,10 @@ impl Proxy {
 							continue;
 						};
 						client.set_nonblocking(false).unwrap();
+						// Forward each write at once: Nagle's algorithm against the peer's delayed ACKs adds ~40 ms
+						// stalls that a real broker connection doesn't have.
+						let _ = client.set_nodelay(true);
+						let _ = server.set_nodelay(true);
 						let mut conns = conns2.lock().unwrap();
 						conns.push(client.try_clone().unwrap());
 						conns.push(server.try_clone().unwrap());
