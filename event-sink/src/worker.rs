@@ -69,6 +69,9 @@ where
 			Ok(never) => match never {},
 			Err(error) => error,
 		};
+		if let Some(metrics) = &metrics {
+			metrics.sink_failed();
+		}
 		if error.is_fatal() || config.required {
 			return error;
 		}
@@ -150,6 +153,9 @@ where
 
 	let partitions = ensure_topics(config, &assemble::topics(config)).await?;
 	let (producer, mut deliveries) = KafkaProducer::new(config, metrics.cloned())?;
+	if let Some(metrics) = metrics {
+		metrics.sink_up.set(1);
+	}
 
 	let mut in_flight: VecDeque<Pending<R::Hash>> = VecDeque::new();
 	let mut next_seq = 1u64;

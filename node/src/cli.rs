@@ -72,6 +72,12 @@ pub struct KafkaParams {
 	#[arg(long = "kafka-config", value_name = "KEY=VALUE", requires = "kafka_brokers")]
 	pub kafka_config: Vec<KafkaProperty>,
 
+	/// Accept `--kafka-config` overrides that weaken Herald's delivery guarantee (`enable.idempotence=false`,
+	/// `acks` other than `all`, a finite `message.timeout.ms`, more than 5 requests in flight): messages may then
+	/// be lost, duplicated by the producer or reordered.
+	#[arg(long, requires = "kafka_brokers")]
+	pub kafka_allow_weaker_delivery: bool,
+
 	/// Where to start on a first start (no stored cursor): `genesis`, `latest` (the next finalized block)
 	/// or a block number. Ignored once the sink has a cursor: it always resumes after it.
 	#[arg(long, value_name = "genesis|latest|NUMBER", default_value = "genesis")]

@@ -48,16 +48,8 @@ impl SubstrateCli for Cli {
 
 /// Parse and run command line arguments.
 pub fn run() -> sc_cli::Result<()> {
-	let mut cli = Cli::from_args();
+	let cli = Cli::from_args();
 	let sink = crate::event_sink::sink_config(&cli.kafka).map_err(sc_cli::Error::Input)?;
-	if sink.is_some() {
-		let pruning = &mut cli.run.import_params.pruning_params.state_pruning;
-		// The sink reads each finalized block's events from its state, possibly long after an outage: keep the
-		// state of every finalized block unless the operator chose otherwise.
-		if pruning.is_none() {
-			*pruning = Some(sc_cli::DatabasePruningMode::ArchiveCanonical);
-		}
-	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -118,11 +110,35 @@ pub fn run() -> sc_cli::Result<()> {
 			ensure_ports_free(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
-			runner.run_node_until_exit(|config| async move {
+			let pruning_chosen = cli.run.import_params.pruning_params.state_pruning.is_some();
+			runner.run_node_until_exit(|mut config| async move {
+				if sink.is_some() && !pruning_chosen {
+					choose_state_pruning_for_the_sink(&mut config);
+				}
 				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing, sink)
 					.map_err(sc_cli::Error::Service)
 			})
 		}
+	}
+}
+
+/// The sink reads each block's events from its state, possibly long after an outage, so a new database keeps the
+/// state of every finalized block (`archive-canonical`). An existing database keeps the pruning mode it was
+/// created with: Substrate cannot change it, and refusing to start would take a running validator down.
+fn choose_state_pruning_for_the_sink(config: &mut sc_service::Configuration) {
+	let exists =
+		config.database.path().is_some_and(|path| path.read_dir().is_ok_and(|mut entries| entries.next().is_some()));
+	if exists {
+		log::warn!(
+			target: "herald::kafka",
+			"the database at {:?} exists: it keeps the state pruning mode it was created with (Substrate's default \
+			 keeps the state of the last 256 finalized blocks). The event sink can only ship blocks whose state is \
+			 kept: on a first start choose where it begins with --kafka-start-from (e.g. `latest`), and keep its \
+			 outages shorter than the pruning window, or resync with --state-pruning archive-canonical",
+			config.database.path().unwrap_or(std::path::Path::new("?")),
+		);
+	} else {
+		config.state_pruning = Some(sc_service::PruningMode::ArchiveCanonical);
 	}
 }
 

@@ -50,6 +50,9 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		follow: params.kafka_follow,
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
 	};
+	if !params.kafka_allow_weaker_delivery {
+		client_config::check_delivery_guarantee(&config.kafka_properties)?;
+	}
 	client_config::validate(&config)?;
 	Ok(Some(config))
 }

@@ -97,3 +97,13 @@ fn unknown_follow_mode_is_rejected() {
 	assert_clean_failure(code, &stderr, "invalid value 'head' for '--kafka-follow <finalized|best>'");
 	assert!(stderr.contains("use `finalized` or `best`"), "names the choices:\n{stderr}");
 }
+
+#[test]
+fn overrides_that_weaken_delivery_are_refused_unless_allowed() {
+	let (code, stderr) =
+		run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "enable.idempotence=false"]);
+	assert_clean_failure(code, &stderr, "--kafka-config enable.idempotence=false weakens Herald's delivery guarantee");
+	assert!(stderr.contains("--kafka-allow-weaker-delivery"), "names the way out:\n{stderr}");
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "acks=1"]);
+	assert_clean_failure(code, &stderr, "acks=1 weakens");
+}

@@ -253,11 +253,46 @@ fn unreachable_brokers_do_not_stop_the_node() {
 	let node = NodeProcess::start(NodeConfig::manual_seal().arg("--kafka-brokers").arg(format!("127.0.0.1:{port}")));
 	let block = node.seal_block(true, None);
 	assert_eq!(node.finalized_hash(), block);
-	// The statistics that drive the gauge arrive every second.
-	std::thread::sleep(Duration::from_secs(3));
-	let metrics = node.metrics();
+	// The sink did run: it tried the brokers, failed, and says so (not only gauges at their defaults).
+	let deadline = Instant::now() + Duration::from_secs(60);
+	let metrics = loop {
+		let metrics = node.metrics();
+		if common::metric(&metrics, "herald_kafka_sink_last_error_timestamp_seconds").is_some_and(|t| t > 0.0) {
+			break metrics;
+		}
+		assert!(Instant::now() < deadline, "the sink never reported its failure:\n{metrics}\n{}", node.log());
+		std::thread::sleep(Duration::from_millis(200));
+	};
+	assert_eq!(common::metric(&metrics, "herald_kafka_sink_up"), Some(0.0), "{metrics}");
 	assert_eq!(common::metric(&metrics, "herald_kafka_connected"), Some(0.0), "{metrics}");
 	assert_eq!(common::metric(&metrics, "herald_kafka_last_acked_block_number"), Some(0.0), "{metrics}");
+	assert!(node.log().contains("cannot reach the brokers"), "the log names the failure:\n{}", node.log());
+	assert_eq!(node.finalized_hash(), block, "the node runs on");
+}
+
+/// A node whose database was created without the sink (Substrate's default pruning) starts with it: the
+/// database keeps its pruning mode, the log says what that means, and the sink ships.
+#[test]
+fn a_node_created_without_the_sink_starts_with_it() {
+	let base = tempfile::tempdir().unwrap();
+	let node = NodeProcess::start(NodeConfig::manual_seal().base_path(base.path()));
+	for _ in 0..3 {
+		node.seal_block(true, None);
+	}
+	node.stop();
+
+	let broker = Broker::start();
+	let node = NodeProcess::start(sink_node(&broker).base_path(base.path()));
+	let last = node.block_number(node.seal_block(true, None)) as u64;
+	let deadline = Instant::now() + CONSUME_TIMEOUT;
+	while common::metric(&node.metrics(), "herald_kafka_last_acked_block_number") != Some(last as f64) {
+		assert!(Instant::now() < deadline, "the sink did not ship block {last}:\n{}", node.log());
+		std::thread::sleep(Duration::from_millis(100));
+	}
+	assert_eq!(common::metric(&node.metrics(), "herald_kafka_sink_up"), Some(1.0));
+	assert!(node.log().contains("keeps the state pruning mode it was created with"), "{}", node.log());
+	let records = broker.consume("herald.", last as usize + 1, CONSUME_TIMEOUT);
+	assert_eq!(block_created(&records).len(), last as usize + 1, "every block from genesis on");
 }
 
 #[test]

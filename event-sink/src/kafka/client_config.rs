@@ -3,7 +3,7 @@
 
 use rdkafka::config::ClientConfig;
 
-use crate::config::SinkConfig;
+use crate::config::{KafkaProperty, SinkConfig};
 
 /// Herald's defaults, then the operator's overrides (which win).
 pub fn client_config(config: &SinkConfig) -> ClientConfig {
@@ -35,4 +35,61 @@ pub fn validate(config: &SinkConfig) -> Result<(), String> {
 		.create::<rdkafka::producer::BaseProducer>()
 		.map(drop)
 		.map_err(|e| format!("invalid Kafka configuration: {e}"))
+}
+
+/// Refuses overrides that weaken what the docs promise (nothing lost, no producer duplicates, per-partition order),
+/// naming the property and the fix. The operator can accept them with `--kafka-allow-weaker-delivery`.
+pub fn check_delivery_guarantee(properties: &[KafkaProperty]) -> Result<(), String> {
+	for property in properties {
+		let (key, value) = (property.key.as_str(), property.value.trim());
+		let weaker = match key {
+			"enable.idempotence" => (value != "true").then_some("the producer may duplicate or reorder on retries"),
+			"acks" | "request.required.acks" => {
+				(value != "all" && value != "-1").then_some("a broker failure may lose acknowledged messages")
+			}
+			"message.timeout.ms" | "delivery.timeout.ms" => {
+				(value != "0").then_some("librdkafka drops messages it could not deliver in time")
+			}
+			"max.in.flight.requests.per.connection" | "max.in.flight" => value
+				.parse::<u32>()
+				.map_or(true, |n| n > 5)
+				.then_some("more than 5 requests in flight can reorder a partition"),
+			_ => None,
+		};
+		if let Some(consequence) = weaker {
+			return Err(format!(
+				"--kafka-config {key}={value} weakens Herald's delivery guarantee ({consequence}): remove it, or pass \
+				 --kafka-allow-weaker-delivery to accept that"
+			));
+		}
+	}
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn check(property: &str) -> Result<(), String> {
+		check_delivery_guarantee(&[property.parse().unwrap()])
+	}
+
+	#[test]
+	fn weaker_delivery_overrides_are_refused_by_name() {
+		for property in [
+			"enable.idempotence=false",
+			"acks=1",
+			"request.required.acks=0",
+			"message.timeout.ms=30000",
+			"max.in.flight.requests.per.connection=10",
+		] {
+			let error = check(property).unwrap_err();
+			assert!(error.contains(property), "{error}");
+			assert!(error.contains("--kafka-allow-weaker-delivery"), "{error}");
+		}
+		for property in ["enable.idempotence=true", "acks=all", "acks=-1", "message.timeout.ms=0", "max.in.flight=5"] {
+			assert_eq!(check(property), Ok(()), "{property}");
+		}
+		assert_eq!(check("compression.type=zstd"), Ok(()));
+	}
 }

@@ -40,6 +40,8 @@ pub struct Metrics {
 	pub delivery_latency: Histogram,
 	pub connected: Gauge<U64>,
 	pub restarts: Counter<U64>,
+	pub sink_up: Gauge<U64>,
+	pub last_error_time: Gauge<U64>,
 	pub journal_blocks: Gauge<U64>,
 	pub journal_full: Gauge<U64>,
 	pub retracted_blocks: Counter<U64>,
@@ -118,6 +120,14 @@ impl Metrics {
 			restarts: counter(
 				"herald_kafka_sink_restarts_total",
 				"Times the sink failed and restarted from its cursor",
+			)?,
+			sink_up: gauge(
+				"herald_kafka_sink_up",
+				"1 while the sink is shipping (connected to the cluster, producer up), 0 when stopped or backing off",
+			)?,
+			last_error_time: gauge(
+				"herald_kafka_sink_last_error_timestamp_seconds",
+				"Unix time of the sink's last failure (0: none since the node started); the log says why",
 			)?,
 			journal_blocks: gauge(
 				"herald_kafka_journal_blocks",
@@ -201,6 +211,17 @@ impl Metrics {
 			// A recreated producer starts its counters from zero again.
 			counter.inc_by(now.saturating_sub(before));
 		}
+	}
+
+	/// The sink failed: it is down until its restart, and nothing it reported from the producer is current.
+	pub fn sink_failed(&self) {
+		self.sink_up.set(0);
+		self.connected.set(0);
+		self.read_ahead_blocks.set(0);
+		self.producer_queue_messages.set(0);
+		self.producer_queue_bytes.set(0);
+		let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+		self.last_error_time.set(now);
 	}
 
 	/// Forgets librdkafka's cumulative counters (a new producer starts from zero).
