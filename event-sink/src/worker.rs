@@ -23,7 +23,7 @@ use crate::{
 		OutgoingMessage,
 	},
 	error::SinkError,
-	follow::{Action, ChainView, Follower, Restored},
+	follow::{Action, BlockId, ChainView, Follower, Restored},
 	kafka::{
 		admin::ensure_topics,
 		metrics::Metrics,
@@ -37,6 +37,9 @@ use crate::{
 };
 
 const LOG_TARGET: &str = "herald::kafka";
+
+/// How often acknowledged progress is written to the database, at most.
+const WRITE_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// Longest pause between two restarts after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -160,6 +163,10 @@ where
 	let mut in_flight: VecDeque<Pending<R::Hash>> = VecDeque::new();
 	let mut next_seq = 1u64;
 	let mut persisted_cursor = cursor;
+	// Changes from acknowledgements, written at most about once a second (a crash then re-ships at most that
+	// second's blocks, with the same ids): catch-up does not write the database for every batch of acks.
+	let mut unpersisted: Vec<Change<R::Hash>> = Vec::new();
+	let mut last_write = Instant::now();
 	let mut stall_reported = false;
 	// Without notifications (the node is shutting down) the one-second tick still drives the loop.
 	let mut wake_alive = true;
@@ -187,7 +194,18 @@ where
 			};
 			batch.push((seq, messages, effect, matches!(action, Action::Ship { .. }), number, what));
 		}
-		store.commit(write_ahead)?;
+		if !write_ahead.is_empty() {
+			// The write-ahead part can't wait; what acknowledgements changed since the last write goes with it, first.
+			let mut changes = std::mem::take(&mut unpersisted);
+			let cursor = last_cursor(&changes);
+			changes.extend(write_ahead);
+			store.commit(changes)?;
+			last_write = Instant::now();
+			if let Some(cursor) = cursor {
+				persisted_cursor = Some(cursor);
+				report_cursor(metrics, chain, cursor)?;
+			}
+		}
 		for (seq, messages, effect, is_ship, number, what) in batch {
 			in_flight.push_back(Pending {
 				seq,
@@ -236,7 +254,7 @@ where
 			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
 		}
 
-		// Persist what the acknowledged actions changed, in order, in one write.
+		// Persist what the acknowledged actions changed, in order, in one write at most about once a second.
 		let mut changes = Vec::new();
 		while let Some(front) = in_flight.front() {
 			if let Some(failure) = &front.failure {
@@ -258,19 +276,41 @@ where
 			}
 			changes.extend(ledger.complete(done.effect));
 		}
-		if let Some(cursor) = changes.iter().rev().find_map(|c| match c {
-			Change::Cursor(id) => Some(*id),
-			_ => None,
-		}) {
-			persisted_cursor = Some(cursor);
-			if let Some(metrics) = metrics {
-				metrics.last_acked_block.set(cursor.number);
-				let finalized = chain.heads()?.finalized.number;
-				metrics.finalized_lag_blocks.set(finalized.saturating_sub(cursor.number));
-			}
+		unpersisted.extend(changes);
+		if unpersisted.is_empty() || last_write.elapsed() < WRITE_INTERVAL {
+			continue;
 		}
+		let changes = std::mem::take(&mut unpersisted);
+		let cursor = last_cursor(&changes);
 		store.commit(changes)?;
+		last_write = Instant::now();
+		if let Some(cursor) = cursor {
+			persisted_cursor = Some(cursor);
+			report_cursor(metrics, chain, cursor)?;
+		}
 	}
+}
+
+/// The cursor a batch of changes moves to, if it moves.
+fn last_cursor<H: Copy>(changes: &[Change<H>]) -> Option<BlockId<H>> {
+	changes.iter().rev().find_map(|change| match change {
+		Change::Cursor(id) => Some(*id),
+		_ => None,
+	})
+}
+
+/// The stored cursor moved: its metrics follow.
+fn report_cursor<Ch: ChainView>(
+	metrics: Option<&Metrics>,
+	chain: &Ch,
+	cursor: BlockId<Ch::Hash>,
+) -> Result<(), SinkError> {
+	if let Some(metrics) = metrics {
+		metrics.last_acked_block.set(cursor.number);
+		let finalized = chain.heads()?.finalized.number;
+		metrics.finalized_lag_blocks.set(finalized.saturating_sub(cursor.number));
+	}
+	Ok(())
 }
 
 fn record<H>(in_flight: &mut VecDeque<Pending<H>>, delivery: Delivery) {

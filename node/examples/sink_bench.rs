@@ -4,6 +4,7 @@
 //! ./scripts/bench.sh                 # catch-up throughput over 1,000 blocks full of events
 //! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
 //! ./scripts/bench.sh latency 120 50  # live latency, import to Kafka acknowledgement, best and finalized mode
+//! ./scripts/bench.sh import 200 50   # block authoring + import time with the sink off and on
 //! ```
 
 #[path = "../tests/common/mod.rs"]
@@ -178,6 +179,52 @@ fn latency(blocks: u32, transfers: u32) {
 	}
 }
 
+/// Block import with the sink off and on: `blocks` blocks of `transfers` transfers sealed back to back (the sink
+/// works on one block while the next is imported: the worst case), timing `engine_createBlock` (authoring and
+/// import; manual seal imports the proposal's state without executing the block again).
+fn import(blocks: u32, transfers: u32) {
+	let mut means = Vec::new();
+	for sink in [false, true] {
+		let broker = Broker::start();
+		let mut config = NodeConfig::manual_seal();
+		if sink {
+			config = config.arg("--kafka-brokers").arg(broker.address.clone());
+		}
+		let node = NodeProcess::start(config);
+		let mut nonces = vec![0; 4];
+		let mut samples = Vec::with_capacity(blocks as usize);
+		for _ in 0..blocks {
+			submit_transfers(&node, &mut nonces, transfers);
+			// Every block must carry all its transfers, or the comparison measures the pool, not the sink.
+			let deadline = Instant::now() + Duration::from_secs(5);
+			while node.rpc("author_pendingExtrinsics", serde_json::json!([])).as_array().map_or(0, Vec::len) <
+				transfers as usize && Instant::now() < deadline
+			{
+				std::thread::sleep(Duration::from_millis(2));
+			}
+			let started = Instant::now();
+			node.seal_block(true, None);
+			samples.push(started.elapsed());
+		}
+		if sink {
+			wait_for_shipped(&node, blocks as u64, Duration::from_secs(120));
+		}
+		let mean = samples.iter().sum::<Duration>().as_secs_f64() / samples.len() as f64;
+		samples.sort();
+		let ms = |d: Duration| d.as_secs_f64() * 1e3;
+		println!(
+			"sink {:>3}: {blocks} blocks of {transfers} transfers: engine_createBlock mean {:.2} ms, p50 {:.2} ms, \
+			 p90 {:.2} ms",
+			if sink { "on" } else { "off" },
+			mean * 1e3,
+			ms(samples[samples.len() / 2]),
+			ms(samples[samples.len() * 9 / 10]),
+		);
+		means.push(mean);
+	}
+	println!("overhead of the sink on block authoring + import: {:+.1} % (mean)", (means[1] / means[0] - 1.0) * 100.0);
+}
+
 fn wait_for_shipped(node: &NodeProcess, block: u64, timeout: Duration) {
 	let started = Instant::now();
 	while metric(&node.metrics(), "herald_kafka_last_shipped_block_number").map_or(true, |n| n < block as f64) {
@@ -195,12 +242,16 @@ fn main() {
 			catch_up(blocks, transfers)
 		}
 		Some("outage") => outage(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300)),
+		Some("import") => import(
+			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200),
+			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
+		),
 		Some("latency") => latency(
 			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(120),
 			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
 		),
 		Some(other) => {
-			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]` or `latency [BLOCKS] [TRANSFERS]`");
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]` or `import [BLOCKS] [TRANSFERS]`");
 			std::process::exit(2);
 		}
 	}
