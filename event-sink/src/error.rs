@@ -25,6 +25,13 @@ pub enum SinkError {
 	/// The journal of shipped, not final blocks cannot be read.
 	#[error("journal: {0}")]
 	Journal(String),
+	/// Kafka will never accept one of the sink's messages (too large, invalid topic, policy, authorization).
+	#[error(
+		"Kafka will never accept message {id} of {what} ({reason}): the sink stops rather than retry it forever. \
+		 Fix the cause (e.g. raise the topic's max.message.bytes and --kafka-config message.max.bytes, grant the \
+		 topic, or exclude the event with --kafka-mappings), then restart the node"
+	)]
+	Rejected { what: String, id: String, reason: String },
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),
@@ -41,6 +48,6 @@ impl SinkError {
 
 	/// Errors a restart cannot cure: the sink stops instead of retrying.
 	pub fn is_fatal(&self) -> bool {
-		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_))
+		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. })
 	}
 }

@@ -28,7 +28,7 @@ use crate::{
 		admin::ensure_topics,
 		metrics::Metrics,
 		partition::PartitionTable,
-		producer::{Delivery, KafkaProducer},
+		producer::{Delivery, Failure, KafkaProducer},
 	},
 	store::{
 		cursor::check_or_start, journal::JournalEntry, ledger::retraction_targets, Change, Effect, EntryState, Ledger,
@@ -102,7 +102,7 @@ struct Outgoing {
 struct Pending<H> {
 	seq: u64,
 	unacked: usize,
-	failure: Option<String>,
+	failure: Option<Failure>,
 	effect: Effect<H>,
 	/// Ships count against the read-ahead; retractions and finalizations don't.
 	is_ship: bool,
@@ -214,11 +214,35 @@ where
 				effect,
 				is_ship,
 				number,
-				what,
+				what: what.clone(),
 				sent_at: Instant::now(),
 			});
 			for outgoing in &messages {
-				producer.send(seq, &outgoing.message, outgoing.partition, outgoing.is_event).await?;
+				let sent = producer.send(seq, &what, &outgoing.message, outgoing.partition, outgoing.is_event).await;
+				if let Err(error @ SinkError::Rejected { .. }) = sent {
+					// The sink stops: first record what Kafka acknowledged before this action, so the cursor ends
+					// right before the rejected block.
+					let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+					while in_flight.front().is_some_and(|front| front.seq < seq) {
+						while let Some(front) = in_flight.front() {
+							if front.unacked > 0 || front.failure.is_some() || front.seq >= seq {
+								break;
+							}
+							let done = in_flight.pop_front().expect("front exists");
+							unpersisted.extend(ledger.complete(done.effect));
+						}
+						if !in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
+							break;
+						}
+						match tokio::time::timeout_at(deadline, deliveries.recv()).await {
+							Ok(Some(delivery)) => record(&mut in_flight, delivery),
+							_ => break,
+						}
+					}
+					store.commit(std::mem::take(&mut unpersisted))?;
+					return Err(error);
+				}
+				sent?;
 			}
 		}
 
@@ -258,10 +282,17 @@ where
 		let mut changes = Vec::new();
 		while let Some(front) = in_flight.front() {
 			if let Some(failure) = &front.failure {
+				if failure.permanent {
+					return Err(SinkError::Rejected {
+						what: front.what.clone(),
+						id: failure.id.clone(),
+						reason: failure.reason.clone(),
+					});
+				}
 				// Later actions may be acknowledged already; the restart ships them again (same ids).
 				return Err(SinkError::Kafka(format!(
-					"Kafka did not acknowledge a message of {}: {failure}",
-					front.what
+					"Kafka did not acknowledge a message of {}: {}",
+					front.what, failure.reason
 				)));
 			}
 			if front.unacked > 0 {

@@ -55,7 +55,10 @@ impl ChainView for FakeChain {
 	}
 }
 
-struct FakeReader;
+/// Reads the fake chain; block `huge_at`'s first message is larger than librdkafka's `message.max.bytes`.
+struct FakeReader {
+	huge_at: Option<u64>,
+}
 
 impl BlockReader for FakeReader {
 	type Hash = Hash;
@@ -69,11 +72,15 @@ impl BlockReader for FakeReader {
 		let messages = (0..MESSAGES_PER_BLOCK)
 			.map(|i| {
 				let id = format!("{number}:{i}");
+				let mut payload = format!(r#"{{"block":{number},"index":{i}}}"#).into_bytes();
+				if self.huge_at == Some(number) && i == 0 {
+					payload.resize(2_000_000, b' ');
+				}
 				let message = OutgoingMessage {
 					id: id.clone(),
 					topic: TOPIC.into(),
 					key: Some(b"chain".to_vec()),
-					payload: format!(r#"{{"block":{number},"index":{i}}}"#).into_bytes(),
+					payload,
 					headers: vec![("id".into(), id.into_bytes())],
 				};
 				(message, true)
@@ -127,13 +134,17 @@ struct Running {
 
 impl Running {
 	fn start(config: SinkConfig) -> Self {
+		Self::start_with(config, None)
+	}
+
+	fn start_with(config: SinkConfig, huge_at: Option<u64>) -> Self {
 		let finalized = Arc::new(Mutex::new(0));
 		let store = Arc::new(Mutex::new(MemoryStateStore::default()));
 		let outcome = Arc::new(Mutex::new(None));
 		let (heads, receiver) = watch::channel(0);
 		let parts = Parts {
 			chain: FakeChain { finalized: finalized.clone() },
-			reader: FakeReader,
+			reader: FakeReader { huge_at },
 			store: SharedStore(store.clone()),
 		};
 		let done = outcome.clone();
@@ -268,7 +279,32 @@ fn a_rejected_message_stops_the_cursor_before_its_block() {
 		std::thread::sleep(Duration::from_millis(50));
 	}
 	let error = sink.outcome.lock().unwrap().take().unwrap();
-	assert!(error.to_string().contains("did not acknowledge"), "{error}");
+	assert!(error.to_string().contains("Kafka will never accept message 11:"), "{error}");
+	assert!(error.to_string().contains("of block #11"), "{error}");
+	assert!(error.to_string().contains("authorization"), "names librdkafka's reason: {error}");
 	assert!(sink.cursor() < 20, "the cursor stays before the unacknowledged block");
 	assert_eq!(sink.cursor(), 10);
+}
+
+/// A message Kafka will never accept does not wedge the sink in a restart loop on its block: the sink stops,
+/// naming the block, the message and the reason, and the cursor stays before that block.
+#[test]
+fn a_message_larger_than_kafka_accepts_stops_the_sink_naming_it() {
+	let cluster = MockCluster::new(1).unwrap();
+	create_topics(&cluster);
+	let sink = Running::start_with(config(cluster.bootstrap_servers(), false), Some(5));
+	sink.finalize_up_to(10);
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while sink.outcome.lock().unwrap().is_none() {
+		assert!(Instant::now() < deadline, "a permanent rejection ends the sink, even without --kafka-required");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+	let error = sink.outcome.lock().unwrap().take().unwrap();
+	let text = error.to_string();
+	assert!(error.is_fatal(), "{text}");
+	assert!(text.contains("message 5:0 of block #5"), "{text}");
+	assert!(text.contains("too large"), "names the reason: {text}");
+	assert!(text.contains("message.max.bytes"), "names the fix: {text}");
+	std::thread::sleep(Duration::from_secs(1));
+	assert_eq!(sink.cursor(), 4, "the cursor stops right before the block");
 }

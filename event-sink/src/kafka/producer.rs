@@ -27,13 +27,40 @@ const LOG_TARGET: &str = "herald::kafka";
 pub struct Delivery {
 	/// The action the message belongs to.
 	pub seq: u64,
-	/// `Err` carries librdkafka's reason.
-	pub result: Result<(), String>,
+	pub result: Result<(), Failure>,
+}
+
+/// A message Kafka did not acknowledge.
+#[derive(Debug, Clone)]
+pub struct Failure {
+	/// The message's `meta.id`.
+	pub id: String,
+	/// librdkafka's reason.
+	pub reason: String,
+	/// Kafka will never accept it (retrying cannot help).
+	pub permanent: bool,
+}
+
+/// Errors no retry can cure: the message itself, its topic, or the producer's rights are wrong. Everything else
+/// (timeouts, leader changes, disconnects, not enough replicas) is retried by librdkafka or by a restart.
+pub fn is_permanent(code: RDKafkaErrorCode) -> bool {
+	matches!(
+		code,
+		RDKafkaErrorCode::MessageSizeTooLarge
+			| RDKafkaErrorCode::InvalidMessageSize
+			| RDKafkaErrorCode::InvalidMessage
+			| RDKafkaErrorCode::InvalidRecord
+			| RDKafkaErrorCode::InvalidTopic
+			| RDKafkaErrorCode::UnknownTopic
+			| RDKafkaErrorCode::PolicyViolation
+			| RDKafkaErrorCode::TopicAuthorizationFailed
+	)
 }
 
 /// Per-message data carried through librdkafka to the delivery callback.
 struct Ticket {
 	seq: u64,
+	id: String,
 	topic: String,
 	bytes: usize,
 	is_event: bool,
@@ -64,14 +91,18 @@ impl ProducerContext for SinkContext {
 	fn delivery(&self, result: &DeliveryResult<'_>, ticket: Box<Ticket>) {
 		let outcome = match result {
 			Ok(_) => Ok(()),
-			Err((error, _)) => Err(error.to_string()),
+			Err((error, _)) => Err(Failure {
+				id: ticket.id.clone(),
+				reason: error.to_string(),
+				permanent: error.rdkafka_error_code().is_some_and(is_permanent),
+			}),
 		};
 		if let Some(metrics) = &self.metrics {
 			use crate::kafka::metrics::Status;
 			let status = if outcome.is_ok() { Status::Acked } else { Status::Failed };
 			metrics.message(&ticket.topic, status, ticket.bytes, ticket.is_event);
-			if let Err(error) = &outcome {
-				metrics.delivery_error(error);
+			if let Err(failure) = &outcome {
+				metrics.delivery_error(&failure.reason);
 			}
 		}
 		// The receiver is gone only when the sink is restarting; its cursor makes the report irrelevant.
@@ -101,10 +132,13 @@ impl KafkaProducer {
 		Ok((Self { producer }, receiver))
 	}
 
-	/// Hands one message of action `seq` to librdkafka, for `partition`, waiting while its queue is full.
+	/// Hands one message of action `seq` (about `what`) to librdkafka, for `partition`, waiting while its queue is
+	/// full. A message librdkafka refuses for good (e.g. larger than `message.max.bytes`) is
+	/// [`SinkError::Rejected`].
 	pub async fn send(
 		&self,
 		seq: u64,
+		what: &str,
 		message: &OutgoingMessage,
 		partition: i32,
 		is_event: bool,
@@ -113,7 +147,13 @@ impl KafkaProducer {
 		for (key, value) in &message.headers {
 			headers = headers.insert(Header { key, value: Some(value.as_slice()) });
 		}
-		let ticket = Box::new(Ticket { seq, topic: message.topic.clone(), bytes: message.payload.len(), is_event });
+		let ticket = Box::new(Ticket {
+			seq,
+			id: message.id.clone(),
+			topic: message.topic.clone(),
+			bytes: message.payload.len(),
+			is_event,
+		});
 		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket)
 			.partition(partition)
 			.payload(&message.payload)
@@ -128,6 +168,13 @@ impl KafkaProducer {
 					// Backpressure: librdkafka's queue drains as Kafka acknowledges.
 					record = returned;
 					tokio::time::sleep(Duration::from_millis(5)).await;
+				}
+				Err((error, _)) if error.rdkafka_error_code().is_some_and(is_permanent) => {
+					return Err(SinkError::Rejected {
+						what: what.to_string(),
+						id: message.id.clone(),
+						reason: format!("{error}, topic {}, {} bytes", message.topic, message.payload.len()),
+					})
 				}
 				Err((error, _)) => return Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
 			}
