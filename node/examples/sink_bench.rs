@@ -18,24 +18,9 @@ use sp_keyring::Sr25519Keyring;
 
 /// Fills `blocks` blocks with `transfers` balance transfers each (about five events per transfer).
 fn fill_blocks(node: &NodeProcess, blocks: u32, transfers: u32) {
-	let genesis = node.genesis_hash();
-	let signers = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
-	let mut nonces: Vec<u32> = signers.iter().map(|s| node.nonce(*s)).collect();
+	let mut nonces = vec![0; 4];
 	for block in 0..blocks {
-		// The pool may have dropped a transaction: never fall behind what it expects next.
-		for (nonce, signer) in nonces.iter_mut().zip(signers) {
-			*nonce = (*nonce).max(node.nonce(signer));
-		}
-		for i in 0..transfers {
-			let who = (i as usize) % signers.len();
-			let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-				dest: Sr25519Keyring::Eve.to_account_id().into(),
-				value: 1_000_000_000 + i as u128,
-			});
-			if node.submit_extrinsic(&signed_extrinsic(call, signers[who], nonces[who], genesis)).is_ok() {
-				nonces[who] += 1;
-			}
-		}
+		submit_transfers(node, &mut nonces, transfers);
 		node.seal_block(true, None);
 		// Let the pool catch up with the new block before the next batch.
 		std::thread::sleep(Duration::from_millis(30));
