@@ -17,11 +17,7 @@ use tokio::sync::watch;
 use crate::{
 	block::reader::BlockReader,
 	config::SinkConfig,
-	envelope::{
-		assemble::{self, context_of},
-		json::hex0x,
-		OutgoingMessage,
-	},
+	envelope::{assemble, json::hex0x, BlockContext, OutgoingMessage},
 	error::SinkError,
 	follow::{Action, BlockId, ChainView, Follower, Restored},
 	kafka::{
@@ -96,6 +92,14 @@ struct Outgoing {
 	message: OutgoingMessage,
 	partition: i32,
 	is_event: bool,
+}
+
+impl Outgoing {
+	/// A message for the partition its key chooses.
+	fn keyed(message: OutgoingMessage, partitions: &PartitionTable, is_event: bool) -> Self {
+		let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
+		Self { message, partition, is_event }
+	}
 }
 
 /// An action handed to the producer and not yet acknowledged in full.
@@ -223,14 +227,8 @@ where
 					// The sink stops: first record what Kafka acknowledged before this action, so the cursor ends
 					// right before the rejected block.
 					let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-					while in_flight.front().is_some_and(|front| front.seq < seq) {
-						while let Some(front) = in_flight.front() {
-							if front.unacked > 0 || front.failure.is_some() || front.seq >= seq {
-								break;
-							}
-							let done = in_flight.pop_front().expect("front exists");
-							unpersisted.extend(ledger.complete(done.effect));
-						}
+					loop {
+						unpersisted.extend(complete_acknowledged(&mut in_flight, &mut ledger, metrics, seq));
 						if !in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
 							break;
 						}
@@ -279,35 +277,21 @@ where
 		}
 
 		// Persist what the acknowledged actions changed, in order, in one write at most about once a second.
-		let mut changes = Vec::new();
-		while let Some(front) = in_flight.front() {
-			if let Some(failure) = &front.failure {
-				if failure.permanent {
-					return Err(SinkError::Rejected {
-						what: front.what.clone(),
-						id: failure.id.clone(),
-						reason: failure.reason.clone(),
-					});
-				}
-				// Later actions may be acknowledged already; the restart ships them again (same ids).
-				return Err(SinkError::Kafka(format!(
-					"Kafka did not acknowledge a message of {}: {}",
-					front.what, failure.reason
-				)));
+		unpersisted.extend(complete_acknowledged(&mut in_flight, &mut ledger, metrics, u64::MAX));
+		if let Some((front, failure)) = in_flight.front().and_then(|f| f.failure.as_ref().map(|failure| (f, failure))) {
+			if failure.permanent {
+				return Err(SinkError::Rejected {
+					what: front.what.clone(),
+					id: failure.id.clone(),
+					reason: failure.reason.clone(),
+				});
 			}
-			if front.unacked > 0 {
-				break;
-			}
-			let done = in_flight.pop_front().expect("front exists");
-			if let Some(metrics) = metrics {
-				metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
-				if done.is_ship {
-					metrics.last_shipped_block.set(done.number);
-				}
-			}
-			changes.extend(ledger.complete(done.effect));
+			// Later actions may be acknowledged already; the restart ships them again (same ids).
+			return Err(SinkError::Kafka(format!(
+				"Kafka did not acknowledge a message of {}: {}",
+				front.what, failure.reason
+			)));
 		}
-		unpersisted.extend(changes);
 		if unpersisted.is_empty() || last_write.elapsed() < WRITE_INTERVAL {
 			continue;
 		}
@@ -344,6 +328,28 @@ fn report_cursor<Ch: ChainView>(
 	Ok(())
 }
 
+/// Completes the leading actions (before action `before`) whose every message was acknowledged, in order: the
+/// persisted changes they make. Stops at the first action still waiting or failed.
+fn complete_acknowledged<H: Copy + Eq + std::hash::Hash>(
+	in_flight: &mut VecDeque<Pending<H>>,
+	ledger: &mut Ledger<H>,
+	metrics: Option<&Metrics>,
+	before: u64,
+) -> Vec<Change<H>> {
+	let mut changes = Vec::new();
+	while in_flight.front().is_some_and(|f| f.unacked == 0 && f.failure.is_none() && f.seq < before) {
+		let done = in_flight.pop_front().expect("front exists");
+		if let Some(metrics) = metrics {
+			metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
+			if done.is_ship {
+				metrics.last_shipped_block.set(done.number);
+			}
+		}
+		changes.extend(ledger.complete(done.effect));
+	}
+	changes
+}
+
 fn record<H>(in_flight: &mut VecDeque<Pending<H>>, delivery: Delivery) {
 	let Some(front) = in_flight.front() else { return };
 	let Some(index) = delivery.seq.checked_sub(front.seq) else { return };
@@ -374,10 +380,7 @@ fn prepare<R: BlockReader>(
 			let messages: Vec<Outgoing> = read
 				.messages
 				.into_iter()
-				.map(|(message, is_event)| {
-					let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
-					Outgoing { message, partition, is_event }
-				})
+				.map(|(message, is_event)| Outgoing::keyed(message, partitions, is_event))
 				.collect();
 			let what = describe(block.number, &block.hash);
 			if finalized {
@@ -389,24 +392,31 @@ fn prepare<R: BlockReader>(
 		}
 		Action::Retract(block) => {
 			let what = describe(block.number, &block.hash);
-			let entry = ledger.entry(&block.hash).cloned().ok_or_else(|| {
-				SinkError::Journal(format!("{what} is to be retracted but has no journal entry (a bug: please report)"))
-			})?;
+			let entry = journal_entry(ledger, &block.hash, &what, "retracted")?;
 			let messages = retraction(reader.chain(), &entry, config);
 			let (change, effect) = ledger.retracting(seq, block.hash).expect("the entry exists: checked above");
 			Ok((messages, Some(change), effect, what))
 		}
 		Action::Finalize(block) => {
 			let what = describe(block.number, &block.hash);
-			let entry = ledger.entry(&block.hash).cloned().ok_or_else(|| {
-				SinkError::Journal(format!("{what} is to be finalized but has no journal entry (a bug: please report)"))
-			})?;
-			let context = entry_context(reader.chain(), &entry, true);
-			let message = assemble::finalized_message(&context, config);
-			let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
-			Ok((vec![Outgoing { message, partition, is_event: false }], None, Effect::Finalized(block.id()), what))
+			let entry = journal_entry(ledger, &block.hash, &what, "finalized")?;
+			let message = assemble::finalized_message(&entry_context(reader.chain(), &entry, true), config);
+			let outgoing = Outgoing::keyed(message, partitions, false);
+			Ok((vec![outgoing], None, Effect::Finalized(block.id()), what))
 		}
 	}
+}
+
+/// The journal entry an action needs (a missing one is a bug: the follower only acts on journal blocks).
+fn journal_entry<H: Copy + Eq + std::hash::Hash>(
+	ledger: &Ledger<H>,
+	hash: &H,
+	what: &str,
+	action: &str,
+) -> Result<JournalEntry<H>, SinkError> {
+	ledger.entry(hash).cloned().ok_or_else(|| {
+		SinkError::Journal(format!("{what} is to be {action} but has no journal entry (a bug: please report)"))
+	})
 }
 
 /// Where a block's messages go, by topic-partition, ids without the block hash prefix.
@@ -447,18 +457,15 @@ fn retraction<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, confi
 		.collect()
 }
 
-fn entry_context<H: AsRef<[u8]> + Copy>(
-	chain: &str,
-	entry: &JournalEntry<H>,
-	finalized: bool,
-) -> crate::envelope::BlockContext {
-	context_of(
-		chain,
-		entry.block.number,
-		hex0x(entry.block.hash),
-		hex0x(entry.block.parent),
-		entry.spec_version,
-		entry.timestamp,
+/// The envelope context of a block known by its journal entry (its state may be gone).
+fn entry_context<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, finalized: bool) -> BlockContext {
+	BlockContext {
+		chain: chain.to_string(),
+		number: entry.block.number,
+		hash: hex0x(entry.block.hash),
+		parent_hash: hex0x(entry.block.parent),
+		spec_version: entry.spec_version,
+		timestamp: entry.timestamp,
 		finalized,
-	)
+	}
 }

@@ -82,19 +82,6 @@ pub fn topics(config: &SinkConfig) -> Vec<String> {
 	config.mappings.topics().into_iter().map(|suffix| format!("{}.{suffix}", config.topic_prefix)).collect()
 }
 
-/// The block envelopes' context of a block known only by its journal entry (its state may be gone).
-pub fn context_of(
-	chain: &str,
-	number: u64,
-	hash: String,
-	parent_hash: String,
-	spec_version: u32,
-	timestamp: Option<u64>,
-	finalized: bool,
-) -> BlockContext {
-	BlockContext { chain: chain.to_string(), number, hash, parent_hash, spec_version, timestamp, finalized }
-}
-
 /// `BlockFinalized` of a block shipped before it was final (`context.finalized` must be `true`).
 pub fn finalized_message(context: &BlockContext, config: &SinkConfig) -> OutgoingMessage {
 	let event = InfrastructureEvent::BlockFinalized;

@@ -97,11 +97,6 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		self.journal.iter().map(|t| &t.block)
 	}
 
-	/// The last block shipped as final.
-	pub fn cursor(&self) -> Option<BlockId<H>> {
-		self.cursor
-	}
-
 	/// Whether the last plan stopped shipping because the journal is full (finality has stalled).
 	pub fn stalled(&self) -> bool {
 		self.stalled

@@ -117,13 +117,14 @@ impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
 pub struct AuxStateStore<S, H> {
 	db: Arc<S>,
 	genesis: H,
-	/// The journal's hashes, in the order they were added (the persisted index).
-	index: Vec<H>,
+	/// The journal's hashes, in the order they were added (the persisted index); `None` until the first commit
+	/// reads it.
+	index: Option<Vec<H>>,
 }
 
 impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + Decode> AuxStateStore<S, H> {
 	pub fn new(db: Arc<S>, genesis: H) -> Self {
-		Self { db, genesis, index: Vec::new() }
+		Self { db, genesis, index: None }
 	}
 
 	fn entry_key(hash: &H) -> Vec<u8> {
@@ -173,14 +174,15 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 		if changes.is_empty() {
 			return Ok(());
 		}
-		if self.index.is_empty() {
-			// Learn the persisted index once (after a restart it may hold blocks).
-			if let Some(bytes) = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)? {
-				if let Ok((_, index)) = <(H, Vec<H>)>::decode(&mut &bytes[..]) {
-					self.index = index;
-				}
+		// Read the persisted index once (after a restart it may hold blocks); `load` already reported a bad one.
+		let index = match &mut self.index {
+			Some(index) => index,
+			None => {
+				let stored = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)?;
+				let index = stored.and_then(|bytes| <(H, Vec<H>)>::decode(&mut &bytes[..]).ok()).map(|(_, i)| i);
+				self.index.insert(index.unwrap_or_default())
 			}
-		}
+		};
 		// Later changes to one key win; the whole batch is one database transaction.
 		let mut puts: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
 		let mut removes: Vec<Vec<u8>> = Vec::new();
@@ -193,8 +195,8 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 				Change::Put(entry) => {
 					let key = Self::entry_key(&entry.block.hash);
 					removes.retain(|k| k != &key);
-					if !self.index.contains(&entry.block.hash) {
-						self.index.push(entry.block.hash);
+					if !index.contains(&entry.block.hash) {
+						index.push(entry.block.hash);
 						index_changed = true;
 					}
 					puts.insert(key, entry.encode());
@@ -203,15 +205,15 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 					let key = Self::entry_key(&hash);
 					puts.remove(&key);
 					removes.push(key);
-					if let Some(position) = self.index.iter().position(|h| *h == hash) {
-						self.index.remove(position);
+					if let Some(position) = index.iter().position(|h| *h == hash) {
+						index.remove(position);
 						index_changed = true;
 					}
 				}
 			}
 		}
 		if index_changed {
-			puts.insert(INDEX_KEY.to_vec(), (self.genesis, &self.index).encode());
+			puts.insert(INDEX_KEY.to_vec(), (self.genesis, &*index).encode());
 		}
 		let inserts: Vec<(&[u8], &[u8])> = puts.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
 		let deletes: Vec<&[u8]> = removes.iter().map(|k| k.as_slice()).collect();
