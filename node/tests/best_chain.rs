@@ -8,7 +8,7 @@ mod common;
 
 use std::{
 	collections::{BTreeMap, BTreeSet},
-	time::Duration,
+	time::{Duration, Instant},
 };
 
 use common::{
@@ -266,7 +266,7 @@ fn two_validators_in_best_mode_ship_every_block_once_and_finalize_it() {
 	});
 	let bootnode =
 		format!("/ip4/127.0.0.1/tcp/{}/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp", alice.p2p_port);
-	let _bob = NodeProcess::start(NodeConfig {
+	let bob = NodeProcess::start(NodeConfig {
 		args: [
 			"--chain",
 			"local",
@@ -282,10 +282,35 @@ fn two_validators_in_best_mode_ship_every_block_once_and_finalize_it() {
 		base_path: None,
 	});
 
-	// Wait for GRANDPA to finalize a few blocks, and for the sink to finalize them too.
-	let records = broker.consume_until("herald.", Duration::from_secs(180), |records| {
-		records.iter().filter(|r| name(r) == "BlockFinalized").count() >= 5
-	});
+	// Bob dials Alice; Alice also keeps Bob as a reserved peer, so one failed first dial can't leave them apart.
+	let bob_address = format!(
+		"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+		bob.p2p_port,
+		bob.rpc("system_localPeerId", serde_json::json!([])).as_str().unwrap()
+	);
+	alice.rpc("system_addReservedPeer", serde_json::json!([bob_address]));
+
+	// The chain first: real Aura authors only once the validators are peers, and GRANDPA finalizes only with
+	// both voting. A failure here is the network's or the consensus's, not the sink's: show both logs.
+	let deadline = Instant::now() + Duration::from_secs(180);
+	while alice.finalized_number() < 5 {
+		if Instant::now() > deadline {
+			panic!(
+				"GRANDPA finalized only #{} in 180 s; alice's peers: {}\n--- alice ---\n{}\n--- bob ---\n{}",
+				alice.finalized_number(),
+				alice.rpc("system_health", serde_json::json!([])),
+				alice.log_tail(40),
+				bob.log_tail(40),
+			);
+		}
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	// Then the sink finalizes them too.
+	let records = broker
+		.try_consume_until("herald.", TIMEOUT, |records| {
+			records.iter().filter(|r| name(r) == "BlockFinalized").count() >= 5
+		})
+		.unwrap_or_else(|e| panic!("{e}\n--- alice ---\n{}", alice.log_tail(60)));
 	let live = apply(&records);
 	let mut created: BTreeMap<&str, usize> = BTreeMap::new();
 	for record in records.iter().filter(|r| name(r) == "BlockCreated") {

@@ -58,16 +58,26 @@ impl Broker {
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
 	/// until `done` holds for what arrived (panics after `timeout`, showing what arrived).
 	pub fn consume_until(&self, prefix: &str, timeout: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+		self.try_consume_until(prefix, timeout, done).unwrap_or_else(|e| panic!("{e}"))
+	}
+
+	/// As [`Self::consume_until`], but a timeout is returned as an error describing what arrived.
+	pub fn try_consume_until(
+		&self,
+		prefix: &str,
+		timeout: Duration,
+		done: impl Fn(&[Record]) -> bool,
+	) -> Result<Vec<Record>, String> {
 		let deadline = Instant::now() + timeout;
 		// Waits for the sink's topics first.
 		let mut records = self.consume(prefix, 0, timeout);
 		loop {
 			if done(&records) {
-				return records;
+				return Ok(records);
 			}
 			records = self.consume(prefix, usize::MAX, Duration::from_secs(2));
 			if done(&records) {
-				return records;
+				return Ok(records);
 			}
 			if Instant::now() > deadline {
 				let names: Vec<String> = records
@@ -75,7 +85,7 @@ impl Broker {
 					.filter(|r| r.topic.ends_with(".blocks"))
 					.map(|r| format!("{} #{}", r.envelope["name"], r.envelope["meta"]["block"]["number"]))
 					.collect();
-				panic!("condition not met after {timeout:?}; blocks topic holds {names:?}");
+				return Err(format!("condition not met after {timeout:?}; blocks topic holds {names:?}"));
 			}
 			std::thread::sleep(Duration::from_millis(300));
 		}

@@ -225,6 +225,17 @@ impl NodeProcess {
 		u32::from_str_radix(header["number"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 	}
 
+	/// The number of the node's finalized head.
+	pub fn finalized_number(&self) -> u32 {
+		self.block_number(self.finalized_hash())
+	}
+
+	/// The last `lines` lines of the node's stderr (for a failure message).
+	pub fn log_tail(&self, lines: usize) -> String {
+		let output = self.output.lock().unwrap();
+		output[output.len().saturating_sub(lines)..].join("\n")
+	}
+
 	/// Seals a block (manual seal) on `parent` (the best block when `None`); returns its hash.
 	pub fn seal_block(&self, finalize: bool, parent: Option<H256>) -> H256 {
 		let created = self.rpc("engine_createBlock", json!([true, finalize, parent]));
