@@ -72,6 +72,39 @@ impl fmt::Display for Follow {
 	}
 }
 
+/// What the sink does with a message Kafka will never accept (too large, invalid topic, policy violation,
+/// authorization).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnRejected {
+	/// Stop the sink with an error naming the block, the message and the reason; nothing after it ships until the
+	/// operator fixes the cause and restarts the node.
+	#[default]
+	Stop,
+	/// Ship a small `MessageRejected` envelope with the same id, topic, key and partition instead, and go on.
+	StandIn,
+}
+
+impl FromStr for OnRejected {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s {
+			"stop" => Ok(Self::Stop),
+			"stand-in" => Ok(Self::StandIn),
+			other => Err(format!("{other:?} is not an action for rejected messages: use `stop` or `stand-in`")),
+		}
+	}
+}
+
+impl fmt::Display for OnRejected {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(match self {
+			Self::Stop => "stop",
+			Self::StandIn => "stand-in",
+		})
+	}
+}
+
 /// A librdkafka property passed through as it is (`--kafka-config key=value`, like kcat's `-X`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KafkaProperty {
@@ -140,6 +173,8 @@ pub struct SinkConfig {
 	/// The most blocks shipped and not final (the journal's bound): past it, the sink stops shipping new blocks
 	/// until finality moves.
 	pub max_unfinalized_blocks: u32,
+	/// What to do with a message Kafka will never accept.
+	pub on_rejected: OnRejected,
 }
 
 impl SinkConfig {
@@ -167,6 +202,13 @@ mod tests {
 		assert_eq!("finalized".parse(), Ok(Follow::Finalized));
 		assert_eq!("best".parse(), Ok(Follow::Best));
 		assert!("head".parse::<Follow>().unwrap_err().contains("`finalized` or `best`"));
+	}
+
+	#[test]
+	fn on_rejected_parses_both_actions() {
+		assert_eq!("stop".parse(), Ok(OnRejected::Stop));
+		assert_eq!("stand-in".parse(), Ok(OnRejected::StandIn));
+		assert!("skip".parse::<OnRejected>().unwrap_err().contains("`stop` or `stand-in`"));
 	}
 
 	#[test]

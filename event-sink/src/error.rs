@@ -29,9 +29,13 @@ pub enum SinkError {
 	#[error(
 		"Kafka will never accept message {id} of {what} ({reason}): the sink stops rather than retry it forever. \
 		 Fix the cause (e.g. raise the topic's max.message.bytes and --kafka-config message.max.bytes, grant the \
-		 topic, or exclude the event with --kafka-mappings), then restart the node"
+		 topic, or exclude the event with --kafka-mappings), then restart the node; or let the sink ship a small \
+		 stand-in envelope for such messages with --kafka-on-rejected stand-in"
 	)]
 	Rejected { what: String, id: String, reason: String },
+	/// librdkafka raised a fatal error: the producer instance can't be used any more and is rebuilt at once.
+	#[error("librdkafka fatal error, the producer is rebuilt: {0}")]
+	ProducerFatal(String),
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),

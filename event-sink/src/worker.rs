@@ -24,7 +24,7 @@ use crate::{
 		admin::ensure_topics,
 		metrics::Metrics,
 		partition::PartitionTable,
-		producer::{Delivery, Failure, KafkaProducer},
+		producer::{Delivery, Failure, KafkaProducer, Report},
 	},
 	store::{
 		cursor::check_or_start, journal::JournalEntry, ledger::retraction_targets, Change, Effect, EntryState, Ledger,
@@ -76,6 +76,11 @@ where
 		}
 		if let Some(metrics) = &metrics {
 			metrics.restarts.inc();
+		}
+		if let SinkError::ProducerFatal(_) = error {
+			// Nothing is wrong with the cluster or the data: only the producer instance is spent.
+			log::error!(target: LOG_TARGET, "event sink: {error}; restarting from the cursor now");
+			continue;
 		}
 		// A run that lasted a while was healthy: start the backoff over.
 		if started.elapsed() > MAX_BACKOFF {
@@ -159,7 +164,7 @@ where
 	);
 
 	let partitions = ensure_topics(config, &assemble::topics(config)).await?;
-	let (producer, mut deliveries) = KafkaProducer::new(config, metrics.cloned())?;
+	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
 	if let Some(metrics) = metrics {
 		metrics.sink_up.set(1);
 	}
@@ -232,8 +237,8 @@ where
 						if !in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
 							break;
 						}
-						match tokio::time::timeout_at(deadline, deliveries.recv()).await {
-							Ok(Some(delivery)) => record(&mut in_flight, delivery),
+						match tokio::time::timeout_at(deadline, reports.recv()).await {
+							Ok(Some(Report::Delivery(delivery))) => record(&mut in_flight, delivery, &mut Vec::new()),
 							_ => break,
 						}
 					}
@@ -264,16 +269,27 @@ where
 		}
 
 		// Wait for acknowledgements, a chain event, or a tick (metrics, anything a notification missed).
+		let mut stand_ins = Vec::new();
 		tokio::select! {
-			delivery = deliveries.recv() => {
-				let delivery = delivery.ok_or_else(|| SinkError::kafka("the producer stopped reporting deliveries"))?;
-				record(&mut in_flight, delivery);
-				while let Ok(delivery) = deliveries.try_recv() {
-					record(&mut in_flight, delivery);
+			report = reports.recv() => {
+				let mut report = report.ok_or_else(|| SinkError::kafka("the producer stopped reporting deliveries"))?;
+				loop {
+					match report {
+						Report::Delivery(delivery) => record(&mut in_flight, delivery, &mut stand_ins),
+						Report::Fatal(reason) => return Err(SinkError::ProducerFatal(reason)),
+					}
+					match reports.try_recv() {
+						Ok(next) => report = next,
+						Err(_) => break,
+					}
 				}
 			},
 			changed = wake.changed(), if wake_alive => wake_alive = changed.is_ok(),
 			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
+		}
+		// Stand-ins for messages the broker refused (`--kafka-on-rejected stand-in`) count for their action.
+		for (seq, what, message, partition) in stand_ins {
+			producer.send(seq, &what, &message, partition, false).await?;
 		}
 
 		// Persist what the acknowledged actions changed, in order, in one write at most about once a second.
@@ -350,14 +366,26 @@ fn complete_acknowledged<H: Copy + Eq + std::hash::Hash>(
 	changes
 }
 
-fn record<H>(in_flight: &mut VecDeque<Pending<H>>, delivery: Delivery) {
+/// Records one message's outcome on its action. A refused message with a stand-in still counts as unacknowledged:
+/// its stand-in, pushed to `stand_ins` to be sent, is what completes it.
+fn record<H>(
+	in_flight: &mut VecDeque<Pending<H>>,
+	delivery: Delivery,
+	stand_ins: &mut Vec<(u64, String, OutgoingMessage, i32)>,
+) {
 	let Some(front) = in_flight.front() else { return };
 	let Some(index) = delivery.seq.checked_sub(front.seq) else { return };
 	if let Some(pending) = in_flight.get_mut(index as usize) {
 		debug_assert_eq!(pending.seq, delivery.seq);
-		pending.unacked = pending.unacked.saturating_sub(1);
-		if let Err(error) = delivery.result {
-			pending.failure.get_or_insert(error);
+		match delivery.result {
+			Ok(()) => pending.unacked = pending.unacked.saturating_sub(1),
+			Err(Failure { stand_in: Some((message, partition)), .. }) => {
+				stand_ins.push((pending.seq, pending.what.clone(), message, partition))
+			}
+			Err(error) => {
+				pending.unacked = pending.unacked.saturating_sub(1);
+				pending.failure.get_or_insert(error);
+			}
 		}
 	}
 }

@@ -11,7 +11,7 @@ use std::{
 
 use herald_event_sink::{
 	block::reader::{BlockReader, ReadBlock},
-	config::{Follow, SinkConfig, StartFrom},
+	config::{Follow, OnRejected, SinkConfig, StartFrom},
 	envelope::OutgoingMessage,
 	error::SinkError,
 	follow::{BlockId, BlockLink, ChainView, Heads},
@@ -121,6 +121,7 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		mappings: Mappings::default(),
 		follow: Follow::Finalized,
 		max_unfinalized_blocks: 64,
+		on_rejected: OnRejected::Stop,
 	}
 }
 
@@ -307,4 +308,86 @@ fn a_message_larger_than_kafka_accepts_stops_the_sink_naming_it() {
 	assert!(text.contains("message.max.bytes"), "names the fix: {text}");
 	std::thread::sleep(Duration::from_secs(1));
 	assert_eq!(sink.cursor(), 4, "the cursor stops right before the block");
+}
+
+/// Every message in the topic: its id and its payload, in order.
+fn payloads(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> Vec<(String, serde_json::Value)> {
+	let consumer: BaseConsumer = ClientConfig::new()
+		.set("bootstrap.servers", cluster.bootstrap_servers())
+		.set("group.id", "faults-payloads")
+		.set("enable.auto.commit", "false")
+		.create()
+		.unwrap();
+	let mut assignment = TopicPartitionList::new();
+	assignment.add_partition_offset(TOPIC, 0, Offset::Beginning).unwrap();
+	consumer.assign(&assignment).unwrap();
+	let mut messages = Vec::new();
+	let mut idle_since = Instant::now();
+	while idle_since.elapsed() < Duration::from_secs(3) {
+		if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+			use rdkafka::message::Headers;
+			let id = String::from_utf8(message.headers().unwrap().get(0).value.unwrap().to_vec()).unwrap();
+			let payload = serde_json::from_slice(message.payload().unwrap_or_default()).unwrap_or_default();
+			messages.push((id, payload));
+			idle_since = Instant::now();
+		}
+	}
+	messages
+}
+
+fn stand_in_config(brokers: String) -> SinkConfig {
+	SinkConfig { on_rejected: OnRejected::StandIn, ..config(brokers, true) }
+}
+
+/// `--kafka-on-rejected stand-in`: a message over `message.max.bytes` (refused before it leaves) is replaced, in
+/// its place, by a small `MessageRejected` envelope with the same id; the sink goes on and the block completes.
+#[test]
+fn a_message_refused_before_sending_ships_a_stand_in_in_its_place() {
+	let cluster = MockCluster::new(1).unwrap();
+	create_topics(&cluster);
+	let sink = Running::start_with(stand_in_config(cluster.bootstrap_servers()), Some(5));
+	sink.finalize_up_to(10);
+	sink.wait_for_cursor(10, Duration::from_secs(30));
+	assert!(sink.outcome.lock().unwrap().is_none(), "the sink kept running");
+
+	let messages = payloads(&cluster);
+	let ids: Vec<&str> = messages.iter().map(|(id, _)| id.as_str()).collect();
+	let expected: Vec<String> =
+		(1..=10).flat_map(|b| (0..MESSAGES_PER_BLOCK).map(move |i| format!("{b}:{i}"))).collect();
+	assert_eq!(ids, expected, "every id once, the stand-in in the rejected message's place");
+	let (_, stand_in) = messages.iter().find(|(id, _)| id == "5:0").unwrap();
+	assert_eq!(stand_in["name"], "MessageRejected", "{stand_in}");
+	assert_eq!(stand_in["data"]["bytes"], 2_000_000);
+	assert!(stand_in["data"]["reason"].as_str().unwrap().contains("too large"), "{stand_in}");
+}
+
+/// `--kafka-on-rejected stand-in` when the broker refuses messages (its own size limit, a policy): each refused
+/// message is replaced by a stand-in with the same id; nothing is lost and nothing stops.
+#[test]
+fn messages_the_broker_refuses_ship_stand_ins_and_the_sink_goes_on() {
+	let cluster = MockCluster::new(1).unwrap();
+	create_topics(&cluster);
+	let sink = Running::start(stand_in_config(cluster.bootstrap_servers()));
+	sink.finalize_up_to(3);
+	sink.wait_for_cursor(3, Duration::from_secs(30));
+
+	cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; 2]);
+	sink.finalize_up_to(10);
+	sink.wait_for_cursor(10, Duration::from_secs(60));
+	assert!(sink.outcome.lock().unwrap().is_none(), "the sink kept running");
+
+	let messages = payloads(&cluster);
+	let mut counts: HashMap<&str, usize> = HashMap::new();
+	for (id, _) in &messages {
+		*counts.entry(id.as_str()).or_default() += 1;
+	}
+	for block in 1..=10u64 {
+		for i in 0..MESSAGES_PER_BLOCK {
+			let id = format!("{block}:{i}");
+			assert_eq!(counts.get(id.as_str()), Some(&1), "{id} arrives exactly once (itself or its stand-in)");
+		}
+	}
+	let stand_ins = messages.iter().filter(|(_, payload)| payload["name"] == "MessageRejected").count();
+	assert!(stand_ins > 0, "the refused messages were replaced");
+	eprintln!("{stand_ins} stand-ins for messages the broker refused");
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use herald_event_sink::config::{Follow, KafkaProperty, StartFrom};
+use herald_event_sink::config::{Follow, KafkaProperty, OnRejected, StartFrom};
 use sc_cli::RunCmd;
 
 /// How blocks are produced.
@@ -111,6 +111,12 @@ pub struct KafkaParams {
 		value_parser = clap::value_parser!(u32).range(1..=1_000_000)
 	)]
 	pub kafka_max_unfinalized_blocks: u32,
+
+	/// What to do with a message Kafka will never accept (larger than `message.max.bytes`, an invalid topic, a
+	/// policy violation, no authorization): `stop` the sink with an error naming the block, the message and the
+	/// reason, or ship a small `MessageRejected` `stand-in` envelope with the same id, topic and key and go on.
+	#[arg(long, value_name = "stop|stand-in", default_value = "stop", requires = "kafka_brokers")]
+	pub kafka_on_rejected: OnRejected,
 
 	/// Don't ship events that the mapping table doesn't map (by default they ship under default names).
 	#[arg(long, requires = "kafka_brokers")]

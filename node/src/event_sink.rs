@@ -49,6 +49,7 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		mappings,
 		follow: params.kafka_follow,
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
+		on_rejected: params.kafka_on_rejected,
 	};
 	if !params.kafka_allow_weaker_delivery {
 		client_config::check_delivery_guarantee(&config.kafka_properties)?;

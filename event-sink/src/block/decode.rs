@@ -87,8 +87,20 @@ pub struct Undecodable {
 	pub variant: Option<String>,
 	/// What went wrong, for `meta.decode_error`.
 	pub error: String,
-	/// `0x`-hex of the bytes from the failing record to the end of the value, for `meta.raw`.
+	/// `0x`-hex of the bytes from the failing record to the end of the value, at most [`RAW_CAP`] of them, for
+	/// `meta.raw`.
 	pub raw: String,
+	/// How many bytes were left undecoded (`meta.raw_length`; more than `raw` holds when it was capped).
+	pub raw_length: usize,
+}
+
+/// The most undecoded bytes an `UndecodableEvent` carries: a block's events can be megabytes, and a message
+/// that large could be refused by Kafka. The first bytes show what failed; the block can be re-read from a node.
+pub const RAW_CAP: usize = 4096;
+
+/// `0x`-hex of the first [`RAW_CAP`] bytes.
+fn capped_raw(bytes: &[u8]) -> String {
+	hex0x(&bytes[..bytes.len().min(RAW_CAP)])
 }
 
 /// The result of decoding one block's `System::Events` value.
@@ -223,7 +235,8 @@ impl EventDecoder {
 						pallet: None,
 						variant: None,
 						error: format!("the event record count does not decode: {error}"),
-						raw: hex0x(bytes),
+						raw: capped_raw(bytes),
+						raw_length: bytes.len(),
 					}),
 				}
 			}
@@ -255,7 +268,8 @@ impl EventDecoder {
 								later => format!("it and the {later} records after it are left undecoded"),
 							}
 						),
-						raw: hex0x(record_start),
+						raw: capped_raw(record_start),
+						raw_length: record_start.len(),
 					};
 					return DecodedEvents { record_count: Some(count), events, undecodable: Some(undecodable) };
 				}
@@ -272,7 +286,8 @@ impl EventDecoder {
 				 this block's events",
 				input.len()
 			),
-			raw: hex0x(input),
+			raw: capped_raw(input),
+			raw_length: input.len(),
 		});
 		DecodedEvents { record_count: Some(count), events, undecodable }
 	}

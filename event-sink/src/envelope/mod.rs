@@ -13,6 +13,7 @@
 
 pub mod assemble;
 pub mod json;
+pub mod stand_in;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
@@ -87,9 +88,12 @@ pub struct Meta {
 	/// Why the events from this index on could not be decoded.
 	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub decode_error: Option<String>,
-	/// The undecoded bytes, `0x`-hex.
+	/// The undecoded bytes, `0x`-hex, at most the first 4096 of them.
 	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub raw: Option<String>,
+	/// How many bytes were left undecoded (more than `raw` holds when it was capped).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub raw_length: Option<usize>,
 }
 
 /// `meta.block`.
@@ -206,6 +210,7 @@ impl Envelope {
 				variant: remainder.variant.clone(),
 				decode_error: Some(remainder.error.clone()),
 				raw: Some(remainder.raw.clone()),
+				raw_length: Some(remainder.raw_length),
 				..Meta::of_block(context)
 			},
 		}
@@ -243,6 +248,7 @@ impl Meta {
 			finalized: context.finalized,
 			decode_error: None,
 			raw: None,
+			raw_length: None,
 		}
 	}
 }

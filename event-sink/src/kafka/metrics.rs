@@ -45,6 +45,8 @@ pub struct Metrics {
 	pub journal_blocks: Gauge<U64>,
 	pub journal_full: Gauge<U64>,
 	pub retracted_blocks: Counter<U64>,
+	rejected_messages: CounterVec<U64>,
+	pub producer_fatal_errors: Counter<U64>,
 	producer_queue_messages: Gauge<U64>,
 	producer_queue_bytes: Gauge<U64>,
 	broker_retries: Counter<U64>,
@@ -142,6 +144,17 @@ impl Metrics {
 				"herald_kafka_retracted_blocks_total",
 				"Shipped blocks retracted because a re-org or finality took them off the best chain",
 			)?,
+			rejected_messages: vec(
+				"herald_kafka_rejected_messages_total",
+				"Messages Kafka will never accept (too large, invalid topic, policy, authorization), by topic and \
+				 what the sink did: `stopped` (the sink stopped) or `stand_in` (a MessageRejected envelope shipped \
+				 instead)",
+				&["topic", "action"],
+			)?,
+			producer_fatal_errors: counter(
+				"herald_kafka_producer_fatal_errors_total",
+				"librdkafka fatal errors (the producer instance became unusable and was rebuilt)",
+			)?,
 			producer_queue_messages: gauge(
 				"herald_kafka_producer_queue_messages",
 				"Messages in librdkafka's producer queue (not yet acknowledged)",
@@ -182,6 +195,11 @@ impl Metrics {
 	/// Counts a delivery error.
 	pub fn delivery_error(&self, error: &str) {
 		self.delivery_errors.with_label_values(&[error]).inc();
+	}
+
+	/// Counts a message Kafka will never accept, by what the sink did about it.
+	pub fn rejected(&self, topic: &str, stand_in: bool) {
+		self.rejected_messages.with_label_values(&[topic, if stand_in { "stand_in" } else { "stopped" }]).inc();
 	}
 
 	/// Updates the librdkafka-derived metrics from a statistics report.

@@ -2,25 +2,41 @@
 //! sent to the partition Herald chose, and delivery reports turned into acknowledgements of the action (a
 //! block's shipment, retraction or finalization) the message belongs to.
 
-use std::time::Duration;
+use std::{
+	sync::atomic::{AtomicPtr, Ordering},
+	time::Duration,
+};
 
 use rdkafka::{
 	error::{KafkaError, RDKafkaErrorCode},
-	message::{Header, OwnedHeaders},
+	message::{Header, Headers, Message, OwnedHeaders},
 	producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer},
 	ClientContext, Statistics,
 };
 use tokio::sync::mpsc;
 
 use crate::{
-	config::SinkConfig,
-	envelope::OutgoingMessage,
+	config::{OnRejected, SinkConfig},
+	envelope::{
+		stand_in::{stand_in, Rejected},
+		OutgoingMessage,
+	},
 	error::SinkError,
 	kafka::{client_config::client_config, metrics::Metrics},
 };
 
 /// Log target of the sink.
 const LOG_TARGET: &str = "herald::kafka";
+
+/// What the producer reports to the shipping loop.
+#[derive(Debug)]
+pub enum Report {
+	/// The outcome of one message.
+	Delivery(Delivery),
+	/// librdkafka raised a fatal error (e.g. the idempotent producer lost its guarantees): this producer instance
+	/// can't be used any more, with librdkafka's reason.
+	Fatal(String),
+}
 
 /// What the producer reports back for every message.
 #[derive(Debug)]
@@ -39,6 +55,9 @@ pub struct Failure {
 	pub reason: String,
 	/// Kafka will never accept it (retrying cannot help).
 	pub permanent: bool,
+	/// With `--kafka-on-rejected stand-in`, for a permanent failure: the stand-in to ship instead, and its
+	/// partition (the rejected message's).
+	pub stand_in: Option<(OutgoingMessage, i32)>,
 }
 
 /// Errors no retry can cure: the message itself, its topic, or the producer's rights are wrong. Everything else
@@ -68,8 +87,32 @@ struct Ticket {
 
 /// Receives librdkafka's callbacks (on its polling thread): delivery reports, statistics, errors.
 struct SinkContext {
-	deliveries: mpsc::UnboundedSender<Delivery>,
+	reports: mpsc::UnboundedSender<Report>,
 	metrics: Option<Metrics>,
+	on_rejected: OnRejected,
+	/// The client this context serves, set right after it is created: an error event doesn't say whether it is
+	/// fatal (it carries the underlying code), the client's fatal-error state does.
+	client: AtomicPtr<rdkafka::bindings::rd_kafka_t>,
+}
+
+impl SinkContext {
+	/// librdkafka's fatal error, if one was raised on this client.
+	fn fatal_error(&self) -> Option<String> {
+		let client = self.client.load(Ordering::Acquire);
+		if client.is_null() {
+			return None;
+		}
+		let mut reason = [0 as std::ffi::c_char; 512];
+		// SAFETY: callbacks only run while the client lives (on its polling thread); librdkafka writes a
+		// NUL-terminated string of at most the buffer's size.
+		let code = unsafe { rdkafka::bindings::rd_kafka_fatal_error(client, reason.as_mut_ptr(), reason.len()) };
+		if code == rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+			return None;
+		}
+		// SAFETY: see above.
+		let reason = unsafe { std::ffi::CStr::from_ptr(reason.as_ptr()) }.to_string_lossy();
+		Some(format!("{} ({reason})", RDKafkaErrorCode::from(code)))
+	}
 }
 
 impl ClientContext for SinkContext {
@@ -80,6 +123,19 @@ impl ClientContext for SinkContext {
 	}
 
 	fn error(&self, error: KafkaError, reason: &str) {
+		let fatal = self.fatal_error().or_else(|| {
+			(error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal)).then(|| format!("{error}: {reason}"))
+		});
+		if let Some(reason) = fatal {
+			// The instance is unusable (librdkafka fails every queued and future message): rebuild it now rather
+			// than when its failures happen to surface.
+			log::error!(target: LOG_TARGET, "librdkafka fatal error: {reason}; the producer is rebuilt");
+			if let Some(metrics) = &self.metrics {
+				metrics.producer_fatal_errors.inc();
+			}
+			let _ = self.reports.send(Report::Fatal(reason));
+			return;
+		}
 		// Transient broker errors (disconnects, "all brokers down") are retried by librdkafka itself.
 		log::warn!(target: LOG_TARGET, "librdkafka: {error}: {reason}");
 	}
@@ -91,11 +147,37 @@ impl ProducerContext for SinkContext {
 	fn delivery(&self, result: &DeliveryResult<'_>, ticket: Box<Ticket>) {
 		let outcome = match result {
 			Ok(_) => Ok(()),
-			Err((error, _)) => Err(Failure {
-				id: ticket.id.clone(),
-				reason: error.to_string(),
-				permanent: error.rdkafka_error_code().is_some_and(is_permanent),
-			}),
+			Err((error, message)) => {
+				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
+				let reason = error.to_string();
+				let stand_in = (permanent && self.on_rejected == OnRejected::StandIn).then(|| {
+					log::warn!(
+						target: LOG_TARGET,
+						"Kafka refused message {} ({reason}); shipping a MessageRejected stand-in instead",
+						ticket.id
+					);
+					let headers = message.headers().map_or_else(Vec::new, |headers| {
+						headers
+							.iter()
+							.map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+							.collect()
+					});
+					let rejected = Rejected {
+						id: &ticket.id,
+						topic: &ticket.topic,
+						key: message.key(),
+						payload: message.payload().unwrap_or_default(),
+						headers,
+					};
+					(stand_in(rejected, &reason), message.partition())
+				});
+				if permanent {
+					if let Some(metrics) = &self.metrics {
+						metrics.rejected(&ticket.topic, stand_in.is_some());
+					}
+				}
+				Err(Failure { id: ticket.id.clone(), reason, permanent, stand_in })
+			}
 		};
 		if let Some(metrics) = &self.metrics {
 			use crate::kafka::metrics::Status;
@@ -106,13 +188,15 @@ impl ProducerContext for SinkContext {
 			}
 		}
 		// The receiver is gone only when the sink is restarting; its cursor makes the report irrelevant.
-		let _ = self.deliveries.send(Delivery { seq: ticket.seq, result: outcome });
+		let _ = self.reports.send(Report::Delivery(Delivery { seq: ticket.seq, result: outcome }));
 	}
 }
 
 /// A producer for one run of the sink; dropping it purges what was not acknowledged.
 pub struct KafkaProducer {
 	producer: ThreadedProducer<SinkContext>,
+	on_rejected: OnRejected,
+	metrics: Option<Metrics>,
 }
 
 impl KafkaProducer {
@@ -121,21 +205,86 @@ impl KafkaProducer {
 	pub fn new(
 		config: &SinkConfig,
 		metrics: Option<Metrics>,
-	) -> Result<(Self, mpsc::UnboundedReceiver<Delivery>), SinkError> {
-		let (deliveries, receiver) = mpsc::unbounded_channel();
+	) -> Result<(Self, mpsc::UnboundedReceiver<Report>), SinkError> {
+		let (reports, receiver) = mpsc::unbounded_channel();
 		if let Some(metrics) = &metrics {
 			metrics.producer_recreated();
 		}
-		let producer = client_config(config)
-			.create_with_context(SinkContext { deliveries, metrics })
+		let context = SinkContext {
+			reports,
+			metrics: metrics.clone(),
+			on_rejected: config.on_rejected,
+			client: AtomicPtr::new(std::ptr::null_mut()),
+		};
+		let producer: ThreadedProducer<SinkContext> = client_config(config)
+			.create_with_context(context)
 			.map_err(|e| SinkError::Kafka(format!("cannot create the producer: {e}")))?;
-		Ok((Self { producer }, receiver))
+		{
+			use rdkafka::producer::Producer;
+			producer.context().client.store(producer.client().native_ptr(), Ordering::Release);
+		}
+		Ok((Self { producer, on_rejected: config.on_rejected, metrics }, receiver))
+	}
+
+	/// Raises a librdkafka fatal error on this producer through librdkafka's own test hook (tests only: a real
+	/// broker can't be made to cause one on demand).
+	#[doc(hidden)]
+	pub fn raise_fatal_error_for_tests(&self, reason: &str) {
+		use rdkafka::producer::Producer;
+		let reason = std::ffi::CString::new(reason).expect("a test reason has no NUL byte");
+		// SAFETY: the client pointer is valid while `self` lives; librdkafka copies the reason.
+		unsafe {
+			rdkafka::bindings::rd_kafka_test_fatal_error(
+				self.producer.client().native_ptr(),
+				rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+				reason.as_ptr(),
+			);
+		}
 	}
 
 	/// Hands one message of action `seq` (about `what`) to librdkafka, for `partition`, waiting while its queue is
 	/// full. A message librdkafka refuses for good (e.g. larger than `message.max.bytes`) is
 	/// [`SinkError::Rejected`].
 	pub async fn send(
+		&self,
+		seq: u64,
+		what: &str,
+		message: &OutgoingMessage,
+		partition: i32,
+		is_event: bool,
+	) -> Result<(), SinkError> {
+		match self.send_one(seq, what, message, partition, is_event).await {
+			Err(SinkError::Rejected { reason, .. }) if self.on_rejected == OnRejected::StandIn => {
+				// Refused before it left (e.g. over `message.max.bytes`): the stand-in takes its place in order.
+				log::warn!(
+					target: LOG_TARGET,
+					"Kafka will never accept message {} of {what} ({reason}); shipping a MessageRejected stand-in \
+					 instead",
+					message.id
+				);
+				if let Some(metrics) = &self.metrics {
+					metrics.rejected(&message.topic, true);
+				}
+				let rejected = Rejected {
+					id: &message.id,
+					topic: &message.topic,
+					key: message.key.as_deref(),
+					payload: &message.payload,
+					headers: message.headers.clone(),
+				};
+				self.send_one(seq, what, &stand_in(rejected, &reason), partition, false).await
+			}
+			Err(error @ SinkError::Rejected { .. }) => {
+				if let Some(metrics) = &self.metrics {
+					metrics.rejected(&message.topic, false);
+				}
+				Err(error)
+			}
+			other => other,
+		}
+	}
+
+	async fn send_one(
 		&self,
 		seq: u64,
 		what: &str,
@@ -179,5 +328,50 @@ impl KafkaProducer {
 				Err((error, _)) => return Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
 			}
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use rdkafka::mocking::MockCluster;
+
+	use super::*;
+	use crate::{
+		config::{Follow, StartFrom},
+		mapping::Mappings,
+	};
+
+	fn config(brokers: String) -> SinkConfig {
+		SinkConfig {
+			brokers,
+			topic_prefix: "p".into(),
+			topic_partitions: 1,
+			kafka_properties: Vec::new(),
+			start_from: StartFrom::Genesis,
+			required: false,
+			read_ahead_blocks: 8,
+			mappings: Mappings::default(),
+			follow: Follow::Finalized,
+			max_unfinalized_blocks: 8,
+			on_rejected: OnRejected::Stop,
+		}
+	}
+
+	#[tokio::test]
+	async fn a_fatal_error_is_reported_with_librdkafkas_reason() {
+		let cluster = MockCluster::new(1).unwrap();
+		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None).unwrap();
+		producer.raise_fatal_error_for_tests("injected by the test");
+		let report = tokio::time::timeout(Duration::from_secs(10), async {
+			loop {
+				match reports.recv().await.expect("the producer reports") {
+					Report::Fatal(reason) => break reason,
+					Report::Delivery(_) => continue,
+				}
+			}
+		})
+		.await
+		.expect("a fatal error is reported within 10 s");
+		assert!(report.contains("injected by the test"), "librdkafka's reason is kept: {report}");
 	}
 }

@@ -70,10 +70,29 @@ fn all_envelopes() -> Vec<Envelope> {
 			variant: None,
 			error: "the event record count does not decode".into(),
 			raw: "0xff".into(),
+			raw_length: 1,
 		},
 		&mappings.resolve_undecodable(None, None),
 	));
 	envelopes
+}
+
+/// A remainder of megabytes (a runtime whose metadata doesn't match its events) must not become a message Kafka
+/// refuses: `meta.raw` keeps the first 4096 bytes, `meta.raw_length` says how many there were.
+#[test]
+fn undecodable_raw_bytes_are_capped_and_their_length_kept() {
+	let mut value = encoded(&sample_records());
+	value.extend(std::iter::repeat(0xee).take(100_000));
+	let decoded = EventDecoder::new(&metadata(15)).expect("usable").decode_events(&value);
+	let remainder = decoded.undecodable.expect("the trailing bytes are a remainder");
+	assert_eq!(remainder.raw_length, 100_000);
+	assert_eq!(remainder.raw.len(), 2 + 2 * herald_event_sink::block::decode::RAW_CAP);
+	let mappings = mappings();
+	let mapping = mappings.resolve_undecodable(None, None);
+	let envelope = Envelope::undecodable(&context(true), &remainder, &mapping);
+	let json = serde_json::to_value(&envelope).unwrap();
+	assert_eq!(json["meta"]["raw_length"], 100_000);
+	assert!(serde_json::to_vec(&envelope).unwrap().len() < 20_000, "the envelope stays small");
 }
 
 #[test]

@@ -1,0 +1,101 @@
+//! The stand-in for a message Kafka will never accept (`--kafka-on-rejected stand-in`): a small
+//! `MessageRejected` envelope with the rejected message's id, topic, key and partition, so that the block stays
+//! complete for a consumer (every id arrives, the retraction lists still match) and says what was lost and why.
+
+use serde_json::{json, Value as Json};
+
+use crate::envelope::OutgoingMessage;
+
+/// The stand-in's envelope name.
+pub const NAME: &str = "MessageRejected";
+
+/// The parts of a rejected message the stand-in is built from.
+pub struct Rejected<'a> {
+	pub id: &'a str,
+	pub topic: &'a str,
+	pub key: Option<&'a [u8]>,
+	pub payload: &'a [u8],
+	pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// The stand-in for `rejected`, refused for `reason`. It keeps the envelope's `meta` (without `raw`, the usual
+/// bulk of an oversized `UndecodableEvent`) and names the original envelope in `data`.
+pub fn stand_in(rejected: Rejected<'_>, reason: &str) -> OutgoingMessage {
+	let original: Json = serde_json::from_slice(rejected.payload).unwrap_or(Json::Null);
+	let mut meta = original.get("meta").cloned().unwrap_or_else(|| json!({ "id": rejected.id }));
+	if let Some(meta) = meta.as_object_mut() {
+		meta.remove("raw");
+	}
+	let envelope = json!({
+		"name": NAME,
+		"type": "infrastructure",
+		"data": {
+			"name": original.get("name").cloned().unwrap_or(Json::Null),
+			"type": original.get("type").cloned().unwrap_or(Json::Null),
+			"bytes": rejected.payload.len(),
+			"reason": reason,
+		},
+		"meta": meta,
+	});
+	let headers = rejected
+		.headers
+		.into_iter()
+		.map(|(key, value)| match key.as_str() {
+			"name" => (key, NAME.as_bytes().to_vec()),
+			"type" => (key, b"infrastructure".to_vec()),
+			_ => (key, value),
+		})
+		.collect();
+	OutgoingMessage {
+		id: rejected.id.to_string(),
+		topic: rejected.topic.to_string(),
+		key: rejected.key.map(<[u8]>::to_vec),
+		payload: serde_json::to_vec(&envelope).expect("JSON values always serialise"),
+		headers,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn keeps_id_topic_key_and_meta_and_names_the_original() {
+		let payload = json!({
+			"name": "UndecodableEvent",
+			"type": "domain",
+			"data": null,
+			"meta": { "id": "0xab:3", "block": { "number": 7 }, "raw": "0x0102" },
+		});
+		let payload = serde_json::to_vec(&payload).unwrap();
+		let message = stand_in(
+			Rejected {
+				id: "0xab:3",
+				topic: "herald.events",
+				key: Some(b"k"),
+				payload: &payload,
+				headers: vec![("id".into(), b"0xab:3".to_vec()), ("name".into(), b"UndecodableEvent".to_vec())],
+			},
+			"Broker: Message size too large",
+		);
+		assert_eq!((message.id.as_str(), message.topic.as_str()), ("0xab:3", "herald.events"));
+		assert_eq!(message.key.as_deref(), Some(&b"k"[..]));
+		let envelope: Json = serde_json::from_slice(&message.payload).unwrap();
+		assert_eq!(envelope["name"], NAME);
+		assert_eq!(envelope["data"]["name"], "UndecodableEvent");
+		assert_eq!(envelope["data"]["bytes"], payload.len());
+		assert_eq!(envelope["data"]["reason"], "Broker: Message size too large");
+		assert_eq!(envelope["meta"]["block"]["number"], 7);
+		assert!(envelope["meta"].get("raw").is_none(), "the bulk is dropped");
+		assert_eq!(message.headers[1], ("name".to_string(), NAME.as_bytes().to_vec()));
+	}
+
+	#[test]
+	fn a_payload_that_is_not_an_envelope_still_gets_a_stand_in() {
+		let message =
+			stand_in(Rejected { id: "5:0", topic: "t", key: None, payload: b"not json", headers: vec![] }, "too large");
+		let envelope: Json = serde_json::from_slice(&message.payload).unwrap();
+		assert_eq!(envelope["meta"]["id"], "5:0");
+		assert_eq!(envelope["data"]["name"], Json::Null);
+	}
+}
