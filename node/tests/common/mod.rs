@@ -254,10 +254,23 @@ impl NodeProcess {
 	}
 
 	/// Signs `call` as `signer` (next nonce) and submits it to the pool; returns the extrinsic hash.
+	///
+	/// Right after a block is sealed, the pool may still count the transaction that block included (its view of
+	/// the new block is built asynchronously), so the nonce it reports can be one too low: the pool then refuses
+	/// the transaction as a replacement ("Priority is too low"), and the submission is retried with a fresh nonce.
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
-		let extrinsic = signed_extrinsic(call, signer, self.nonce(signer), self.genesis_hash());
-		let hex = format!("0x{}", hex::encode(extrinsic.encode()));
-		parse_hash(&self.rpc("author_submitExtrinsic", json!([hex])))
+		let deadline = Instant::now() + Duration::from_secs(10);
+		loop {
+			let extrinsic = signed_extrinsic(call.clone(), signer, self.nonce(signer), self.genesis_hash());
+			let hex = format!("0x{}", hex::encode(extrinsic.encode()));
+			match self.try_rpc("author_submitExtrinsic", json!([hex])) {
+				Ok(hash) => return parse_hash(&hash),
+				Err(error) if error.contains("Priority is too low") && Instant::now() < deadline => {
+					std::thread::sleep(Duration::from_millis(20))
+				}
+				Err(error) => panic!("RPC failed: {error}\nnode log:\n{}", self.log()),
+			}
+		}
 	}
 
 	/// The decoded `System::Events` of block `hash`.
