@@ -7,6 +7,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/herald-target}"
 # without this hint the wasm runtime would be built with freshly resolved (unlocked) dependency versions.
 export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
+# The runtime's build also builds the runtime-upgrade test's fixture (a second runtime, see runtime/build.rs).
+# Set here for every script, so that no build alternates between the two and reruns the runtime's build script.
+export HERALD_UPGRADE_FIXTURE="${HERALD_UPGRADE_FIXTURE:-1}"
+
 # Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -13,6 +13,14 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// A second build of this runtime with the `upgrade-fixture` feature (`spec_version` + 1, `Dao.DaoCreated` with
+/// an extra field), for the node's runtime-upgrade test. Built only with `HERALD_UPGRADE_FIXTURE=1` (the scripts
+/// set it); `WASM_BINARY` is `None` otherwise.
+#[cfg(feature = "std")]
+pub mod upgrade_fixture {
+	include!(concat!(env!("OUT_DIR"), "/upgrade_fixture"));
+}
+
 extern crate alloc;
 
 use alloc::vec::Vec;
@@ -88,12 +96,27 @@ impl_opaque_keys! {
 
 /// The runtime's version. Bump `spec_version` with every change of logic: the event sink decodes each block with
 /// the metadata of the `spec_version` it was built with.
+#[cfg(not(feature = "upgrade-fixture"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("herald"),
 	impl_name: alloc::borrow::Cow::Borrowed("herald"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The runtime-upgrade test's fixture (`upgrade-fixture`, see `build.rs`): the same runtime one `spec_version` on.
+#[cfg(feature = "upgrade-fixture")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("herald"),
+	impl_name: alloc::borrow::Cow::Borrowed("herald"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

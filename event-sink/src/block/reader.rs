@@ -53,8 +53,10 @@ pub struct ClientBlockReader<B: BlockT, C, BE> {
 	backend: Arc<BE>,
 	config: SinkConfig,
 	chain: String,
-	/// One decoder per runtime version; there are few, and each is reused for every block of its version.
-	decoders: HashMap<u32, Arc<EventDecoder>>,
+	/// One decoder per runtime code (by the hash of `:code`, so that two runtimes that share a `spec_version`,
+	/// e.g. after `set_code_without_checks` or a forgotten bump, never share a decoder); there are few, and each
+	/// is reused for every block its runtime executed.
+	decoders: HashMap<B::Hash, Arc<EventDecoder>>,
 	/// The last block read and the `spec_version` that executed it, to know the previous runtime without asking
 	/// the grandparent's state again.
 	last: Option<(B::Hash, u32)>,
@@ -83,7 +85,12 @@ where
 
 	/// The decoder of the runtime in `state`'s state, whose version is `spec_version`.
 	fn decoder(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<EventDecoder>, SinkError> {
-		if let Some(decoder) = self.decoders.get(&spec_version) {
+		// The trie keeps the hash of a large value: this does not read the code itself.
+		let code = StorageKey(b":code".to_vec()); // sp_storage::well_known_keys::CODE
+		let code_hash = self.client.storage_hash(state, &code).map_err(SinkError::database)?.ok_or_else(|| {
+			SinkError::Metadata { number, reason: "the state the block was executed in has no runtime code".into() }
+		})?;
+		if let Some(decoder) = self.decoders.get(&code_hash) {
 			return Ok(decoder.clone());
 		}
 		let metadata_error = |reason: String| SinkError::Metadata { number, reason };
@@ -99,9 +106,10 @@ where
 		let decoder = Arc::new(EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?);
 		log::info!(
 			target: "herald::kafka",
-			"decoding events of runtime spec_version {spec_version} with metadata v{version}"
+			"decoding events of runtime spec_version {spec_version} (code {}) with metadata v{version}",
+			hex0x(code_hash)
 		);
-		self.decoders.insert(spec_version, decoder.clone());
+		self.decoders.insert(code_hash, decoder.clone());
 		Ok(decoder)
 	}
 

@@ -248,6 +248,11 @@ impl NodeProcess {
 		assert_eq!(done, json!(true), "engine_finalizeBlock({hash:?}) returned {done}");
 	}
 
+	/// The `spec_version` of the runtime at the best block (a runtime upgrade changes it).
+	pub fn spec_version(&self) -> u32 {
+		self.rpc("state_getRuntimeVersion", json!([]))["specVersion"].as_u64().expect("specVersion") as u32
+	}
+
 	/// The next nonce of `who`, counting transactions in the pool.
 	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {
 		self.rpc("system_accountNextIndex", json!([who.to_account_id().to_string()])).as_u64().unwrap() as u32
@@ -261,7 +266,13 @@ impl NodeProcess {
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
 		let deadline = Instant::now() + Duration::from_secs(10);
 		loop {
-			let extrinsic = signed_extrinsic(call.clone(), signer, self.nonce(signer), self.genesis_hash());
+			let extrinsic = signed_extrinsic_for_spec(
+				call.clone(),
+				signer,
+				self.nonce(signer),
+				self.genesis_hash(),
+				self.spec_version(),
+			);
 			let hex = format!("0x{}", hex::encode(extrinsic.encode()));
 			match self.try_rpc("author_submitExtrinsic", json!([hex])) {
 				Ok(hash) => return parse_hash(&hash),
@@ -328,6 +339,17 @@ pub fn parse_hash(value: &Value) -> H256 {
 
 /// A signed, immortal extrinsic with the runtime's transaction extensions.
 pub fn signed_extrinsic(call: RuntimeCall, signer: Sr25519Keyring, nonce: u32, genesis: H256) -> UncheckedExtrinsic {
+	signed_extrinsic_for_spec(call, signer, nonce, genesis, VERSION.spec_version)
+}
+
+/// As [`signed_extrinsic`], for a chain whose runtime is at `spec_version` (it is part of the signed payload).
+pub fn signed_extrinsic_for_spec(
+	call: RuntimeCall,
+	signer: Sr25519Keyring,
+	nonce: u32,
+	genesis: H256,
+	spec_version: u32,
+) -> UncheckedExtrinsic {
 	let tx_ext: TxExtension = (
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
 		frame_system::CheckSpecVersion::<Runtime>::new(),
@@ -340,7 +362,7 @@ pub fn signed_extrinsic(call: RuntimeCall, signer: Sr25519Keyring, nonce: u32, g
 		frame_system::WeightReclaim::<Runtime>::new(),
 	);
 	// What the extensions add to the signed payload without being in the extrinsic itself.
-	let implicit = ((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
+	let implicit = ((), spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
 	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
 	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), tx_ext)

@@ -120,6 +120,10 @@ pub mod pallet {
 			admin: T::AccountId,
 			/// Its metadata.
 			metadata: MetadataOf<T>,
+			/// The block the DAO was created in. Only with the `upgrade-fixture` feature: Herald's runtime-upgrade
+			/// test builds a second runtime with it, so that an event's layout differs across the upgrade.
+			#[cfg(feature = "upgrade-fixture")]
+			created_at: BlockNumberFor<T>,
 		},
 		/// An account was added to or removed from a DAO's member set.
 		DaoMembershipChanged {
@@ -294,7 +298,13 @@ pub mod pallet {
 			NextDaoId::<T>::put(next);
 
 			Daos::<T>::insert(dao_id, DaoInfo { admin: admin.clone(), metadata: metadata.clone(), member_count: 0 });
-			Self::deposit_event(Event::DaoCreated { dao_id, admin, metadata });
+			Self::deposit_event(Event::DaoCreated {
+				dao_id,
+				admin,
+				metadata,
+				#[cfg(feature = "upgrade-fixture")]
+				created_at: frame_system::Pallet::<T>::block_number(),
+			});
 			Ok(dao_id)
 		}
 
