@@ -27,8 +27,11 @@ use crate::{
 		producer::{Delivery, Failure, KafkaProducer, Report},
 	},
 	store::{
-		cursor::check_or_start, journal::JournalEntry, ledger::retraction_targets, Change, Effect, EntryState, Ledger,
-		Placement, StateStore,
+		cursor::check_or_start,
+		identity::{self, Identity},
+		journal::JournalEntry,
+		ledger::retraction_targets,
+		Change, Effect, EntryState, Ledger, Placement, StateStore,
 	},
 };
 
@@ -163,7 +166,12 @@ where
 		config.brokers
 	);
 
-	let partitions = ensure_topics(config, &assemble::topics(config)).await?;
+	let cluster = ensure_topics(config, &assemble::topics(config)).await?;
+	let partitions = cluster.partitions;
+	let here = Identity { cluster_id: cluster.id, topic_prefix: config.topic_prefix.clone() };
+	if let Some(identity) = identity::check(state.identity.as_ref(), &here)? {
+		store.commit(vec![Change::Identity(identity)])?;
+	}
 	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
 	if let Some(metrics) = metrics {
 		metrics.sink_up.set(1);

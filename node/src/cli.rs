@@ -167,6 +167,10 @@ pub enum Subcommand {
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
+	/// Show or change the Kafka event sink's stored position (`show`, `set BLOCK`, `reset`), on a stopped node's
+	/// database.
+	KafkaCursor(crate::kafka_cursor::KafkaCursorCmd),
+
 	/// Benchmarks of the runtime's pallets, storage, blocks and this machine; `benchmark pallet` writes a
 	/// pallet's `weights.rs`.
 	#[cfg(feature = "runtime-benchmarks")]

@@ -105,6 +105,21 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<herald_runtime::opaque::Block>(&config))
 		}
+		Some(Subcommand::KafkaCursor(cmd)) => {
+			cmd.check_arguments().map_err(sc_cli::Error::Input)?;
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| {
+				// Opening a missing database would create an empty one and report an empty cursor.
+				if !database_exists(&config) {
+					return Err(sc_cli::Error::Input(format!(
+						"no database at {:?}: pass the node's --base-path and --chain (or --dev)",
+						config.database.path().unwrap_or(std::path::Path::new("?"))
+					)));
+				}
+				let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+				cmd.run(client, backend).map_err(sc_cli::Error::Input)
+			})
+		}
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;
@@ -126,9 +141,7 @@ pub fn run() -> sc_cli::Result<()> {
 /// state of every finalized block (`archive-canonical`). An existing database keeps the pruning mode it was
 /// created with: Substrate cannot change it, and refusing to start would take a running validator down.
 fn choose_state_pruning_for_the_sink(config: &mut sc_service::Configuration) {
-	let exists =
-		config.database.path().is_some_and(|path| path.read_dir().is_ok_and(|mut entries| entries.next().is_some()));
-	if exists {
+	if database_exists(config) {
 		log::warn!(
 			target: "herald::kafka",
 			"the database at {:?} exists: it keeps the state pruning mode it was created with (Substrate's default \
@@ -161,4 +174,9 @@ fn ensure_ports_free(cli: &Cli) -> sc_cli::Result<()> {
 		}
 	}
 	Ok(())
+}
+
+/// Whether the node's database directory exists and holds something.
+fn database_exists(config: &sc_service::Configuration) -> bool {
+	config.database.path().is_some_and(|path| path.read_dir().is_ok_and(|mut entries| entries.next().is_some()))
 }

@@ -8,6 +8,7 @@ mod cli;
 mod command;
 mod dev_seal;
 mod event_sink;
+mod kafka_cursor;
 mod rpc;
 mod service;
 

@@ -17,19 +17,38 @@ use crate::{
 
 const LOG_TARGET: &str = "herald::kafka";
 
+/// What the sink learned of the cluster at its start.
+pub struct Cluster {
+	/// Every topic's partition count.
+	pub partitions: PartitionTable,
+	/// The cluster's id, when the brokers report one (Kafka does since 0.10.1).
+	pub id: Option<String>,
+}
+
 /// Creates the topics that don't exist yet (with `--kafka-topic-partitions` partitions and the broker's default
-/// replication), then returns every topic's partition count.
+/// replication), then returns every topic's partition count and the cluster's id.
 ///
 /// An unreachable cluster is an error (the sink retries later). A cluster that refuses topic creation (ACLs,
 /// managed services, brokers without the admin API) only gets a warning: the topics may exist already or be
 /// created by the operator, who sees the refusal in the log. A topic whose partition count can't be learned is
 /// an error naming it (the sink retries with backoff).
-pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<PartitionTable, SinkError> {
+pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<Cluster, SinkError> {
 	let admin: AdminClient<DefaultClientContext> =
 		client_config(config).create().map_err(|e| SinkError::Kafka(format!("cannot create the admin client: {e}")))?;
+	let partitions = topic_partitions(config, &admin, topics).await?;
+	// Known from the metadata just fetched: no extra round trip.
+	let id = admin.inner().fetch_cluster_id(Duration::from_secs(10));
+	Ok(Cluster { partitions, id })
+}
+
+async fn topic_partitions(
+	config: &SinkConfig,
+	admin: &AdminClient<DefaultClientContext>,
+	topics: &[String],
+) -> Result<PartitionTable, SinkError> {
 	// Ask for what exists first: most starts find every topic there, and some clusters refuse CreateTopics.
 	// (A blocking call: the sink runs on its own blocking thread.)
-	let existing = partition_counts(&admin)?;
+	let existing = partition_counts(admin)?;
 	let missing: Vec<&String> = topics.iter().filter(|topic| !existing.contains_key(*topic)).collect();
 	if missing.is_empty() {
 		return Ok(PartitionTable::new(existing));
@@ -57,13 +76,13 @@ pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<Par
 		Err(error) => log::warn!(target: LOG_TARGET, "creating topics {missing:?} failed ({error}); shipping anyway"),
 	}
 	// New topics may take a moment to appear in the brokers' metadata.
-	let mut counts = partition_counts(&admin)?;
+	let mut counts = partition_counts(admin)?;
 	for _ in 0..50 {
 		if topics.iter().all(|topic| counts.contains_key(topic)) {
 			break;
 		}
 		std::thread::sleep(Duration::from_millis(200));
-		counts = partition_counts(&admin)?;
+		counts = partition_counts(admin)?;
 	}
 	if let Some(topic) = topics.iter().find(|topic| !counts.contains_key(*topic)) {
 		return Err(SinkError::Kafka(format!(

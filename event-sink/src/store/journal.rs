@@ -14,7 +14,10 @@ use sc_client_api::AuxStore;
 use crate::{
 	error::SinkError,
 	follow::{BlockId, BlockLink},
-	store::cursor::{self, Cursor},
+	store::{
+		cursor::{self, Cursor},
+		identity::{Identity, IDENTITY_KEY},
+	},
 };
 
 const INDEX_KEY: &[u8] = b"herald/event-sink/journal/v1/index";
@@ -58,11 +61,13 @@ pub struct JournalEntry<H> {
 pub struct SinkState<H> {
 	pub cursor: Option<BlockId<H>>,
 	pub journal: Vec<JournalEntry<H>>,
+	/// The cluster and topic prefix the cursor and journal belong to.
+	pub identity: Option<Identity>,
 }
 
 impl<H> Default for SinkState<H> {
 	fn default() -> Self {
-		Self { cursor: None, journal: Vec::new() }
+		Self { cursor: None, journal: Vec::new(), identity: None }
 	}
 }
 
@@ -72,6 +77,7 @@ pub enum Change<H> {
 	Cursor(BlockId<H>),
 	Put(JournalEntry<H>),
 	Remove(H),
+	Identity(Identity),
 }
 
 /// Where the sink's state lives. Every `commit` is atomic.
@@ -85,17 +91,18 @@ pub trait StateStore<H> {
 pub struct MemoryStateStore<H> {
 	pub cursor: Option<BlockId<H>>,
 	pub journal: Vec<JournalEntry<H>>,
+	pub identity: Option<Identity>,
 }
 
 impl<H> Default for MemoryStateStore<H> {
 	fn default() -> Self {
-		Self { cursor: None, journal: Vec::new() }
+		Self { cursor: None, journal: Vec::new(), identity: None }
 	}
 }
 
 impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
 	fn load(&self) -> Result<SinkState<H>, SinkError> {
-		Ok(SinkState { cursor: self.cursor, journal: self.journal.clone() })
+		Ok(SinkState { cursor: self.cursor, journal: self.journal.clone(), identity: self.identity.clone() })
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
@@ -107,6 +114,7 @@ impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
 					None => self.journal.push(entry),
 				},
 				Change::Remove(hash) => self.journal.retain(|e| e.block.hash != hash),
+				Change::Identity(identity) => self.identity = Some(identity),
 			}
 		}
 		Ok(())
@@ -140,13 +148,44 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 	}
 }
 
+/// What `herald-node kafka-cursor set|reset` change, on a stopped node's database.
+impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + Decode> AuxStateStore<S, H> {
+	/// Forgets the journal and places the cursor at `cursor` (`None`: no cursor, and the cluster and prefix are
+	/// forgotten too, so the next start is a first start). Returns the journal's blocks that were dropped:
+	/// consumers get no `BlockFinalized` or `BlockRetracted` for them.
+	pub fn replace_cursor(&mut self, cursor: Option<BlockId<H>>) -> Result<Vec<JournalEntry<H>>, SinkError> {
+		let state = self.load()?;
+		let mut deletes: Vec<Vec<u8>> = state.journal.iter().map(|e| Self::entry_key(&e.block.hash)).collect();
+		deletes.push(INDEX_KEY.to_vec());
+		let mut puts: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+		match cursor {
+			Some(id) => puts.push((cursor::CURSOR_KEY.to_vec(), Cursor { number: id.number, hash: id.hash }.encode())),
+			None => deletes.extend([cursor::CURSOR_KEY.to_vec(), IDENTITY_KEY.to_vec()]),
+		}
+		let inserts: Vec<(&[u8], &[u8])> = puts.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+		let deletes: Vec<&[u8]> = deletes.iter().map(|k| k.as_slice()).collect();
+		self.db.insert_aux(&inserts, &deletes).map_err(SinkError::database)?;
+		self.index = Some(Vec::new());
+		Ok(state.journal)
+	}
+}
+
 impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + Decode> StateStore<H>
 	for AuxStateStore<S, H>
 {
 	fn load(&self) -> Result<SinkState<H>, SinkError> {
 		let cursor = cursor::load::<H, _>(&*self.db)?.map(|c| BlockId { number: c.number, hash: c.hash });
+		let identity = match self.db.get_aux(IDENTITY_KEY).map_err(SinkError::database)? {
+			Some(bytes) => Some(Identity::decode(&mut &bytes[..]).map_err(|e| {
+				SinkError::Cursor(format!(
+					"the stored cluster and topic prefix do not decode ({e}): written by an incompatible Herald \
+					 version; `herald-node kafka-cursor reset` starts over"
+				))
+			})?),
+			None => None,
+		};
 		let Some(bytes) = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)? else {
-			return Ok(SinkState { cursor, journal: Vec::new() });
+			return Ok(SinkState { cursor, journal: Vec::new(), identity });
 		};
 		let (genesis, index) = <(H, Vec<H>)>::decode(&mut &bytes[..])
 			.map_err(|e| Self::unreadable(format!("the sink's journal index does not decode ({e})")))?;
@@ -167,7 +206,7 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 			})?;
 			journal.push(entry);
 		}
-		Ok(SinkState { cursor, journal })
+		Ok(SinkState { cursor, journal, identity })
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
@@ -200,6 +239,9 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 						index_changed = true;
 					}
 					puts.insert(key, entry.encode());
+				}
+				Change::Identity(identity) => {
+					puts.insert(IDENTITY_KEY.to_vec(), identity.encode());
 				}
 				Change::Remove(hash) => {
 					let key = Self::entry_key(&hash);
@@ -285,6 +327,24 @@ mod tests {
 		let reopened = AuxStateStore::new(db, [0u8; 4]).load().unwrap();
 		assert_eq!(reopened.cursor, Some(BlockId { number: 1, hash: [1; 4] }));
 		assert_eq!(reopened.journal, vec![shipped]);
+	}
+
+	#[test]
+	fn replacing_the_cursor_drops_the_journal_and_a_reset_forgets_everything() {
+		let db = Arc::new(Aux::default());
+		let mut store = AuxStateStore::new(db.clone(), [0u8; 4]);
+		let identity = Identity { cluster_id: Some("c".into()), topic_prefix: "p".into() };
+		store.commit(vec![Change::Put(entry(1, 1)), Change::Identity(identity.clone())]).unwrap();
+
+		let dropped = store.replace_cursor(Some(BlockId { number: 5, hash: [5; 4] })).unwrap();
+		assert_eq!(dropped, vec![entry(1, 1)]);
+		let state = AuxStateStore::new(db.clone(), [0u8; 4]).load().unwrap();
+		assert_eq!(state.cursor, Some(BlockId { number: 5, hash: [5; 4] }));
+		assert!(state.journal.is_empty());
+		assert_eq!(state.identity, Some(identity), "`set` keeps where the cursor belongs");
+
+		store.replace_cursor(None).unwrap();
+		assert_eq!(AuxStateStore::new(db, [0u8; 4]).load().unwrap(), SinkState::default());
 	}
 
 	#[test]

@@ -4,10 +4,12 @@
 //! node can still retract what a re-org took back, even when the retracted block's state is gone.
 //!
 //! - [`cursor`]: the cursor's encoding and the start position of a first start;
+//! - [`identity`]: the cluster and topic prefix the cursor belongs to;
 //! - [`journal`]: the journal's entries, the [`StateStore`] trait, its database and in-memory implementations;
 //! - [`ledger`]: what to persist before producing and after acknowledgements.
 
 pub mod cursor;
+pub mod identity;
 pub mod journal;
 pub mod ledger;
 
