@@ -95,8 +95,12 @@ pub fn start(
 		store: AuxStateStore::new(backend, genesis),
 	};
 	let shipping = async move {
+		// The sink's thread (and librdkafka's threads, which it creates and which inherit the value) yields the
+		// CPU to block import and consensus whenever both want it: catching up never slows the node down.
+		let restore = lower_this_threads_priority();
 		let error = worker::run(parts, config, metrics, wake).await;
 		log::error!(target: "herald::kafka", "event sink stopped: {error}");
+		restore();
 	};
 	if required {
 		task_manager.spawn_essential_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
@@ -104,4 +108,31 @@ pub fn start(
 		task_manager.spawn_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
 	}
 	Ok(())
+}
+
+/// How much lower than the node's the sink's CPU priority is (a `nice` increment).
+const SINK_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's CPU priority by [`SINK_NICENESS`] (on Linux the nice value is per thread, and
+/// threads created later inherit it); returns what puts it back (the thread belongs to a pool and may run other
+/// work once the sink stops). Where it can't be changed, the sink runs at the node's priority.
+fn lower_this_threads_priority() -> impl FnOnce() {
+	#[cfg(target_os = "linux")]
+	{
+		// SAFETY: plain system calls on the calling thread.
+		let thread = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+		let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, thread) };
+		if unsafe { libc::setpriority(libc::PRIO_PROCESS, thread, before + SINK_NICENESS) } != 0 {
+			log::debug!(target: "herald::kafka", "cannot lower the sink thread's priority; it runs at the node's");
+		}
+		move || {
+			// SAFETY: as above. Raising a priority back needs privilege (CAP_SYS_NICE or RLIMIT_NICE): without it
+			// this pool thread just stays at the lower one.
+			unsafe { libc::setpriority(libc::PRIO_PROCESS, thread, before) };
+		}
+	}
+	#[cfg(not(target_os = "linux"))]
+	{
+		|| {}
+	}
 }
