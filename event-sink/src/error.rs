@@ -15,8 +15,8 @@ pub enum SinkError {
 	#[error(
 		"the state of block #{number} was pruned, so its events can no longer be read. Run the node with \
 		 --state-pruning archive-canonical (keeps the state of every finalized block) so the sink can catch up \
-		 after any outage, or skip the missing blocks knowingly with --kafka-start-from <number> on a node \
-		 whose cursor was reset"
+		 after any outage, or skip the missing blocks knowingly: stop the node and place the cursor on a \
+		 block whose state is kept with `herald-node kafka-cursor set <number>`"
 	)]
 	Pruned { number: u64 },
 	/// The runtime's metadata could not be read or parsed.

@@ -297,7 +297,7 @@ where
 		}
 		// Stand-ins for messages the broker refused (`--kafka-on-rejected stand-in`) count for their action.
 		for (seq, what, message, partition) in stand_ins {
-			producer.send(seq, &what, &message, partition, false).await?;
+			producer.send_stand_in(seq, &what, &message, partition).await?;
 		}
 
 		// Persist what the acknowledged actions changed, in order, in one write at most about once a second.

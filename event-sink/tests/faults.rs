@@ -371,7 +371,8 @@ fn messages_the_broker_refuses_ship_stand_ins_and_the_sink_goes_on() {
 	sink.finalize_up_to(3);
 	sink.wait_for_cursor(3, Duration::from_secs(30));
 
-	cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; 2]);
+	// One produce request refused (its whole batch); a second one would refuse the stand-ins, which stops the sink.
+	cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE]);
 	sink.finalize_up_to(10);
 	sink.wait_for_cursor(10, Duration::from_secs(60));
 	assert!(sink.outcome.lock().unwrap().is_none(), "the sink kept running");
@@ -390,4 +391,27 @@ fn messages_the_broker_refuses_ship_stand_ins_and_the_sink_goes_on() {
 	let stand_ins = messages.iter().filter(|(_, payload)| payload["name"] == "MessageRejected").count();
 	assert!(stand_ins > 0, "the refused messages were replaced");
 	eprintln!("{stand_ins} stand-ins for messages the broker refused");
+}
+
+/// A broker that refuses a topic as a whole refuses the stand-ins too: the sink stops naming the message, rather
+/// than replacing stand-ins with stand-ins forever.
+#[test]
+fn a_refused_stand_in_stops_the_sink_instead_of_looping() {
+	let cluster = MockCluster::new(1).unwrap();
+	create_topics(&cluster);
+	let sink = Running::start(stand_in_config(cluster.bootstrap_servers()));
+	sink.finalize_up_to(2);
+	sink.wait_for_cursor(2, Duration::from_secs(30));
+
+	cluster
+		.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 500]);
+	sink.finalize_up_to(6);
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while sink.outcome.lock().unwrap().is_none() {
+		assert!(Instant::now() < deadline, "a refused stand-in ends the sink");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+	let error = sink.outcome.lock().unwrap().take().unwrap().to_string();
+	assert!(error.contains("Kafka will never accept message 3:"), "{error}");
+	assert_eq!(sink.cursor(), 2, "the cursor stays before the refused block");
 }

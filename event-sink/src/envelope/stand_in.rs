@@ -23,20 +23,22 @@ pub struct Rejected<'a> {
 pub fn stand_in(rejected: Rejected<'_>, reason: &str) -> OutgoingMessage {
 	let original: Json = serde_json::from_slice(rejected.payload).unwrap_or(Json::Null);
 	let mut meta = original.get("meta").cloned().unwrap_or_else(|| json!({ "id": rejected.id }));
-	if let Some(meta) = meta.as_object_mut() {
+	// An undecodable event's own fields don't describe the stand-in (and `raw` is the usual bulk).
+	let decode_error = meta.as_object_mut().and_then(|meta| {
 		meta.remove("raw");
-	}
-	let envelope = json!({
-		"name": NAME,
-		"type": "infrastructure",
-		"data": {
-			"name": original.get("name").cloned().unwrap_or(Json::Null),
-			"type": original.get("type").cloned().unwrap_or(Json::Null),
-			"bytes": rejected.payload.len(),
-			"reason": reason,
-		},
-		"meta": meta,
+		meta.remove("raw_length");
+		meta.remove("decode_error")
 	});
+	let mut data = json!({
+		"name": original.get("name").cloned().unwrap_or(Json::Null),
+		"type": original.get("type").cloned().unwrap_or(Json::Null),
+		"bytes": rejected.payload.len(),
+		"reason": reason,
+	});
+	if let Some(decode_error) = decode_error {
+		data["decode_error"] = decode_error;
+	}
+	let envelope = json!({ "name": NAME, "type": "infrastructure", "data": data, "meta": meta });
 	let headers = rejected
 		.headers
 		.into_iter()
@@ -65,7 +67,7 @@ mod tests {
 			"name": "UndecodableEvent",
 			"type": "domain",
 			"data": null,
-			"meta": { "id": "0xab:3", "block": { "number": 7 }, "raw": "0x0102" },
+			"meta": { "id": "0xab:3", "block": { "number": 7 }, "raw": "0x0102", "raw_length": 2, "decode_error": "x" },
 		});
 		let payload = serde_json::to_vec(&payload).unwrap();
 		let message = stand_in(
@@ -87,6 +89,8 @@ mod tests {
 		assert_eq!(envelope["data"]["reason"], "Broker: Message size too large");
 		assert_eq!(envelope["meta"]["block"]["number"], 7);
 		assert!(envelope["meta"].get("raw").is_none(), "the bulk is dropped");
+		assert!(envelope["meta"].get("raw_length").is_none() && envelope["meta"].get("decode_error").is_none());
+		assert_eq!(envelope["data"]["decode_error"], "x", "why the original was undecodable is kept in data");
 		assert_eq!(message.headers[1], ("name".to_string(), NAME.as_bytes().to_vec()));
 	}
 

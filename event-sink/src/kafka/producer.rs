@@ -83,6 +83,8 @@ struct Ticket {
 	topic: String,
 	bytes: usize,
 	is_event: bool,
+	/// A stand-in is never replaced by another one (a topic refused as a whole refuses it too).
+	is_stand_in: bool,
 }
 
 /// Receives librdkafka's callbacks (on its polling thread): delivery reports, statistics, errors.
@@ -150,27 +152,28 @@ impl ProducerContext for SinkContext {
 			Err((error, message)) => {
 				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
 				let reason = error.to_string();
-				let stand_in = (permanent && self.on_rejected == OnRejected::StandIn).then(|| {
-					log::warn!(
-						target: LOG_TARGET,
-						"Kafka refused message {} ({reason}); shipping a MessageRejected stand-in instead",
-						ticket.id
-					);
-					let headers = message.headers().map_or_else(Vec::new, |headers| {
-						headers
-							.iter()
-							.map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
-							.collect()
+				let stand_in =
+					(permanent && self.on_rejected == OnRejected::StandIn && !ticket.is_stand_in).then(|| {
+						log::warn!(
+							target: LOG_TARGET,
+							"Kafka refused message {} ({reason}); shipping a MessageRejected stand-in instead",
+							ticket.id
+						);
+						let headers = message.headers().map_or_else(Vec::new, |headers| {
+							headers
+								.iter()
+								.map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+								.collect()
+						});
+						let rejected = Rejected {
+							id: &ticket.id,
+							topic: &ticket.topic,
+							key: message.key(),
+							payload: message.payload().unwrap_or_default(),
+							headers,
+						};
+						(stand_in(rejected, &reason), message.partition())
 					});
-					let rejected = Rejected {
-						id: &ticket.id,
-						topic: &ticket.topic,
-						key: message.key(),
-						payload: message.payload().unwrap_or_default(),
-						headers,
-					};
-					(stand_in(rejected, &reason), message.partition())
-				});
 				if permanent {
 					if let Some(metrics) = &self.metrics {
 						metrics.rejected(&ticket.topic, stand_in.is_some());
@@ -253,7 +256,7 @@ impl KafkaProducer {
 		partition: i32,
 		is_event: bool,
 	) -> Result<(), SinkError> {
-		match self.send_one(seq, what, message, partition, is_event).await {
+		match self.send_one(seq, what, message, partition, is_event, false).await {
 			Err(SinkError::Rejected { reason, .. }) if self.on_rejected == OnRejected::StandIn => {
 				// Refused before it left (e.g. over `message.max.bytes`): the stand-in takes its place in order.
 				log::warn!(
@@ -272,7 +275,7 @@ impl KafkaProducer {
 					payload: &message.payload,
 					headers: message.headers.clone(),
 				};
-				self.send_one(seq, what, &stand_in(rejected, &reason), partition, false).await
+				self.send_one(seq, what, &stand_in(rejected, &reason), partition, false, true).await
 			}
 			Err(error @ SinkError::Rejected { .. }) => {
 				if let Some(metrics) = &self.metrics {
@@ -284,6 +287,17 @@ impl KafkaProducer {
 		}
 	}
 
+	/// Hands the stand-in of a message the broker refused to librdkafka; if it is refused too, the sink stops.
+	pub async fn send_stand_in(
+		&self,
+		seq: u64,
+		what: &str,
+		stand_in: &OutgoingMessage,
+		partition: i32,
+	) -> Result<(), SinkError> {
+		self.send_one(seq, what, stand_in, partition, false, true).await
+	}
+
 	async fn send_one(
 		&self,
 		seq: u64,
@@ -291,6 +305,7 @@ impl KafkaProducer {
 		message: &OutgoingMessage,
 		partition: i32,
 		is_event: bool,
+		is_stand_in: bool,
 	) -> Result<(), SinkError> {
 		let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
 		for (key, value) in &message.headers {
@@ -302,6 +317,7 @@ impl KafkaProducer {
 			topic: message.topic.clone(),
 			bytes: message.payload.len(),
 			is_event,
+			is_stand_in,
 		});
 		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket)
 			.partition(partition)

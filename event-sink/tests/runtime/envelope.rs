@@ -112,6 +112,30 @@ fn every_envelope_kind_validates_against_the_schema() {
 	}
 }
 
+/// A `MessageRejected` stand-in, even for an `UndecodableEvent`, is a valid envelope too.
+#[test]
+fn a_stand_in_validates_against_the_schema() {
+	use herald_event_sink::envelope::stand_in::{stand_in, Rejected};
+	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+	let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+	let mapping = mappings().infrastructure("any");
+	for envelope in all_envelopes() {
+		let message = to_message(&envelope, &mapping, "herald");
+		let rejected = Rejected {
+			id: &message.id,
+			topic: &message.topic,
+			key: message.key.as_deref(),
+			payload: &message.payload,
+			headers: message.headers.clone(),
+		};
+		let replaced = stand_in(rejected, "Broker: Message size too large");
+		let instance: Json = serde_json::from_slice(&replaced.payload).unwrap();
+		let errors: Vec<String> =
+			validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+		assert!(errors.is_empty(), "{instance:#}\n{errors:#?}");
+	}
+}
+
 #[test]
 fn the_schema_rejects_malformed_envelopes() {
 	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
