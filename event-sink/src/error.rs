@@ -15,8 +15,9 @@ pub enum SinkError {
 	#[error(
 		"the state of block #{number} was pruned, so its events can no longer be read. Run the node with \
 		 --state-pruning archive-canonical (keeps the state of every finalized block) so the sink can catch up \
-		 after any outage, or skip the missing blocks knowingly: stop the node and place the cursor on a \
-		 block whose state is kept with `herald-node kafka-cursor set <number>`"
+		 after any outage, or skip the missing blocks knowingly: on a first start with --kafka-start-from \
+		 <number> of a block whose state is kept, otherwise with the node stopped by `herald-node kafka-cursor set \
+		 <number>`"
 	)]
 	Pruned { number: u64 },
 	/// The runtime's metadata could not be read or parsed.
