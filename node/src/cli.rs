@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use herald_event_sink::config::{Follow, KafkaProperty, OnRejected, StartFrom};
 use sc_cli::RunCmd;
 
+use crate::kafka_security::SaslMechanism;
+
 /// How blocks are produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Sealing {
@@ -71,6 +73,54 @@ pub struct KafkaParams {
 	/// `security.protocol=SASL_SSL` (repeatable, like kcat's `-X`). Applied after Herald's defaults.
 	#[arg(long = "kafka-config", value_name = "KEY=VALUE", requires = "kafka_brokers")]
 	pub kafka_config: Vec<KafkaProperty>,
+
+	/// librdkafka properties from a file, as `key=value` lines (kcat's `-F`; `#` comments): for secrets and long
+	/// configurations. Applied after Herald's defaults and before the typed flags and `--kafka-config`.
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_config_file: Option<PathBuf>,
+
+	/// Connect with TLS (`security.protocol=SSL`, or `SASL_SSL` with a SASL mechanism), trusting the system's
+	/// CAs unless --kafka-tls-ca-file is given. Implied by any other --kafka-tls-* flag.
+	#[arg(long, requires = "kafka_brokers")]
+	pub kafka_tls: bool,
+
+	/// The CA certificates (PEM) that sign the brokers' certificates.
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_tls_ca_file: Option<PathBuf>,
+
+	/// Mutual TLS: this node's client certificate (PEM). Needs --kafka-tls-key-file.
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_tls_cert_file: Option<PathBuf>,
+
+	/// Mutual TLS: the client certificate's private key (PEM).
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_tls_key_file: Option<PathBuf>,
+
+	/// A file holding only the password of an encrypted --kafka-tls-key-file.
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_tls_key_password_file: Option<PathBuf>,
+
+	/// Don't check that a broker's certificate names the host connected to (checked by default). Only for test
+	/// set-ups whose certificates don't name their hosts.
+	#[arg(long, requires = "kafka_brokers")]
+	pub kafka_tls_skip_hostname_verification: bool,
+
+	/// SASL authentication: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (with TLS unless no --kafka-tls* flag is
+	/// given, then `SASL_PLAINTEXT`). Needs --kafka-sasl-username and a password from a file or the environment.
+	#[arg(long, value_enum, value_name = "MECHANISM", requires = "kafka_brokers")]
+	pub kafka_sasl_mechanism: Option<SaslMechanism>,
+
+	/// The SASL username.
+	#[arg(long, value_name = "NAME", requires = "kafka_brokers")]
+	pub kafka_sasl_username: Option<String>,
+
+	/// A file holding only the SASL password (never pass a password on the command line).
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_sasl_password_file: Option<PathBuf>,
+
+	/// The environment variable holding the SASL password.
+	#[arg(long, value_name = "VARIABLE", requires = "kafka_brokers")]
+	pub kafka_sasl_password_env: Option<String>,
 
 	/// Accept `--kafka-config` overrides that weaken Herald's delivery guarantee (`enable.idempotence=false`,
 	/// `acks` other than `all`, a finite `message.timeout.ms`, more than 5 requests in flight): messages may then

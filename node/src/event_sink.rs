@@ -18,6 +18,7 @@ use substrate_prometheus_endpoint::Registry;
 
 use crate::{
 	cli::KafkaParams,
+	kafka_security::{self, SecurityFlags},
 	service::{FullBackend, FullClient},
 };
 
@@ -38,11 +39,29 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 			.with_override("[defaults]\nskip_unmapped = true\n", "--kafka-skip-unmapped")
 			.map_err(|e| e.to_string())?;
 	}
+	// Herald's defaults < --kafka-config-file < the typed TLS/SASL flags < --kafka-config.
+	let mut kafka_properties = match &params.kafka_config_file {
+		Some(path) => kafka_security::config_file(path)?,
+		None => Vec::new(),
+	};
+	kafka_properties.extend(kafka_security::security_properties(&SecurityFlags {
+		tls: params.kafka_tls,
+		tls_ca_file: params.kafka_tls_ca_file.clone(),
+		tls_cert_file: params.kafka_tls_cert_file.clone(),
+		tls_key_file: params.kafka_tls_key_file.clone(),
+		tls_key_password_file: params.kafka_tls_key_password_file.clone(),
+		tls_skip_hostname_verification: params.kafka_tls_skip_hostname_verification,
+		sasl_mechanism: params.kafka_sasl_mechanism,
+		sasl_username: params.kafka_sasl_username.clone(),
+		sasl_password_file: params.kafka_sasl_password_file.clone(),
+		sasl_password_env: params.kafka_sasl_password_env.clone(),
+	})?);
+	kafka_properties.extend(params.kafka_config.iter().cloned());
 	let config = SinkConfig {
 		brokers,
 		topic_prefix: params.kafka_topic_prefix.clone(),
 		topic_partitions: params.kafka_topic_partitions,
-		kafka_properties: params.kafka_config.clone(),
+		kafka_properties,
 		start_from: params.kafka_start_from,
 		required: params.kafka_required,
 		read_ahead_blocks: params.kafka_read_ahead_blocks,

@@ -9,6 +9,7 @@ mod command;
 mod dev_seal;
 mod event_sink;
 mod kafka_cursor;
+mod kafka_security;
 mod rpc;
 mod service;
 

@@ -107,3 +107,39 @@ fn overrides_that_weaken_delivery_are_refused_unless_allowed() {
 	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "acks=1"]);
 	assert_clean_failure(code, &stderr, "acks=1 weakens");
 }
+
+/// Bad security input fails the start naming the flag and the file, and never echoes a secret.
+#[test]
+fn bad_tls_and_sasl_flags_are_rejected_naming_the_flag_without_secrets() {
+	let dir = tempfile::tempdir().unwrap();
+	let missing = dir.path().join("missing-ca.pem");
+	let (code, stderr) =
+		run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-tls-ca-file", missing.to_str().unwrap()]);
+	assert_clean_failure(code, &stderr, "--kafka-tls-ca-file");
+	assert!(stderr.contains("missing-ca.pem"), "names the file:\n{stderr}");
+
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-sasl-mechanism", "GSSAPI"]);
+	assert_clean_failure(code, &stderr, "invalid value 'GSSAPI'");
+	assert!(stderr.contains("SCRAM-SHA-512"), "lists the mechanisms:\n{stderr}");
+
+	let password = dir.path().join("password");
+	std::fs::write(&password, "correct-horse-battery\n").unwrap();
+	let (code, stderr) = run(&[
+		"--dev",
+		"--kafka-brokers",
+		"127.0.0.1:9",
+		"--kafka-sasl-mechanism",
+		"SCRAM-SHA-256",
+		"--kafka-sasl-password-file",
+		password.to_str().unwrap(),
+	]);
+	assert_clean_failure(code, &stderr, "--kafka-sasl-username");
+	assert!(!stderr.contains("correct-horse-battery"), "the password never appears:\n{stderr}");
+
+	let config = dir.path().join("kafka.properties");
+	std::fs::write(&config, "sasl.password=correct-horse-battery\nnot a property\n").unwrap();
+	let (code, stderr) =
+		run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config-file", config.to_str().unwrap()]);
+	assert_clean_failure(code, &stderr, "line 2");
+	assert!(!stderr.contains("correct-horse-battery"), "the password never appears:\n{stderr}");
+}
