@@ -175,6 +175,8 @@ pub struct SinkConfig {
 	pub max_unfinalized_blocks: u32,
 	/// What to do with a message Kafka will never accept.
 	pub on_rejected: OnRejected,
+	/// Sign every message's value with this key (`signature` and `signature_key_id` headers).
+	pub signing_key: Option<crate::kafka::signing::SigningKey>,
 }
 
 impl SinkConfig {

@@ -122,6 +122,7 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		follow: Follow::Finalized,
 		max_unfinalized_blocks: 64,
 		on_rejected: OnRejected::Stop,
+		signing_key: None,
 	}
 }
 

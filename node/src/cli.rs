@@ -122,6 +122,17 @@ pub struct KafkaParams {
 	#[arg(long, value_name = "VARIABLE", requires = "kafka_brokers")]
 	pub kafka_sasl_password_env: Option<String>,
 
+	/// Sign every message: an HMAC-SHA256 of its value in the `signature` header, the key's id in
+	/// `signature_key_id` (docs/envelope.md). The file holds the key as hex, at least 32 bytes
+	/// (`openssl rand -hex 32 > key`).
+	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	pub kafka_sign_key_file: Option<PathBuf>,
+
+	/// The id sent in `signature_key_id` (default: the first 16 hex digits of the key's SHA-256), so consumers
+	/// can hold several keys while they rotate.
+	#[arg(long, value_name = "ID", requires = "kafka_sign_key_file")]
+	pub kafka_sign_key_id: Option<String>,
+
 	/// Accept `--kafka-config` overrides that weaken Herald's delivery guarantee (`enable.idempotence=false`,
 	/// `acks` other than `all`, a finite `message.timeout.ms`, more than 5 requests in flight): messages may then
 	/// be lost, duplicated by the producer or reordered.

@@ -7,7 +7,7 @@ use herald_event_sink::{
 	block::reader::ClientBlockReader,
 	config::SinkConfig,
 	follow::{wake::wake_on_chain_events, ClientChain},
-	kafka::{client_config, metrics::Metrics},
+	kafka::{client_config, metrics::Metrics, signing::SigningKey},
 	mapping::Mappings,
 	store::AuxStateStore,
 	worker::{self, Parts},
@@ -69,6 +69,17 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		follow: params.kafka_follow,
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
 		on_rejected: params.kafka_on_rejected,
+		signing_key: match &params.kafka_sign_key_file {
+			Some(path) => {
+				let text = std::fs::read_to_string(path)
+					.map_err(|e| format!("--kafka-sign-key-file {}: cannot read it ({e})", path.display()))?;
+				Some(
+					SigningKey::from_hex(&text, params.kafka_sign_key_id.clone())
+						.map_err(|e| format!("--kafka-sign-key-file {}: {e}", path.display()))?,
+				)
+			}
+			None => None,
+		},
 	};
 	if !params.kafka_allow_weaker_delivery {
 		client_config::check_delivery_guarantee(&config.kafka_properties)?;

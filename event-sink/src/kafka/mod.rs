@@ -1,8 +1,9 @@
 //! Everything that talks to Kafka: the librdkafka configuration, the partitioner, the producer (delivery reports
-//! turned into acknowledgements), topic administration and the sink's Prometheus metrics.
+//! turned into acknowledgements), topic administration, envelope signatures and the sink's Prometheus metrics.
 
 pub mod admin;
 pub mod client_config;
 pub mod metrics;
 pub mod partition;
 pub mod producer;
+pub mod signing;

@@ -22,7 +22,11 @@ use crate::{
 		OutgoingMessage,
 	},
 	error::SinkError,
-	kafka::{client_config::client_config, metrics::Metrics},
+	kafka::{
+		client_config::client_config,
+		metrics::Metrics,
+		signing::{SigningKey, KEY_ID_HEADER, SIGNATURE_HEADER},
+	},
 };
 
 /// Log target of the sink.
@@ -200,6 +204,7 @@ pub struct KafkaProducer {
 	producer: ThreadedProducer<SinkContext>,
 	on_rejected: OnRejected,
 	metrics: Option<Metrics>,
+	signing_key: Option<SigningKey>,
 }
 
 impl KafkaProducer {
@@ -226,7 +231,10 @@ impl KafkaProducer {
 			use rdkafka::producer::Producer;
 			producer.context().client.store(producer.client().native_ptr(), Ordering::Release);
 		}
-		Ok((Self { producer, on_rejected: config.on_rejected, metrics }, receiver))
+		Ok((
+			Self { producer, on_rejected: config.on_rejected, metrics, signing_key: config.signing_key.clone() },
+			receiver,
+		))
 	}
 
 	/// Raises a librdkafka fatal error on this producer through librdkafka's own test hook (tests only: a real
@@ -307,9 +315,18 @@ impl KafkaProducer {
 		is_event: bool,
 		is_stand_in: bool,
 	) -> Result<(), SinkError> {
-		let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
+		let mut headers = OwnedHeaders::new_with_capacity(message.headers.len() + 2);
 		for (key, value) in &message.headers {
-			headers = headers.insert(Header { key, value: Some(value.as_slice()) });
+			// A stand-in is built from a signed message: its old signature headers go, its own come below.
+			if key != SIGNATURE_HEADER && key != KEY_ID_HEADER {
+				headers = headers.insert(Header { key, value: Some(value.as_slice()) });
+			}
+		}
+		if let Some(signing_key) = &self.signing_key {
+			let signature = signing_key.sign(&message.payload);
+			headers = headers
+				.insert(Header { key: SIGNATURE_HEADER, value: Some(signature.as_bytes()) })
+				.insert(Header { key: KEY_ID_HEADER, value: Some(signing_key.id().as_bytes()) });
 		}
 		let ticket = Box::new(Ticket {
 			seq,
@@ -370,6 +387,7 @@ mod tests {
 			follow: Follow::Finalized,
 			max_unfinalized_blocks: 8,
 			on_rejected: OnRejected::Stop,
+			signing_key: None,
 		}
 	}
 

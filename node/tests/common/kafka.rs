@@ -153,6 +153,8 @@ pub struct Record {
 	pub key: Option<String>,
 	pub headers: Vec<(String, String)>,
 	pub envelope: Value,
+	/// The message value as received.
+	pub payload: Vec<u8>,
 }
 
 impl Record {
@@ -180,6 +182,7 @@ impl<M: Message> From<&M> for Record {
 			headers,
 			envelope: serde_json::from_slice(message.payload().expect("every message has a payload"))
 				.expect("every payload is JSON"),
+			payload: message.payload().unwrap_or_default().to_vec(),
 		}
 	}
 }
