@@ -166,13 +166,24 @@ where
 		config.brokers
 	);
 
-	let cluster = ensure_topics(config, &assemble::topics(config)).await?;
+	// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which the
+	// admin client's errors don't say.
+	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
+	let cluster = match ensure_topics(config, &assemble::topics(config)).await {
+		Ok(cluster) => cluster,
+		Err(SinkError::Kafka(error)) => {
+			return Err(SinkError::Kafka(match producer.last_error() {
+				Some(reason) => format!("{error}; librdkafka: {reason}"),
+				None => error,
+			}))
+		}
+		Err(error) => return Err(error),
+	};
 	let partitions = cluster.partitions;
 	let here = Identity { cluster_id: cluster.id, topic_prefix: config.topic_prefix.clone() };
 	if let Some(identity) = identity::check(state.identity.as_ref(), &here)? {
 		store.commit(vec![Change::Identity(identity)])?;
 	}
-	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
 	if let Some(metrics) = metrics {
 		metrics.sink_up.set(1);
 	}

@@ -96,6 +96,8 @@ struct SinkContext {
 	reports: mpsc::UnboundedSender<Report>,
 	metrics: Option<Metrics>,
 	on_rejected: OnRejected,
+	/// librdkafka's last error report (connection, TLS, authentication), to explain a failure.
+	last_error: std::sync::Mutex<Option<String>>,
 	/// The client this context serves, set right after it is created: an error event doesn't say whether it is
 	/// fatal (it carries the underlying code), the client's fatal-error state does.
 	client: AtomicPtr<rdkafka::bindings::rd_kafka_t>,
@@ -144,6 +146,10 @@ impl ClientContext for SinkContext {
 		}
 		// Transient broker errors (disconnects, "all brokers down") are retried by librdkafka itself.
 		log::warn!(target: LOG_TARGET, "librdkafka: {error}: {reason}");
+		// "All brokers down" follows the reason that took them down: keep the reason.
+		if error.rdkafka_error_code() != Some(RDKafkaErrorCode::AllBrokersDown) {
+			*self.last_error.lock().expect("never poisoned") = Some(reason.to_string());
+		}
 	}
 }
 
@@ -223,6 +229,7 @@ impl KafkaProducer {
 			metrics: metrics.clone(),
 			on_rejected: config.on_rejected,
 			client: AtomicPtr::new(std::ptr::null_mut()),
+			last_error: std::sync::Mutex::new(None),
 		};
 		let producer: ThreadedProducer<SinkContext> = client_config(config)
 			.create_with_context(context)
@@ -235,6 +242,12 @@ impl KafkaProducer {
 			Self { producer, on_rejected: config.on_rejected, metrics, signing_key: config.signing_key.clone() },
 			receiver,
 		))
+	}
+
+	/// librdkafka's last error report (e.g. a TLS handshake or authentication failure), if any.
+	pub fn last_error(&self) -> Option<String> {
+		use rdkafka::producer::Producer;
+		self.producer.client().context().last_error.lock().expect("never poisoned").clone()
 	}
 
 	/// Raises a librdkafka fatal error on this producer through librdkafka's own test hook (tests only: a real

@@ -28,10 +28,26 @@ pub struct Broker {
 	/// The address clients bootstrap from (the proxy), e.g. `127.0.0.1:40123`.
 	pub address: String,
 	pub proxy: Proxy,
+	/// librdkafka properties the test's consumers need (e.g. TLS).
+	client_properties: Vec<(String, String)>,
 }
 
 impl Broker {
 	pub fn start() -> Self {
+		Self::start_with(&[], Vec::new())
+	}
+
+	/// A broker whose listener only accepts TLS, with `certificate` and `key` (PEM); the test's consumers trust
+	/// `ca_file`.
+	pub fn start_tls(certificate: &std::path::Path, key: &std::path::Path, ca_file: &std::path::Path) -> Self {
+		let client = vec![
+			("security.protocol".to_string(), "SSL".to_string()),
+			("ssl.ca.location".to_string(), ca_file.to_str().unwrap().to_string()),
+		];
+		Self::start_with(&["--cert", certificate.to_str().unwrap(), "--key", key.to_str().unwrap()], client)
+	}
+
+	fn start_with(extra_args: &[&str], client_properties: Vec<(String, String)>) -> Self {
 		let broker_port = free_port();
 		let proxy = Proxy::start(broker_port);
 		let address = format!("127.0.0.1:{}", proxy.port);
@@ -41,6 +57,7 @@ impl Broker {
 			// Clients must come back through the proxy, so it is what the broker advertises.
 			.args(["--advertised-listener-url", &format!("tcp://{address}")])
 			.args(["--storage-engine", "memory://herald/"])
+			.args(extra_args)
 			.stdout(Stdio::null())
 			.stderr(Stdio::null())
 			.spawn()
@@ -52,7 +69,7 @@ impl Broker {
 			assert!(Instant::now() < deadline, "nisshi did not listen on {broker_port} within 30 s");
 			std::thread::sleep(Duration::from_millis(50));
 		}
-		Broker { child, address, proxy }
+		Broker { child, address, proxy, client_properties }
 	}
 
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
@@ -94,13 +111,16 @@ impl Broker {
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
 	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
 	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
-		let consumer: BaseConsumer = ClientConfig::new()
+		let mut config = ClientConfig::new();
+		config
 			.set("bootstrap.servers", &self.address)
 			.set("group.id", format!("herald-test-{}", free_port()))
 			.set("enable.auto.commit", "false")
-			.set("enable.partition.eof", "false")
-			.create()
-			.expect("consumer");
+			.set("enable.partition.eof", "false");
+		for (key, value) in &self.client_properties {
+			config.set(key, value);
+		}
+		let consumer: BaseConsumer = config.create().expect("consumer");
 		// The sink creates its topics (all at once) when it first reaches the broker, which may be after an outage.
 		let deadline = Instant::now() + timeout;
 		let assignment = loop {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod kafka;
+pub mod tls;
 
 use std::{
 	io::{BufRead, BufReader},
