@@ -6,8 +6,9 @@ source "$(dirname "$0")/common.sh"
 
 NISSHI_VERSION=0.8.1
 
-# C toolchain and headers: protoc for litep2p, clang/libclang for bindgen, cmake/pkg-config/libssl for -sys crates.
-APT_PACKAGES=(build-essential protobuf-compiler clang libclang-dev cmake pkg-config libssl-dev git curl)
+# C toolchain and headers: protoc for litep2p, clang/libclang for bindgen, cmake/pkg-config/libssl for -sys crates;
+# openssl (the command) makes the TLS tests' certificates.
+APT_PACKAGES=(build-essential protobuf-compiler clang libclang-dev cmake pkg-config libssl-dev openssl git curl)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
