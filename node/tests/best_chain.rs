@@ -150,6 +150,9 @@ fn a_reorg_retracts_the_old_branch_newest_first_in_every_partition_it_reached() 
 	let b2 = node.seal_block(false, Some(b1));
 	// B3 makes B the best chain: A2 then A1 are retracted, then B1, B2, B3 ship.
 	let b3 = node.seal_block(false, Some(b2));
+	// Shipped as the best chain first; only then final (blocks already final when the sink reaches them ship as
+	// in finalized mode, each with its BlockFinalized right after it, which is another valid order).
+	broker.consume_until("herald.", TIMEOUT, |r| has(r, "BlockCreated", b3));
 	node.finalize(b3);
 	let records = broker.consume_until("herald.", TIMEOUT, |r| has(r, "BlockFinalized", b3));
 
