@@ -53,3 +53,38 @@ fn tls_with_the_brokers_ca_delivers_and_another_ca_fails_clearly_without_stoppin
 	let block = node.seal_block(true, None);
 	assert_eq!(node.block_number(block), 1, "the node keeps sealing");
 }
+
+/// A failed SASL authentication (the broker has no such user: this one doesn't even enable SASL) is reported
+/// by the sink while the node runs on, and the password reaches neither the log, at any level the node prints,
+/// nor the metrics.
+#[test]
+fn a_failed_authentication_is_reported_and_the_password_never_leaks() {
+	let broker = Broker::start();
+	let dir = tempfile::tempdir().unwrap();
+	let password = "Tr0ub4dor-and-3-horses";
+	let password_file = dir.path().join("password");
+	std::fs::write(&password_file, format!("{password}\n")).unwrap();
+	let node = NodeProcess::start(
+		NodeConfig::manual_seal()
+			.arg("--kafka-brokers")
+			.arg(broker.address.clone())
+			.arg("--kafka-sasl-mechanism")
+			.arg("SCRAM-SHA-512")
+			.arg("--kafka-sasl-username")
+			.arg("herald")
+			.arg("--kafka-sasl-password-file")
+			.arg(password_file.to_str().unwrap())
+			.arg("-lherald=debug,librdkafka=debug"),
+	);
+	let deadline = Instant::now() + TIMEOUT;
+	while !node.log().contains("event sink failed") {
+		assert!(Instant::now() < deadline, "the sink reports the failure:\n{}", node.log_tail(40));
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	let block = node.seal_block(true, None);
+	assert_eq!(node.block_number(block), 1, "the node keeps sealing");
+	let log = node.log();
+	assert!(log.contains("sasl.password=<redacted>"), "the configuration is logged, redacted:\n{log}");
+	assert!(!log.contains(password), "the password is in the log:\n{log}");
+	assert!(!node.metrics().contains(password), "the password is in the metrics");
+}
