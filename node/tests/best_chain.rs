@@ -12,7 +12,7 @@ use std::{
 };
 
 use common::{
-	kafka::{Broker, Record},
+	kafka::{partitions, Broker, Record},
 	NodeConfig, NodeProcess,
 };
 use herald_runtime::{BalancesCall, RuntimeCall, UNIT};
@@ -46,18 +46,6 @@ fn name(record: &Record) -> &str {
 
 fn block_hash(record: &Record) -> &str {
 	record.envelope["meta"]["block"]["hash"].as_str().unwrap_or_default()
-}
-
-/// The records of each topic-partition in Kafka's order.
-fn partitions(records: &[Record]) -> BTreeMap<(String, i32), Vec<&Record>> {
-	let mut by_partition: BTreeMap<(String, i32), Vec<&Record>> = BTreeMap::new();
-	for record in records {
-		by_partition.entry((record.topic.clone(), record.partition)).or_default().push(record);
-	}
-	for records in by_partition.values_mut() {
-		records.sort_by_key(|r| r.offset);
-	}
-	by_partition
 }
 
 /// What a consumer of each partition holds after applying it in order: an envelope adds its id, a

@@ -9,7 +9,7 @@ use std::{
 };
 
 use common::{kafka::Broker, kafka::Record, NodeConfig, NodeProcess};
-use herald_runtime::{AssetsCall, BalancesCall, RuntimeCall, UNIT};
+use herald_runtime::{RuntimeCall, UNIT};
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 
@@ -32,23 +32,7 @@ fn schema() -> jsonschema::Validator {
 fn seal_busy_blocks(node: &NodeProcess, blocks: u32) -> BTreeMap<u64, sp_core::H256> {
 	let mut hashes = BTreeMap::new();
 	for i in 0..blocks {
-		node.submit(
-			Alice,
-			RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-				dest: Bob.to_account_id().into(),
-				value: UNIT + i as u128,
-			}),
-		);
-		if i % 3 == 0 {
-			node.submit(
-				Charlie,
-				RuntimeCall::Assets(AssetsCall::create {
-					id: (100 + i).into(),
-					admin: Charlie.to_account_id().into(),
-					min_balance: 1,
-				}),
-			);
-		}
+		common::submit_busy_extrinsics(node, i);
 		let hash = node.seal_block(true, None);
 		hashes.insert(node.block_number(hash) as u64, hash);
 	}

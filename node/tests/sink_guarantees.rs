@@ -20,13 +20,11 @@ use std::{
 };
 
 use common::{
-	kafka::{Broker, Record},
+	kafka::{partitions, Broker, Record},
 	NodeConfig, NodeProcess,
 };
-use herald_runtime::{AssetsCall, BalancesCall, RuntimeCall, UNIT};
 use serde_json::json;
 use sp_core::H256;
-use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 
 const CONSUME_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -71,25 +69,8 @@ fn sink_node(broker: &Broker) -> NodeConfig {
 /// all get some) and seals a block on the best one; returns its hash. `counter` numbers a test's busy blocks, so
 /// amounts and asset ids never repeat, across restarts too.
 fn seal_busy(node: &NodeProcess, counter: &mut u32, finalize: bool) -> H256 {
-	let i = *counter;
+	common::submit_busy_extrinsics(node, *counter);
 	*counter += 1;
-	node.submit(
-		Alice,
-		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-			dest: Bob.to_account_id().into(),
-			value: UNIT + i as u128,
-		}),
-	);
-	if i % 3 == 0 {
-		node.submit(
-			Charlie,
-			RuntimeCall::Assets(AssetsCall::create {
-				id: (100 + i).into(),
-				admin: Charlie.to_account_id().into(),
-				min_balance: 1,
-			}),
-		);
-	}
 	node.seal_block(finalize, None)
 }
 
@@ -283,18 +264,6 @@ fn read_back(broker: &Broker, node: &NodeProcess, last: u64) -> (Vec<Record>, BT
 			broker.consume("herald.", 0, CONSUME_TIMEOUT)
 		});
 	(records, chain)
-}
-
-/// The records of each topic-partition in Kafka's order.
-fn partitions(records: &[Record]) -> BTreeMap<(String, i32), Vec<&Record>> {
-	let mut by_partition: BTreeMap<(String, i32), Vec<&Record>> = BTreeMap::new();
-	for record in records {
-		by_partition.entry((record.topic.clone(), record.partition)).or_default().push(record);
-	}
-	for records in by_partition.values_mut() {
-		records.sort_by_key(|r| r.offset);
-	}
-	by_partition
 }
 
 /// What came more than once.

@@ -18,6 +18,19 @@ pub struct Rejected<'a> {
 	pub headers: Vec<(String, Vec<u8>)>,
 }
 
+impl<'a> Rejected<'a> {
+	/// The parts of a message the sink still holds.
+	pub fn of(message: &'a OutgoingMessage) -> Self {
+		Self {
+			id: &message.id,
+			topic: &message.topic,
+			key: message.key.as_deref(),
+			payload: &message.payload,
+			headers: message.headers.clone(),
+		}
+	}
+}
+
 /// The stand-in for `rejected`, refused for `reason`. It keeps the envelope's `meta` (without `raw`, the usual
 /// bulk of an oversized `UndecodableEvent`) and names the original envelope in `data`.
 pub fn stand_in(rejected: Rejected<'_>, reason: &str) -> OutgoingMessage {

@@ -289,14 +289,7 @@ impl KafkaProducer {
 				if let Some(metrics) = &self.metrics {
 					metrics.rejected(&message.topic, true);
 				}
-				let rejected = Rejected {
-					id: &message.id,
-					topic: &message.topic,
-					key: message.key.as_deref(),
-					payload: &message.payload,
-					headers: message.headers.clone(),
-				};
-				self.send_one(seq, what, &stand_in(rejected, &reason), partition, false, true).await
+				self.send_one(seq, what, &stand_in(Rejected::of(message), &reason), partition, false, true).await
 			}
 			Err(error @ SinkError::Rejected { .. }) => {
 				if let Some(metrics) = &self.metrics {

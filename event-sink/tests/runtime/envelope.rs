@@ -121,14 +121,7 @@ fn a_stand_in_validates_against_the_schema() {
 	let mapping = mappings().infrastructure("any");
 	for envelope in all_envelopes() {
 		let message = to_message(&envelope, &mapping, "herald");
-		let rejected = Rejected {
-			id: &message.id,
-			topic: &message.topic,
-			key: message.key.as_deref(),
-			payload: &message.payload,
-			headers: message.headers.clone(),
-		};
-		let replaced = stand_in(rejected, "Broker: Message size too large");
+		let replaced = stand_in(Rejected::of(&message), "Broker: Message size too large");
 		let instance: Json = serde_json::from_slice(&replaced.payload).unwrap();
 		let errors: Vec<String> =
 			validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();

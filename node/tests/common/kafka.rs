@@ -290,3 +290,15 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 		let _ = to.shutdown(Shutdown::Both);
 	});
 }
+
+/// The records of each topic-partition in Kafka's order.
+pub fn partitions(records: &[Record]) -> std::collections::BTreeMap<(String, i32), Vec<&Record>> {
+	let mut by_partition: std::collections::BTreeMap<(String, i32), Vec<&Record>> = Default::default();
+	for record in records {
+		by_partition.entry((record.topic.clone(), record.partition)).or_default().push(record);
+	}
+	for records in by_partition.values_mut() {
+		records.sort_by_key(|r| r.offset);
+	}
+	by_partition
+}

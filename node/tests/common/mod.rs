@@ -332,6 +332,31 @@ impl Drop for NodeProcess {
 	}
 }
 
+/// Submits busy block number `i`'s extrinsics: a transfer from Alice (amount `UNIT + i`) and, every third one, an
+/// asset creation by Charlie (asset `100 + i`, so keyed messages spread over partitions). `i` never repeats within
+/// a chain, so neither do amounts and asset ids.
+pub fn submit_busy_extrinsics(node: &NodeProcess, i: u32) {
+	use herald_runtime::{AssetsCall, BalancesCall, UNIT};
+	use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
+	node.submit(
+		Alice,
+		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+			dest: Bob.to_account_id().into(),
+			value: UNIT + i as u128,
+		}),
+	);
+	if i % 3 == 0 {
+		node.submit(
+			Charlie,
+			RuntimeCall::Assets(AssetsCall::create {
+				id: (100 + i).into(),
+				admin: Charlie.to_account_id().into(),
+				min_balance: 1,
+			}),
+		);
+	}
+}
+
 pub fn parse_hash(value: &Value) -> H256 {
 	let text = value.as_str().unwrap_or_else(|| panic!("expected a hash, got {value}"));
 	let bytes = hex::decode(text.trim_start_matches("0x")).unwrap();
