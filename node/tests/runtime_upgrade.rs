@@ -22,6 +22,17 @@ fn create_dao(node: &NodeProcess, who: sp_keyring::Sr25519Keyring, metadata: &[u
 	node.submit(who, RuntimeCall::Dao(pallet_dao::Call::create_dao { metadata: metadata.to_vec() }));
 }
 
+/// Seals a block once the pool reports `extrinsics` ready, so each block carries what the test submitted for it.
+fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
+	let deadline = std::time::Instant::now() + Duration::from_secs(10);
+	while node.rpc("author_pendingExtrinsics", serde_json::json!([])).as_array().map_or(0, Vec::len) < extrinsics
+		&& std::time::Instant::now() < deadline
+	{
+		std::thread::sleep(Duration::from_millis(20));
+	}
+	node.seal_block(true, None)
+}
+
 fn of_block<'a>(records: &'a [Record], hash: H256) -> Vec<&'a Record> {
 	let hash = format!("{hash:?}");
 	records.iter().filter(|r| r.envelope["meta"]["block"]["hash"] == hash.as_str()).collect()
@@ -42,7 +53,7 @@ fn events_before_at_and_after_a_runtime_upgrade_decode_with_the_runtime_that_exe
 
 	// Before: a DAO under the old runtime.
 	create_dao(&node, Alice, b"before");
-	let before = node.seal_block(true, None);
+	let before = seal_with(&node, 1);
 
 	// At: the upgrade and a DAO in one block, both executed by the old runtime.
 	let set_code = RuntimeCall::System(SystemCall::set_code { code: code.to_vec() });
@@ -54,13 +65,13 @@ fn events_before_at_and_after_a_runtime_upgrade_decode_with_the_runtime_that_exe
 		}),
 	);
 	create_dao(&node, Bob, b"at");
-	let at = node.seal_block(true, None);
+	let at = seal_with(&node, 2);
 	let version = node.rpc("state_getRuntimeVersion", serde_json::json!([]));
 	assert_eq!(version["specVersion"], old + 1, "the fixture runtime is in force after the upgrade block");
 
 	// After: a DAO under the new runtime, whose event has the extra field.
 	create_dao(&node, Alice, b"after");
-	let after = node.seal_block(true, None);
+	let after = seal_with(&node, 1);
 	let after_number = node.block_number(after);
 
 	let records = broker.consume_until("herald.", TIMEOUT, |records| {

@@ -263,7 +263,8 @@ impl NodeProcess {
 	///
 	/// Right after a block is sealed, the pool may still count the transaction that block included (its view of
 	/// the new block is built asynchronously), so the nonce it reports can be one too low: the pool then refuses
-	/// the transaction as a replacement ("Priority is too low"), and the submission is retried with a fresh nonce.
+	/// the transaction as a replacement ("Priority is too low"), and the submission is retried with a fresh nonce
+	/// (and the current spec_version).
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
 		let deadline = Instant::now() + Duration::from_secs(10);
 		loop {
@@ -277,7 +278,12 @@ impl NodeProcess {
 			let hex = format!("0x{}", hex::encode(extrinsic.encode()));
 			match self.try_rpc("author_submitExtrinsic", json!([hex])) {
 				Ok(hash) => return parse_hash(&hash),
-				Err(error) if error.contains("Priority is too low") && Instant::now() < deadline => {
+				// Likewise right after a runtime upgrade: the pool may still validate against the old runtime's
+				// spec_version (part of the signed payload) while the best block already has the new one.
+				Err(error)
+					if (error.contains("Priority is too low") || error.contains("bad signature"))
+						&& Instant::now() < deadline =>
+				{
 					std::thread::sleep(Duration::from_millis(20))
 				}
 				Err(error) => panic!("RPC failed: {error}\nnode log:\n{}", self.log()),
