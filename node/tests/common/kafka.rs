@@ -1,10 +1,12 @@
-//! Kafka side of the end-to-end tests: a real nisshi broker process on 127.0.0.1, a TCP proxy in front of it
-//! that a test can cut (nisshi's memory engine forgets everything on restart, so outages are simulated by
-//! cutting the proxy the broker advertises), and a consumer that reads whole topics back.
+//! Kafka side of the end-to-end tests: a real nisshi broker process on 127.0.0.1 (memory or `sqlite://` storage,
+//! plain, TLS, SASL/SCRAM, or mutual TLS through `stunnel4`), a TCP proxy in front of it that a test can cut (the
+//! memory engine forgets everything on restart; the `sqlite://` one survives [`Broker::restart`]), and a consumer
+//! that reads whole topics back.
 
 use std::{
 	io::{Read, Write},
 	net::{Shutdown, TcpListener, TcpStream},
+	path::Path,
 	process::{Child, Command, Stdio},
 	sync::{
 		atomic::{AtomicBool, Ordering},
@@ -22,57 +24,224 @@ use serde_json::Value;
 
 use super::free_port;
 
-/// A nisshi broker reached through a cuttable proxy; both stop on drop.
+/// A nisshi broker reached through a cuttable proxy; everything it started stops on drop.
 pub struct Broker {
 	child: Child,
-	/// The address clients bootstrap from (the proxy), e.g. `127.0.0.1:40123`.
+	launch: Launch,
+	/// The address clients bootstrap from (the proxy, or the TLS terminator in front of it), e.g. `127.0.0.1:40123`.
 	pub address: String,
 	pub proxy: Proxy,
 	/// librdkafka properties the test's consumers need (e.g. TLS).
 	client_properties: Vec<(String, String)>,
+	terminator: Option<Child>,
 }
 
-impl Broker {
-	pub fn start() -> Self {
-		Self::start_with(&[], Vec::new())
-	}
+/// A SCRAM user the broker knows.
+pub struct ScramUser {
+	pub name: &'static str,
+	pub password: &'static str,
+	/// `SCRAM-SHA-256` or `SCRAM-SHA-512` (librdkafka's spelling).
+	pub mechanism: &'static str,
+}
 
-	/// A broker whose listener only accepts TLS, with `certificate` and `key` (PEM); the test's consumers trust
-	/// `ca_file`.
-	pub fn start_tls(certificate: &std::path::Path, key: &std::path::Path, ca_file: &std::path::Path) -> Self {
-		let client = vec![
-			("security.protocol".to_string(), "SSL".to_string()),
-			("ssl.ca.location".to_string(), ca_file.to_str().unwrap().to_string()),
+/// How to (re)start the broker process: the same port, arguments and working directory each time.
+struct Launch {
+	binary: String,
+	port: u16,
+	args: Vec<String>,
+	/// Holds the `sqlite://` database and the TLS terminator's configuration.
+	dir: tempfile::TempDir,
+}
+
+impl Launch {
+	fn new(port: u16, advertised: &str, storage: &str, extra_args: &[&str]) -> Self {
+		let mut args: Vec<String> = vec![
+			"broker".into(),
+			"--listener-url".into(),
+			format!("tcp://127.0.0.1:{port}"),
+			// Clients must come back through the proxy (or terminator), so it is what the broker advertises.
+			"--advertised-listener-url".into(),
+			format!("tcp://{advertised}"),
+			"--storage-engine".into(),
+			storage.into(),
 		];
-		Self::start_with(&["--cert", certificate.to_str().unwrap(), "--key", key.to_str().unwrap()], client)
+		args.extend(extra_args.iter().map(|a| a.to_string()));
+		let binary = std::env::var("HERALD_NISSHI").unwrap_or_else(|_| "nisshi".into());
+		Launch { binary, port, args, dir: tempfile::tempdir().unwrap() }
 	}
 
-	fn start_with(extra_args: &[&str], client_properties: Vec<(String, String)>) -> Self {
-		let broker_port = free_port();
-		let proxy = Proxy::start(broker_port);
-		let address = format!("127.0.0.1:{}", proxy.port);
-		let binary = std::env::var("HERALD_NISSHI").unwrap_or_else(|_| "nisshi".into());
-		let child = Command::new(&binary)
-			.args(["broker", "--listener-url", &format!("tcp://127.0.0.1:{broker_port}")])
-			// Clients must come back through the proxy, so it is what the broker advertises.
-			.args(["--advertised-listener-url", &format!("tcp://{address}")])
-			.args(["--storage-engine", "memory://herald/"])
-			.args(extra_args)
+	fn spawn(&self) -> Child {
+		let child = Command::new(&self.binary)
+			.args(&self.args)
+			.current_dir(self.dir.path())
 			.stdout(Stdio::null())
 			.stderr(Stdio::null())
 			.spawn()
 			.unwrap_or_else(|e| {
-				panic!("cannot start the test broker {binary:?} ({e}): run scripts/setup.sh to install nisshi")
+				panic!("cannot start the test broker {:?} ({e}): run scripts/setup.sh to install nisshi", self.binary)
 			});
-		let deadline = Instant::now() + Duration::from_secs(30);
-		while TcpStream::connect(("127.0.0.1", broker_port)).is_err() {
-			assert!(Instant::now() < deadline, "nisshi did not listen on {broker_port} within 30 s");
-			std::thread::sleep(Duration::from_millis(50));
-		}
-		Broker { child, address, proxy, client_properties }
+		wait_listening(self.port, "nisshi");
+		child
+	}
+}
+
+fn wait_listening(port: u16, what: &str) {
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while TcpStream::connect(("127.0.0.1", port)).is_err() {
+		assert!(Instant::now() < deadline, "{what} did not listen on {port} within 30 s");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+}
+
+fn stop(child: &mut Child) {
+	let _ = child.kill();
+	let _ = child.wait();
+}
+
+impl Broker {
+	/// A broker with nisshi's memory engine.
+	pub fn start() -> Self {
+		Self::start_with("memory://herald/", &[], Vec::new())
 	}
 
-	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
+	/// A broker with nisshi's `sqlite://` engine: its data survives [`Self::restart`].
+	pub fn start_persistent() -> Self {
+		Self::start_with("sqlite://herald.db", &[], Vec::new())
+	}
+
+	/// A broker whose listener only accepts TLS, with `certificate` and `key` (PEM); the test's consumers trust
+	/// `ca_file`.
+	pub fn start_tls(certificate: &Path, key: &Path, ca_file: &Path) -> Self {
+		let client = vec![
+			("security.protocol".to_string(), "SSL".to_string()),
+			("ssl.ca.location".to_string(), ca_file.to_str().unwrap().to_string()),
+		];
+		Self::start_with(
+			"memory://herald/",
+			&["--cert", certificate.to_str().unwrap(), "--key", key.to_str().unwrap()],
+			client,
+		)
+	}
+
+	/// A broker that requires SASL/SCRAM and knows `users` (created with `nisshi user create` before
+	/// authentication is turned on, which then refuses everything else to an unauthenticated client). The test's
+	/// consumers log in as the first user.
+	pub fn start_scram(users: &[ScramUser]) -> Self {
+		let mut broker = Self::start_persistent();
+		for user in users {
+			let mechanism = match user.mechanism {
+				"SCRAM-SHA-256" => "scram256",
+				"SCRAM-SHA-512" => "scram512",
+				other => panic!("nisshi has no SCRAM mechanism {other}"),
+			};
+			let output = Command::new(&broker.launch.binary)
+				.args(["user", "create", user.name, user.password, "--mechanism", mechanism])
+				.args(["--broker", &format!("tcp://127.0.0.1:{}", broker.launch.port)])
+				.output()
+				.expect("nisshi user create runs");
+			assert!(
+				output.status.success(),
+				"nisshi user create {}: {} (a nisshi without the libsql feature can't store users: rerun \
+				 scripts/setup.sh)",
+				user.name,
+				String::from_utf8_lossy(&output.stderr)
+			);
+		}
+		stop(&mut broker.child);
+		broker.launch.args.push("--authentication".into());
+		broker.child = broker.launch.spawn();
+		let first = users.first().expect("at least one user");
+		broker.client_properties = vec![
+			("security.protocol".into(), "SASL_PLAINTEXT".into()),
+			("sasl.mechanism".into(), first.mechanism.into()),
+			("sasl.username".into(), first.name.into()),
+			("sasl.password".into(), first.password.into()),
+		];
+		broker
+	}
+
+	/// A broker reached only through a TLS terminator (Debian's `stunnel4`) that demands a client certificate
+	/// signed by `ca_file` (`verify = 2`) and presents `certificate`/`key`; nisshi itself listens in plain text
+	/// behind it (it never asks for client certificates) and advertises the terminator. The test's consumers
+	/// present `client_certificate`/`client_key`.
+	pub fn start_mutual_tls(
+		certificate: &Path,
+		key: &Path,
+		ca_file: &Path,
+		client_certificate: &Path,
+		client_key: &Path,
+	) -> Self {
+		let terminator_port = free_port();
+		let address = format!("127.0.0.1:{terminator_port}");
+		let client = vec![
+			("security.protocol".to_string(), "SSL".to_string()),
+			("ssl.ca.location".to_string(), ca_file.to_str().unwrap().to_string()),
+			("ssl.certificate.location".to_string(), client_certificate.to_str().unwrap().to_string()),
+			("ssl.key.location".to_string(), client_key.to_str().unwrap().to_string()),
+		];
+		let mut broker = Self::start_at(Some(address.clone()), "memory://herald/", &[], client);
+		let config = broker.launch.dir.path().join("stunnel.conf");
+		std::fs::write(
+			&config,
+			format!(
+				"foreground = yes\npid =\n[kafka]\naccept = {address}\nconnect = 127.0.0.1:{}\ncert = {}\nkey = {}\n\
+				 CAfile = {}\nverify = 2\n",
+				broker.proxy.port,
+				certificate.display(),
+				key.display(),
+				ca_file.display()
+			),
+		)
+		.unwrap();
+		let terminator = Command::new("stunnel4")
+			.arg(&config)
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.expect("stunnel4 runs (apt install stunnel4, or run scripts/setup.sh)");
+		broker.terminator = Some(terminator);
+		wait_listening(terminator_port, "stunnel4");
+		broker.address = address;
+		broker
+	}
+
+	fn start_with(storage: &str, extra_args: &[&str], client_properties: Vec<(String, String)>) -> Self {
+		Self::start_at(None, storage, extra_args, client_properties)
+	}
+
+	/// Starts nisshi behind a proxy; it advertises `advertised`, or the proxy.
+	fn start_at(
+		advertised: Option<String>,
+		storage: &str,
+		extra_args: &[&str],
+		client_properties: Vec<(String, String)>,
+	) -> Self {
+		let broker_port = free_port();
+		let proxy = Proxy::start(broker_port);
+		let address = format!("127.0.0.1:{}", proxy.port);
+		let launch = Launch::new(broker_port, advertised.as_deref().unwrap_or(&address), storage, extra_args);
+		let child = launch.spawn();
+		Broker { child, launch, address, proxy, client_properties, terminator: None }
+	}
+
+	/// Kills the broker process (SIGKILL) and starts it again on the same port and storage. Only a persistent
+	/// broker ([`Self::start_persistent`]) keeps its data.
+	pub fn restart(&mut self) {
+		self.kill();
+		self.resume();
+	}
+
+	/// Kills the broker process (SIGKILL); [`Self::resume`] starts it again.
+	pub fn kill(&mut self) {
+		stop(&mut self.child);
+	}
+
+	/// Starts the broker process again after [`Self::kill`].
+	pub fn resume(&mut self) {
+		self.child = self.launch.spawn();
+	}
+
+/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
 	/// until `done` holds for what arrived (panics after `timeout`, showing what arrived).
 	pub fn consume_until(&self, prefix: &str, timeout: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
 		self.try_consume_until(prefix, timeout, done).unwrap_or_else(|e| panic!("{e}"))
@@ -108,19 +277,35 @@ impl Broker {
 		}
 	}
 
-	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
-	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
-	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
+	/// librdkafka properties for a client of this broker (address and security).
+	pub fn client_config(&self) -> ClientConfig {
 		let mut config = ClientConfig::new();
-		config
-			.set("bootstrap.servers", &self.address)
-			.set("group.id", format!("herald-test-{}", free_port()))
-			.set("enable.auto.commit", "false")
-			.set("enable.partition.eof", "false");
+		config.set("bootstrap.servers", &self.address);
 		for (key, value) in &self.client_properties {
 			config.set(key, value);
 		}
-		let consumer: BaseConsumer = config.create().expect("consumer");
+		config
+	}
+
+	fn consumer(&self) -> BaseConsumer {
+		self.client_config()
+			.set("group.id", format!("herald-test-{}", free_port()))
+			.set("enable.auto.commit", "false")
+			.set("enable.partition.eof", "false")
+			.create()
+			.expect("consumer")
+	}
+
+	/// The names of the topics that start with `prefix`.
+	pub fn topics(&self, prefix: &str) -> Vec<String> {
+		let metadata = self.consumer().fetch_metadata(None, Duration::from_secs(10)).expect("cluster metadata");
+		metadata.topics().iter().map(|t| t.name().to_string()).filter(|name| name.starts_with(prefix)).collect()
+	}
+
+	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
+	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
+	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
+		let consumer = self.consumer();
 		// The sink creates its topics (all at once) when it first reaches the broker, which may be after an outage.
 		let deadline = Instant::now() + timeout;
 		let assignment = loop {
@@ -159,8 +344,10 @@ impl Broker {
 
 impl Drop for Broker {
 	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		if let Some(terminator) = &mut self.terminator {
+			stop(terminator);
+		}
+		stop(&mut self.child);
 	}
 }
 

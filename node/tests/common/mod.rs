@@ -48,6 +48,20 @@ pub fn node_binary() -> PathBuf {
 	exe.parent().and_then(Path::parent).expect("target/<profile>/examples/").join("herald-node")
 }
 
+/// An example program of the workspace, which `cargo test --workspace` builds next to the test binaries
+/// (`target/<profile>/examples/`).
+pub fn example_binary(name: &str) -> PathBuf {
+	let exe = std::env::current_exe().expect("the running executable has a path");
+	let path = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/").join("examples").join(name);
+	assert!(
+		path.exists(),
+		"{} is not built: run `cargo test --workspace` (which builds the examples), or `cargo build --workspace \
+		 --examples`",
+		path.display()
+	);
+	path
+}
+
 /// A running `herald-node`, killed on drop. Its output is kept for failure messages.
 pub struct NodeProcess {
 	child: Mutex<Child>,
