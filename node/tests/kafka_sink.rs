@@ -425,6 +425,8 @@ fn signed_envelopes_verify_with_the_key_and_a_tampered_one_does_not() {
 		assert!(!key.verify(&tampered, signature), "a changed value fails verification");
 	}
 	assert!(records.len() > 5, "the check ran over real messages: {}", records.len());
+	assert!(!node.log().contains(&key_hex), "the signing key is in the log");
+	assert!(!node.metrics().contains(&key_hex), "the signing key is in the metrics");
 
 	// The consumer example verifies every message of a topic, and rejects a copy with one byte changed.
 	let verify = || {

@@ -5,23 +5,29 @@ use rdkafka::config::ClientConfig;
 
 use crate::config::{KafkaProperty, SinkConfig};
 
+/// Herald's producer settings, before the operator's properties (the sink's, and the benchmark's bare producer).
+pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+	("client.id", "herald-node"),
+	// Nothing is lost or duplicated by the producer: every in-sync replica acknowledges, retries keep order.
+	("enable.idempotence", "true"),
+	("acks", "all"),
+	// Never give up on a message: when Kafka is down the sink waits (block import does not).
+	("message.timeout.ms", "0"),
+	("compression.type", "lz4"),
+	("linger.ms", "5"),
+	// Batching is linger.ms's job: with Nagle's algorithm on, a small produce request can wait ~40 ms for the
+	// broker's delayed ACK of the previous one (best-chain mode ships one small block at a time).
+	("socket.nagle.disable", "true"),
+	("statistics.interval.ms", "1000"),
+];
+
 /// Herald's defaults, then the operator's overrides (which win).
 pub fn client_config(config: &SinkConfig) -> ClientConfig {
 	let mut client_config = ClientConfig::new();
-	client_config
-		.set("bootstrap.servers", &config.brokers)
-		.set("client.id", "herald-node")
-		// Nothing is lost or duplicated by the producer: every in-sync replica acknowledges, retries keep order.
-		.set("enable.idempotence", "true")
-		.set("acks", "all")
-		// Never give up on a message: when Kafka is down the sink waits (block import does not).
-		.set("message.timeout.ms", "0")
-		.set("compression.type", "lz4")
-		.set("linger.ms", "5")
-		// Batching is linger.ms's job: with Nagle's algorithm on, a small produce request can wait ~40 ms for the
-		// broker's delayed ACK of the previous one (best-chain mode ships one small block at a time).
-		.set("socket.nagle.disable", "true")
-		.set("statistics.interval.ms", "1000");
+	client_config.set("bootstrap.servers", &config.brokers);
+	for (key, value) in PRODUCER_DEFAULTS {
+		client_config.set(*key, *value);
+	}
 	for property in &config.kafka_properties {
 		client_config.set(&property.key, &property.value);
 	}

@@ -320,15 +320,33 @@ impl NodeProcess {
 
 	/// Resident memory of the node process, in KiB.
 	pub fn rss_kib(&self) -> u64 {
+		self.status_kib("VmRSS:")
+	}
+
+	/// The most resident memory the node process had so far, in KiB.
+	pub fn peak_rss_kib(&self) -> u64 {
+		self.status_kib("VmHWM:")
+	}
+
+	fn status_kib(&self, field: &str) -> u64 {
 		let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
 		status
 			.lines()
-			.find_map(|line| line.strip_prefix("VmRSS:"))
+			.find_map(|line| line.strip_prefix(field))
 			.and_then(|value| value.split_whitespace().next()?.parse().ok())
 			.unwrap_or(0)
 	}
 
-	/// Submits an already signed extrinsic; the pool's refusal is returned, not a panic.
+	/// CPU time the node process used so far (user + system, all threads), in seconds.
+	pub fn cpu_seconds(&self) -> f64 {
+		let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+		// Fields after the command name (which may hold spaces) start at the last ')'; utime and stime are the
+		// 14th and 15th fields of the line, in clock ticks.
+		let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+		let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+		ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+	}
+
 	pub fn submit_extrinsic(&self, extrinsic: &UncheckedExtrinsic) -> Result<H256, String> {
 		let hex = format!("0x{}", hex::encode(extrinsic.encode()));
 		self.try_rpc("author_submitExtrinsic", json!([hex])).map(|hash| parse_hash(&hash))

@@ -1,14 +1,16 @@
 //! Benchmarks of the event sink, against a real node and a real nisshi broker. Prints figures; asserts nothing.
 //!
 //! ```sh
-//! ./scripts/bench.sh                 # catch-up throughput over 1,000 blocks full of events
+//! ./scripts/bench.sh                 # catch-up over 1,000 blocks full of events, against a bare producer
+//! PERF_DATA=/tmp/perf.data ./scripts/bench.sh catch-up   # the same, the node profiled with `perf record`
 //! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
 //! ./scripts/bench.sh latency 120 50  # live latency, import to Kafka acknowledgement, best and finalized mode
 //! ./scripts/bench.sh import 200 50   # block authoring + import time with the sink off and on
 //! ```
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../tests/common/mod.rs"]
 mod common;
+mod bare_producer;
 
 use std::time::{Duration, Instant};
 
@@ -39,42 +41,105 @@ fn wait_for_acked(node: &NodeProcess, block: u64, timeout: Duration) -> Duration
 	started.elapsed()
 }
 
-fn catch_up(blocks: u32, transfers: u32) {
+/// librdkafka properties the benchmark adds to Herald's defaults, for the node and the bare producer alike:
+/// larger batches for a catch-up.
+const CATCH_UP_PROPERTIES: &[(&str, &str)] = &[("linger.ms", "20")];
+
+/// A database holding `blocks` blocks × `transfers` transfers and no sink state, in a temporary directory. With
+/// `BENCH_CHAINS=DIR` the filled chain is kept in `DIR` and copied from there by later runs (filling takes
+/// minutes; the copy seconds).
+fn filled_chain(blocks: u32, transfers: u32) -> tempfile::TempDir {
 	let base = tempfile::tempdir().unwrap();
-	eprintln!("filling {blocks} blocks with {transfers} transfers each (no sink)...");
-	let node = NodeProcess::start(
-		NodeConfig::manual_seal().base_path(base.path()).arg("--state-pruning").arg("archive-canonical"),
-	);
-	fill_blocks(&node, blocks, transfers);
-	node.stop();
+	let fill = |path: &std::path::Path| {
+		eprintln!("filling {blocks} blocks with {transfers} transfers each (no sink)...");
+		let node =
+			NodeProcess::start(NodeConfig::manual_seal().base_path(path).arg("--state-pruning").arg("archive-canonical"));
+		fill_blocks(&node, blocks, transfers);
+		node.stop();
+	};
+	let Ok(cache) = std::env::var("BENCH_CHAINS") else {
+		fill(base.path());
+		return base;
+	};
+	let kept = std::path::Path::new(&cache).join(format!("{blocks}x{transfers}"));
+	if !kept.join("done").exists() {
+		let _ = std::fs::remove_dir_all(&kept);
+		std::fs::create_dir_all(&kept).unwrap();
+		fill(&kept);
+		std::fs::write(kept.join("done"), "").unwrap();
+	}
+	let status = std::process::Command::new("cp").arg("-a").arg(kept.join(".")).arg(base.path()).status().unwrap();
+	assert!(status.success(), "copying the kept chain {}", kept.display());
+	base
+}
+
+/// Catch-up of a chain of `blocks` blocks × `transfers` transfers by a node started with the sink on a database
+/// that already holds them, then the bare producer re-sending the very same messages: both rates and their ratio.
+fn catch_up(blocks: u32, transfers: u32) {
+	let base = filled_chain(blocks, transfers);
 
 	let broker = Broker::start();
 	let started = Instant::now();
-	let node = NodeProcess::start(
-		NodeConfig::manual_seal()
-			.base_path(base.path())
-			.arg("--kafka-brokers")
-			.arg(broker.address.clone())
-			.arg("--kafka-config")
-			.arg("linger.ms=20"),
-	);
-	let startup = started.elapsed();
-	let shipping = wait_for_acked(&node, blocks as u64, Duration::from_secs(1800));
+	let mut config = NodeConfig::manual_seal().base_path(base.path()).arg("--kafka-brokers").arg(broker.address.clone());
+	for (key, value) in CATCH_UP_PROPERTIES {
+		config = config.arg("--kafka-config").arg(format!("{key}={value}"));
+	}
+	let node = NodeProcess::start(config);
+	let rpc_up = started.elapsed();
+	// PERF_DATA=path profiles the node's catch-up with `perf record` (call graphs from DWARF, 499 Hz).
+	let perf = std::env::var("PERF_DATA").ok().map(|path| {
+		std::process::Command::new("perf")
+			.args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-o", &path, "-p", &node.pid().to_string()])
+			.stdout(std::process::Stdio::null())
+			.spawn()
+			.expect("perf runs (apt install linux-perf)")
+	});
+	// First and last acknowledged block, polled every 5 ms; the node's CPU time in between.
+	let acked = || metric(&node.metrics(), "herald_kafka_last_acked_block_number");
+	while acked().is_none() {
+		assert!(started.elapsed() < Duration::from_secs(120), "no block acknowledged within 120 s");
+		std::thread::sleep(Duration::from_millis(5));
+	}
+	let first_acked = started.elapsed();
+	let (first_block, cpu_at_first) = (acked().unwrap_or(0.0), node.cpu_seconds());
+	let at_first = node.metrics();
+	while acked() != Some(blocks as f64) {
+		assert!(started.elapsed() < Duration::from_secs(3600), "block {blocks} not acknowledged within an hour");
+		std::thread::sleep(Duration::from_millis(5));
+	}
+	let shipping = started.elapsed() - first_acked;
+	if let Some(perf) = perf {
+		unsafe { libc::kill(perf.id() as i32, libc::SIGINT) };
+		let _ = perf.wait_with_output();
+	}
+	let cpu = node.cpu_seconds() - cpu_at_first;
 	let metrics = node.metrics();
-	let events = metric(&metrics, "herald_kafka_events_total").unwrap_or(0.0);
-	let messages = metric(&metrics, "herald_kafka_messages_total").unwrap_or(0.0);
-	let bytes = metric(&metrics, "herald_kafka_message_bytes_total").unwrap_or(0.0);
+	let since_first = |name: &str| metric(&metrics, name).unwrap_or(0.0) - metric(&at_first, name).unwrap_or(0.0);
+	let events = since_first("herald_kafka_events_total");
+	let messages = since_first("herald_kafka_messages_total");
+	let bytes = since_first("herald_kafka_message_bytes_total");
+	let all_messages = metric(&metrics, "herald_kafka_messages_total").unwrap_or(0.0) as usize;
 	let secs = shipping.as_secs_f64();
-	println!("catch-up of {blocks} blocks ({transfers} transfers submitted per block):");
-	println!("  node start to RPC up      {:>10.1} s", startup.as_secs_f64());
-	println!("  RPC up to last block acked {:>9.1} s", secs);
-	println!("  runtime events shipped    {events:>10.0}  ({:.0} events/s)", events / secs);
-	println!(
-		"  messages (incl. blocks)   {messages:>10.0}  ({:.0} msg/s, {:.1} MB/s)",
-		messages / secs,
-		bytes / secs / 1e6
-	);
-	println!("  node RSS after catch-up   {:>10} KiB", node.rss_kib());
+	let herald_rate = messages / secs;
+	println!("catch-up of {blocks} blocks ({transfers} transfers submitted per block), block #{first_block} first acked:");
+	println!("  node start to RPC up            {:>10.2} s", rpc_up.as_secs_f64());
+	println!("  node start to first acked block {:>10.2} s", first_acked.as_secs_f64());
+	println!("  first to last acked block       {secs:>10.2} s");
+	println!("  runtime events shipped          {events:>10.0}  ({:.0} events/s)", events / secs);
+	println!("  messages (incl. blocks)         {messages:>10.0}  ({herald_rate:.0} msg/s, {:.1} MB/s)", bytes / secs / 1e6);
+	println!("  node CPU                        {cpu:>10.2} s  ({:.3} s per 1,000 events)", cpu / events.max(1.0) * 1e3);
+	println!("  node peak RSS                   {:>10} KiB (now {} KiB)", node.peak_rss_kib(), node.rss_kib());
+	node.stop();
+
+	eprintln!("reading the {all_messages} messages back...");
+	let records = broker.consume("herald.", all_messages, Duration::from_secs(600));
+	let payload_bytes: usize = records.iter().map(|r| r.payload.len()).sum();
+	let bare = bare_producer::reproduce(&broker, &records, "herald.", "bare.", CATCH_UP_PROPERTIES).as_secs_f64();
+	let bare_rate = records.len() as f64 / bare;
+	println!("bare rdkafka ThreadedProducer re-producing the same {} messages (Herald's settings):", records.len());
+	println!("  first send to last ack          {bare:>10.2} s");
+	println!("  rate                            {bare_rate:>10.0} msg/s  ({:.1} MB/s)", payload_bytes as f64 / bare / 1e6);
+	println!("Herald / bare producer            {:>10.2}", herald_rate / bare_rate);
 }
 
 fn outage(seconds: u64) {
