@@ -4,8 +4,8 @@
 //!
 //! `System::Events` holds a `Vec<EventRecord<RuntimeEvent, Hash>>`: a compact record count, then records of
 //! `{ phase: Phase, event: RuntimeEvent, topics: Vec<Hash> }`. The record type is read from the metadata (the
-//! type of the `System.Events` storage entry) and every record is decoded dynamically with scale-value, then
-//! converted to JSON by [`crate::json`].
+//! type of the `System.Events` storage entry) and every record is walked by scale-decode: the event's fields are
+//! written as JSON straight from the bytes by [`crate::envelope::json`], with no value tree in between.
 //!
 //! A record that does not decode does not stop anything: [`EventDecoder::decode_events`] returns the records
 //! decoded before it plus an [`Undecodable`] remainder (the raw bytes from that record to the end, with the
@@ -15,13 +15,14 @@
 use std::fmt;
 
 use codec::{Compact, Decode};
+use scale_decode::visitor::{
+	decode_with_visitor, types::Variant, DecodeError as ScaleError, IgnoreVisitor, Visitor,
+};
 use scale_info::{form::PortableForm, PortableRegistry, TypeDef};
-use scale_value::{Composite, Value, ValueDef};
-use serde_json::Value as Json;
 
 use crate::{
 	block::metadata::{self, RuntimeTypes},
-	envelope::json::{fields_to_json, hex0x, to_json},
+	envelope::json::{hex0x, write_event_fields, write_json, Shapes},
 };
 
 /// Why an [`EventDecoder`] could not be built from some metadata.
@@ -66,8 +67,9 @@ pub struct DecodedEvent {
 	pub pallet: String,
 	/// The event's variant name, e.g. `"Transfer"`.
 	pub variant: String,
-	/// The event's fields: an object keyed by field name, an array for unnamed fields, `{}` for none.
-	pub data: Json,
+	/// The event's fields as compact JSON text: an object keyed by field name (in the metadata's order), an array
+	/// for unnamed fields, `{}` for none.
+	pub data: String,
 	/// The record's topics, `0x`-hex.
 	pub topics: Vec<String>,
 }
@@ -127,13 +129,24 @@ struct PalletEvents {
 #[derive(Clone, Debug)]
 pub struct EventDecoder {
 	types: RuntimeTypes,
-	/// The type of one `EventRecord`.
-	record_ty: u32,
 	/// The outer `RuntimeEvent` enum, as the record's `event` field declares it.
 	outer_event_ty: u32,
 	/// The `Phase` enum; `Some` only when `phase` is the record's first field (needed to peek at a bad record).
 	leading_phase_ty: Option<u32>,
+	/// The record's fields in encoding order, with their types.
+	record_fields: Vec<(RecordField, u32)>,
 	pallets: Vec<PalletEvents>,
+	shapes: Shapes,
+}
+
+/// A field of `frame_system::EventRecord`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RecordField {
+	Phase,
+	Event,
+	Topics,
+	/// A field this version of Herald doesn't know: decoded and skipped.
+	Other,
 }
 
 impl EventDecoder {
@@ -178,6 +191,18 @@ impl EventDecoder {
 		}
 		let leading_phase_ty =
 			(fields.first().and_then(|field| field.name.as_deref()) == Some("phase")).then_some(phase_ty);
+		let record_fields = fields
+			.iter()
+			.map(|field| {
+				let kind = match field.name.as_deref() {
+					Some("phase") => RecordField::Phase,
+					Some("event") => RecordField::Event,
+					Some("topics") => RecordField::Topics,
+					_ => RecordField::Other,
+				};
+				(kind, field.ty.id)
+			})
+			.collect();
 		let pallets = types
 			.pallets
 			.iter()
@@ -186,7 +211,8 @@ impl EventDecoder {
 				variants: pallet.event_ty.map(|ty| variants_of(ty, registry)).unwrap_or_default(),
 			})
 			.collect();
-		Ok(EventDecoder { types, record_ty, outer_event_ty, leading_phase_ty, pallets })
+		let shapes = Shapes::new(registry);
+		Ok(EventDecoder { types, outer_event_ty, leading_phase_ty, record_fields, pallets, shapes })
 	}
 
 	/// The metadata version the decoder was built from (14, 15 or 16).
@@ -297,42 +323,34 @@ impl EventDecoder {
 	}
 
 	fn decode_record(&self, input: &mut &[u8], index: u32) -> Result<DecodedEvent, String> {
-		let record = scale_value::scale::decode_as_type(input, self.record_ty, self.registry())
-			.map_err(|error| error.to_string())?;
-		let ValueDef::Composite(Composite::Named(fields)) = &record.value else {
-			return Err("the record did not decode as a struct".into());
-		};
-		let field = |name: &str| {
-			fields
-				.iter()
-				.find(|(field, _)| field == name)
-				.map(|(_, value)| value)
-				.ok_or_else(|| format!("the record has no `{name}` field"))
-		};
-		let phase = phase_of(field("phase")?)?;
-		let (pallet, event) = single_variant(field("event")?, "RuntimeEvent")?;
-		let (variant, event_fields) = match &event.value {
-			ValueDef::Variant(variant) => (variant.name.clone(), &variant.values),
-			_ => return Err(format!("the {pallet} event is not an enum")),
-		};
-		let topics = match &field("topics")?.value {
-			ValueDef::Composite(topics) => topics
-				.values()
-				.map(|topic| match to_json(topic, self.registry()) {
-					Json::String(hex) => hex,
-					other => other.to_string(),
-				})
-				.collect(),
-			_ => return Err("the record's topics are not a sequence".into()),
-		};
-		Ok(DecodedEvent {
-			index,
-			phase,
-			pallet,
-			variant,
-			data: fields_to_json(event_fields, self.registry(), false),
-			topics,
-		})
+		let registry = self.registry();
+		let (mut phase, mut event, mut topics) = (None, None, Vec::new());
+		for (field, ty) in &self.record_fields {
+			match field {
+				RecordField::Phase => phase = Some(decode_with_visitor(input, *ty, registry, PhaseVisitor)?),
+				RecordField::Event => {
+					let mut data = Vec::with_capacity(256);
+					let visitor = RuntimeEventVisitor { shapes: &self.shapes, data: &mut data };
+					let (pallet, variant) = decode_with_visitor(input, *ty, registry, visitor)?;
+					// The writer only writes valid UTF-8 (JSON text).
+					event = Some((pallet.to_string(), variant.to_string(), String::from_utf8_lossy(&data).into_owned()));
+				}
+				RecordField::Topics => {
+					let mut json = Vec::new();
+					write_json(input, *ty, registry, &self.shapes, &mut json).map_err(|error| error.to_string())?;
+					if json != b"[]" {
+						topics = serde_json::from_slice(&json)
+							.map_err(|error| format!("the record's topics are not a list of hashes: {error}"))?;
+					}
+				}
+				RecordField::Other => {
+					decode_with_visitor(input, *ty, registry, IgnoreVisitor::new()).map_err(|error| error.to_string())?
+				}
+			}
+		}
+		let phase = phase.ok_or("the record has no `phase` field")?;
+		let (pallet, variant, data) = event.ok_or("the record has no `event` field")?;
+		Ok(DecodedEvent { index, phase, pallet, variant, data, topics })
 	}
 
 	/// Best-effort names for a record that does not decode: its phase, and the pallet and variant its first two
@@ -340,10 +358,10 @@ impl EventDecoder {
 	fn peek(&self, record: &[u8]) -> (Option<Phase>, Option<String>, Option<String>) {
 		let Some(phase_ty) = self.leading_phase_ty else { return (None, None, None) };
 		let mut input = record;
-		let Ok(phase) = scale_value::scale::decode_as_type(&mut input, phase_ty, self.registry()) else {
+		let Ok(phase) = decode_with_visitor(&mut input, phase_ty, self.registry(), PhaseVisitor) else {
 			return (None, None, None);
 		};
-		let phase = phase_of(&phase).ok();
+		let phase = Some(phase);
 		let Some(TypeDef::Variant(outer)) = self.registry().resolve(self.outer_event_ty).map(|ty| &ty.type_def) else {
 			return (phase, None, None);
 		};
@@ -384,33 +402,104 @@ fn variants_of(ty: u32, registry: &PortableRegistry) -> Vec<(String, Vec<String>
 		.collect()
 }
 
-/// Reads a decoded `frame_system::Phase`.
-fn phase_of(value: &Value<u32>) -> Result<Phase, String> {
-	let ValueDef::Variant(variant) = &value.value else {
-		return Err("the record's phase is not an enum".into());
-	};
-	match variant.name.as_str() {
-		"ApplyExtrinsic" => variant
-			.values
-			.values()
-			.next()
-			.and_then(Value::as_u128)
-			.and_then(|index| u32::try_from(index).ok())
-			.map(Phase::ApplyExtrinsic)
-			.ok_or_else(|| "the ApplyExtrinsic phase carries no u32 extrinsic index".into()),
-		"Finalization" => Ok(Phase::Finalization),
-		"Initialization" => Ok(Phase::Initialization),
-		other => Err(format!("unknown phase {other}")),
+/// Why a record did not decode: scale-decode's error, or a record that is not shaped as FRAME's.
+#[derive(Debug)]
+struct RecordError(String);
+
+impl From<ScaleError> for RecordError {
+	fn from(error: ScaleError) -> Self {
+		RecordError(error.to_string())
 	}
 }
 
-/// Splits an enum value with one field (`RuntimeEvent::Balances(event)`) into its variant name and field.
-fn single_variant<'a>(value: &'a Value<u32>, what: &str) -> Result<(String, &'a Value<u32>), String> {
-	match &value.value {
-		ValueDef::Variant(variant) => match variant.values.values().next() {
-			Some(inner) if variant.values.len() == 1 => Ok((variant.name.clone(), inner)),
-			_ => Err(format!("{what}::{} does not wrap exactly one pallet event", variant.name)),
-		},
-		_ => Err(format!("the record's event is not a {what} enum")),
+impl From<RecordError> for String {
+	fn from(error: RecordError) -> Self {
+		error.0
+	}
+}
+
+/// Reads a `frame_system::Phase`.
+struct PhaseVisitor;
+
+impl Visitor for PhaseVisitor {
+	type Value<'scale, 'resolver> = Phase;
+	type Error = RecordError;
+	type TypeResolver = PortableRegistry;
+
+	fn visit_variant<'scale, 'resolver>(
+		self,
+		value: &mut Variant<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		match value.name() {
+			"ApplyExtrinsic" => match value.fields().decode_item(U32Visitor) {
+				Some(index) => Ok(Phase::ApplyExtrinsic(index?)),
+				None => Err(RecordError("the ApplyExtrinsic phase carries no extrinsic index".into())),
+			},
+			"Finalization" => Ok(Phase::Finalization),
+			"Initialization" => Ok(Phase::Initialization),
+			other => Err(RecordError(format!("unknown phase {other}"))),
+		}
+	}
+}
+
+struct U32Visitor;
+
+impl Visitor for U32Visitor {
+	type Value<'scale, 'resolver> = u32;
+	type Error = RecordError;
+	type TypeResolver = PortableRegistry;
+
+	fn visit_u32<'scale, 'resolver>(self, value: u32, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		Ok(value)
+	}
+}
+
+/// Reads `RuntimeEvent::Pallet(pallet::Event::Variant { .. })`: returns the pallet's and the variant's names and
+/// writes the variant's fields as JSON to `data`.
+struct RuntimeEventVisitor<'o> {
+	shapes: &'o Shapes,
+	data: &'o mut Vec<u8>,
+}
+
+impl<'o> Visitor for RuntimeEventVisitor<'o> {
+	type Value<'scale, 'resolver> = (&'resolver str, &'resolver str);
+	type Error = RecordError;
+	type TypeResolver = PortableRegistry;
+
+	fn visit_variant<'scale, 'resolver>(
+		self,
+		value: &mut Variant<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		let pallet = value.name();
+		let fields = value.fields();
+		if fields.remaining() != 1 {
+			return Err(RecordError(format!("RuntimeEvent::{pallet} does not wrap exactly one pallet event")));
+		}
+		let variant = fields.decode_item(PalletEventVisitor { shapes: self.shapes, data: self.data });
+		Ok((pallet, variant.unwrap_or_else(|| Err(ScaleError::NotEnoughInput.into()))?))
+	}
+}
+
+/// Reads one pallet's event enum: returns the variant's name and writes its fields as JSON to `data`.
+struct PalletEventVisitor<'o> {
+	shapes: &'o Shapes,
+	data: &'o mut Vec<u8>,
+}
+
+impl<'o> Visitor for PalletEventVisitor<'o> {
+	type Value<'scale, 'resolver> = &'resolver str;
+	type Error = RecordError;
+	type TypeResolver = PortableRegistry;
+
+	fn visit_variant<'scale, 'resolver>(
+		self,
+		value: &mut Variant<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		let name = value.name();
+		write_event_fields(value.fields(), self.shapes, self.data)?;
+		Ok(name)
 	}
 }

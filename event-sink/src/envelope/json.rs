@@ -1,5 +1,5 @@
-//! Converts a dynamically decoded SCALE value into JSON, following the envelope's JSON conventions
-//! (docs/envelope.md, "JSON conventions"):
+//! Writes SCALE-encoded values as JSON, straight from the bytes into a buffer (no value tree in between),
+//! following the envelope's JSON conventions (docs/envelope.md, "JSON conventions"):
 //!
 //! - integers up to 2^53−1 in magnitude are JSON numbers; larger ones are decimal strings, because JSON
 //!   consumers (JavaScript in particular) silently lose precision past 2^53;
@@ -14,51 +14,94 @@
 //!   `{"Some": 5}`-style unwrapping for a single unnamed field);
 //! - bool is bool, char and str are strings, bit sequences are arrays of bools.
 //!
-//! The shape depends on the type, not only on the value: scale-value keeps the type id of every decoded value
-//! (its context), and the registry says whether an unnamed composite is a newtype, a tuple or a byte sequence.
+//! - an object's keys come in the metadata's field order.
+//!
+//! scale-decode walks the bytes with the runtime's type registry and hands each value to [`JsonWriter`], a
+//! [`Visitor`]; the few facts the conventions need beyond what the visitor sees (is this sequence bytes, is
+//! this enum an `Option`) are prepared once per runtime in [`Shapes`], indexed by type id.
 
-use scale_info::{form::PortableForm, PortableRegistry, Type, TypeDef, TypeDefPrimitive};
-use scale_value::{Composite, Primitive, Value, ValueDef};
-use serde_json::{Map, Value as Json};
+use codec::{Compact, Decode};
+use scale_decode::visitor::{
+	decode_with_visitor,
+	types::{Array, BitSequence, Composite, Sequence, Str, Tuple, Variant},
+	DecodeAsTypeResult, DecodeError, TypeIdFor, Visitor,
+};
+use scale_info::{PortableRegistry, TypeDef, TypeDefPrimitive};
 
 /// The largest integer a JSON number holds exactly in an IEEE-754 double (2^53 − 1).
 pub const MAX_SAFE_INTEGER: u128 = (1 << 53) - 1;
 
-/// Converts a decoded value, whose context is its type id in `types`, into JSON.
-pub fn to_json(value: &Value<u32>, types: &PortableRegistry) -> Json {
-	match &value.value {
-		ValueDef::Primitive(primitive) => primitive_to_json(primitive),
-		ValueDef::BitSequence(bits) => Json::Array(bits.iter().map(Json::Bool).collect()),
-		ValueDef::Composite(composite) => composite_to_json(value.context, composite, types),
-		ValueDef::Variant(variant) => {
-			if is_option(resolve(value.context, types)) {
-				return match variant.values.values().next() {
-					Some(inner) if variant.name == "Some" => to_json(inner, types),
-					_ => Json::Null,
-				};
+/// What the JSON conventions need to know about a type beyond what the visitor is handed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+	Plain,
+	/// `Vec<u8>` (and anything encoded as it): `"0x…"`.
+	ByteSequence,
+	/// `[u8; N]`: `"0x…"`.
+	ByteArray(usize),
+	/// `Option<T>`: `null` or the value.
+	Option,
+}
+
+/// The [`Shape`] of every type of one runtime, by type id: built once per runtime.
+#[derive(Clone, Debug, Default)]
+pub struct Shapes(Vec<Shape>);
+
+impl Shapes {
+	pub fn new(types: &PortableRegistry) -> Shapes {
+		let is_u8 = |id: u32| {
+			matches!(types.resolve(id).map(|ty| &ty.type_def), Some(TypeDef::Primitive(TypeDefPrimitive::U8)))
+		};
+		let mut shapes = vec![Shape::Plain; types.types.len()];
+		for ty in &types.types {
+			let shape = match &ty.ty.type_def {
+				TypeDef::Sequence(sequence) if is_u8(sequence.type_param.id) => Shape::ByteSequence,
+				TypeDef::Array(array) if is_u8(array.type_param.id) => Shape::ByteArray(array.len as usize),
+				TypeDef::Variant(variant)
+					if ty.ty.path.segments.len() == 1 &&
+						ty.ty.path.segments[0] == "Option" &&
+						variant.variants.len() == 2 =>
+					Shape::Option,
+				_ => Shape::Plain,
+			};
+			if let Some(slot) = shapes.get_mut(ty.id as usize) {
+				*slot = shape;
 			}
-			if variant.values.is_empty() {
-				return Json::String(variant.name.clone());
-			}
-			let mut object = Map::new();
-			object.insert(variant.name.clone(), fields_to_json(&variant.values, types, true));
-			Json::Object(object)
 		}
+		Shapes(shapes)
+	}
+
+	fn of(&self, type_id: u32) -> Shape {
+		self.0.get(type_id as usize).copied().unwrap_or(Shape::Plain)
 	}
 }
 
-/// Converts the fields of an event (or of any variant or struct) into JSON: named fields become an object,
-/// unnamed ones an array (a single unnamed field is unwrapped only when `unwrap_single` is set), no fields `{}`.
-pub fn fields_to_json(fields: &Composite<u32>, types: &PortableRegistry, unwrap_single: bool) -> Json {
-	match fields {
-		Composite::Named(named) if !named.is_empty() => {
-			Json::Object(named.iter().map(|(name, value)| (name.clone(), to_json(value, types))).collect())
-		}
-		Composite::Unnamed(values) if unwrap_single && values.len() == 1 => to_json(&values[0], types),
-		Composite::Unnamed(values) if !values.is_empty() => {
-			Json::Array(values.iter().map(|value| to_json(value, types)).collect())
-		}
-		_ => Json::Object(Map::new()),
+/// Writes the value of type `type_id` at the start of `input` as JSON to `out`, and moves `input` past it.
+pub fn write_json(
+	input: &mut &[u8],
+	type_id: u32,
+	types: &PortableRegistry,
+	shapes: &Shapes,
+	out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
+	decode_with_visitor(input, type_id, types, JsonWriter { out, shapes })
+}
+
+/// Writes the fields of an event variant: named fields as an object, unnamed ones as an array (even just one),
+/// none as `{}`.
+pub fn write_event_fields(
+	fields: &mut Composite<'_, '_, PortableRegistry>,
+	shapes: &Shapes,
+	out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
+	if fields.remaining() == 0 {
+		out.extend_from_slice(b"{}");
+		return Ok(());
+	}
+	if fields.has_unnamed_fields() {
+		write_items(out, shapes, |writer| fields.decode_item(writer))
+	} else {
+		write_object(fields, shapes, out)
 	}
 }
 
@@ -67,76 +110,266 @@ pub fn hex0x(bytes: impl AsRef<[u8]>) -> String {
 	format!("0x{}", hex::encode(bytes))
 }
 
-fn composite_to_json(type_id: u32, composite: &Composite<u32>, types: &PortableRegistry) -> Json {
-	let ty = resolve(type_id, types);
-	if let Some(bytes) = as_bytes(ty, composite, types) {
-		return Json::String(hex0x(bytes));
+/// A [`Visitor`] that writes each value it is handed as JSON.
+pub struct JsonWriter<'o> {
+	out: &'o mut Vec<u8>,
+	shapes: &'o Shapes,
+}
+
+impl<'o> JsonWriter<'o> {
+	fn string(self, text: &str) -> Result<(), DecodeError> {
+		// Escaping can't fail when writing to memory.
+		let _ = serde_json::to_writer(&mut *self.out, text);
+		Ok(())
 	}
-	match ty.map(|ty| &ty.type_def) {
-		// The unit type `()` (as in `Ok(())`) carries nothing.
-		Some(TypeDef::Tuple(tuple)) if tuple.fields.is_empty() => Json::Null,
-		// Sequences, arrays and tuples are always arrays, even with one element.
-		Some(TypeDef::Sequence(_) | TypeDef::Array(_) | TypeDef::Tuple(_)) => {
-			Json::Array(composite.values().map(|value| to_json(value, types)).collect())
+
+	fn unsigned(self, n: u128) -> Result<(), DecodeError> {
+		if n <= MAX_SAFE_INTEGER {
+			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+		} else {
+			self.out.push(b'"');
+			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+			self.out.push(b'"');
 		}
-		// A struct: a newtype is its field, a unit struct is null.
-		_ => match composite {
-			Composite::Named(named) if !named.is_empty() => fields_to_json(composite, types, true),
-			Composite::Unnamed(values) if values.len() == 1 => to_json(&values[0], types),
-			_ if composite.is_empty() => Json::Null,
-			_ => Json::Array(composite.values().map(|value| to_json(value, types)).collect()),
-		},
+		Ok(())
+	}
+
+	fn signed(self, n: i128) -> Result<(), DecodeError> {
+		if n.unsigned_abs() <= MAX_SAFE_INTEGER {
+			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+			Ok(())
+		} else {
+			self.string(&n.to_string())
+		}
+	}
+
+	fn hex(self, bytes: &[u8]) {
+		let start = self.out.len();
+		self.out.extend_from_slice(b"\"0x");
+		self.out.resize(start + 3 + bytes.len() * 2, 0);
+		// Filling a slice of the right length can't fail.
+		let _ = hex::encode_to_slice(bytes, &mut self.out[start + 3..]);
+		self.out.push(b'"');
 	}
 }
 
-/// The bytes of a `Vec<u8>` / `[u8; N]` value, or `None` when the type is not a byte sequence.
-fn as_bytes(ty: Option<&Type<PortableForm>>, composite: &Composite<u32>, types: &PortableRegistry) -> Option<Vec<u8>> {
-	let element = match &ty?.type_def {
-		TypeDef::Sequence(sequence) => sequence.type_param.id,
-		TypeDef::Array(array) => array.type_param.id,
-		_ => return None,
-	};
-	if !matches!(resolve(element, types)?.type_def, TypeDef::Primitive(TypeDefPrimitive::U8)) {
-		return None;
+/// Writes `[item, …]`, taking items from `next` until it returns `None`.
+fn write_items(
+	out: &mut Vec<u8>,
+	shapes: &Shapes,
+	mut next: impl FnMut(JsonWriter<'_>) -> Option<Result<(), DecodeError>>,
+) -> Result<(), DecodeError> {
+	out.push(b'[');
+	let mut first = true;
+	loop {
+		let mark = out.len();
+		if !first {
+			out.push(b',');
+		}
+		match next(JsonWriter { out: &mut *out, shapes }) {
+			Some(result) => result?,
+			None => {
+				out.truncate(mark);
+				break;
+			}
+		}
+		first = false;
 	}
-	composite
-		.values()
-		.map(|value| match value.value {
-			ValueDef::Primitive(Primitive::U128(byte)) => u8::try_from(byte).ok(),
-			_ => None,
-		})
-		.collect()
+	out.push(b']');
+	Ok(())
 }
 
-fn is_option(ty: Option<&Type<PortableForm>>) -> bool {
-	ty.is_some_and(|ty| {
-		ty.path.segments.len() == 1
-			&& ty.path.segments[0] == "Option"
-			&& matches!(&ty.type_def, TypeDef::Variant(v) if v.variants.len() == 2)
-	})
-}
-
-/// Resolves a type id, looking through `Compact<T>` to `T` (scale-value tags a compact value with the compact
-/// type's id, but its shape is the inner type's).
-fn resolve(type_id: u32, types: &PortableRegistry) -> Option<&Type<PortableForm>> {
-	let mut ty = types.resolve(type_id)?;
-	while let TypeDef::Compact(compact) = &ty.type_def {
-		ty = types.resolve(compact.type_param.id)?;
+/// Writes named fields as `{"name": value, …}`.
+fn write_object(
+	fields: &mut Composite<'_, '_, PortableRegistry>,
+	shapes: &Shapes,
+	out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
+	out.push(b'{');
+	let mut first = true;
+	while let Some(name) = fields.peek_name() {
+		if !first {
+			out.push(b',');
+		}
+		let _ = serde_json::to_writer(&mut *out, name);
+		out.push(b':');
+		match fields.decode_item(JsonWriter { out: &mut *out, shapes }) {
+			Some(result) => result?,
+			None => break,
+		}
+		first = false;
 	}
-	Some(ty)
+	out.push(b'}');
+	Ok(())
 }
 
-fn primitive_to_json(primitive: &Primitive) -> Json {
-	match primitive {
-		Primitive::Bool(b) => Json::Bool(*b),
-		Primitive::Char(c) => Json::String(c.to_string()),
-		Primitive::String(s) => Json::String(s.clone()),
-		Primitive::U128(n) if *n <= MAX_SAFE_INTEGER => Json::from(*n as u64),
-		Primitive::U128(n) => Json::String(n.to_string()),
-		Primitive::I128(n) if n.unsigned_abs() <= MAX_SAFE_INTEGER => Json::from(*n as i64),
-		Primitive::I128(n) => Json::String(n.to_string()),
-		Primitive::U256(le) => Json::String(u256_to_decimal(*le)),
-		Primitive::I256(le) => Json::String(i256_to_decimal(*le)),
+impl<'o> Visitor for JsonWriter<'o> {
+	type Value<'scale, 'resolver> = ();
+	type Error = DecodeError;
+	type TypeResolver = PortableRegistry;
+
+	// Byte strings and arrays are copied as hex in one go rather than visited byte by byte.
+	fn unchecked_decode_as_type<'scale, 'resolver>(
+		self,
+		input: &mut &'scale [u8],
+		type_id: TypeIdFor<Self>,
+		_types: &'resolver PortableRegistry,
+	) -> DecodeAsTypeResult<Self, Result<Self::Value<'scale, 'resolver>, Self::Error>> {
+		let length = match self.shapes.of(type_id) {
+			Shape::ByteSequence => match Compact::<u64>::decode(input) {
+				Ok(length) => length.0 as usize,
+				Err(error) => return DecodeAsTypeResult::Decoded(Err(error.into())),
+			},
+			Shape::ByteArray(length) => length,
+			_ => return DecodeAsTypeResult::Skipped(self),
+		};
+		let Some((bytes, rest)) = input.split_at_checked(length) else {
+			return DecodeAsTypeResult::Decoded(Err(DecodeError::NotEnoughInput));
+		};
+		*input = rest;
+		self.hex(bytes);
+		DecodeAsTypeResult::Decoded(Ok(()))
+	}
+
+	fn visit_bool<'scale, 'resolver>(self, value: bool, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.out.extend_from_slice(if value { b"true" } else { b"false" });
+		Ok(())
+	}
+	fn visit_char<'scale, 'resolver>(self, value: char, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.string(value.encode_utf8(&mut [0; 4]))
+	}
+	fn visit_u8<'scale, 'resolver>(self, value: u8, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.unsigned(value.into())
+	}
+	fn visit_u16<'scale, 'resolver>(self, value: u16, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.unsigned(value.into())
+	}
+	fn visit_u32<'scale, 'resolver>(self, value: u32, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.unsigned(value.into())
+	}
+	fn visit_u64<'scale, 'resolver>(self, value: u64, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.unsigned(value.into())
+	}
+	fn visit_u128<'scale, 'resolver>(self, value: u128, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.unsigned(value)
+	}
+	fn visit_u256<'resolver>(self, value: &[u8; 32], _: u32) -> Result<Self::Value<'_, 'resolver>, Self::Error> {
+		self.string(&u256_to_decimal(*value))
+	}
+	fn visit_i8<'scale, 'resolver>(self, value: i8, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.signed(value.into())
+	}
+	fn visit_i16<'scale, 'resolver>(self, value: i16, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.signed(value.into())
+	}
+	fn visit_i32<'scale, 'resolver>(self, value: i32, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.signed(value.into())
+	}
+	fn visit_i64<'scale, 'resolver>(self, value: i64, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.signed(value.into())
+	}
+	fn visit_i128<'scale, 'resolver>(self, value: i128, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		self.signed(value)
+	}
+	fn visit_i256<'resolver>(self, value: &[u8; 32], _: u32) -> Result<Self::Value<'_, 'resolver>, Self::Error> {
+		self.string(&i256_to_decimal(*value))
+	}
+	fn visit_str<'scale, 'resolver>(self, value: &mut Str<'scale>, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		let text = value.as_str()?;
+		self.string(text)
+	}
+	fn visit_bitsequence<'scale, 'resolver>(
+		self,
+		value: &mut BitSequence<'scale>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		let bits = value.decode()?;
+		self.out.push(b'[');
+		for (position, bit) in bits.enumerate() {
+			if position > 0 {
+				self.out.push(b',');
+			}
+			self.out.extend_from_slice(if bit? { b"true" } else { b"false" });
+		}
+		self.out.push(b']');
+		Ok(())
+	}
+	// Sequences, arrays and tuples are always arrays, even with one element; the unit type `()` is null.
+	fn visit_sequence<'scale, 'resolver>(
+		self,
+		value: &mut Sequence<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		write_items(self.out, self.shapes, |writer| value.decode_item(writer))
+	}
+	fn visit_array<'scale, 'resolver>(
+		self,
+		value: &mut Array<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		write_items(self.out, self.shapes, |writer| value.decode_item(writer))
+	}
+	fn visit_tuple<'scale, 'resolver>(
+		self,
+		value: &mut Tuple<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		if value.remaining() == 0 {
+			self.out.extend_from_slice(b"null");
+			return Ok(());
+		}
+		write_items(self.out, self.shapes, |writer| value.decode_item(writer))
+	}
+	// A struct: a newtype is its field, a unit struct is null, named fields an object, several unnamed an array.
+	fn visit_composite<'scale, 'resolver>(
+		self,
+		value: &mut Composite<'scale, 'resolver, PortableRegistry>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		match value.remaining() {
+			0 => {
+				self.out.extend_from_slice(b"null");
+				Ok(())
+			}
+			1 if value.has_unnamed_fields() => value.decode_item(self).unwrap_or(Ok(())),
+			_ if value.has_unnamed_fields() => write_items(self.out, self.shapes, |writer| value.decode_item(writer)),
+			_ => write_object(value, self.shapes, self.out),
+		}
+	}
+	// `Option` is null or the value; a variant without data its name; with data `{"Name": data}`.
+	fn visit_variant<'scale, 'resolver>(
+		self,
+		value: &mut Variant<'scale, 'resolver, PortableRegistry>,
+		type_id: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+		let fields = value.fields();
+		if self.shapes.of(type_id) == Shape::Option {
+			return match fields.decode_item(JsonWriter { out: &mut *self.out, shapes: self.shapes }) {
+				Some(result) => result,
+				None => {
+					self.out.extend_from_slice(b"null");
+					Ok(())
+				}
+			};
+		}
+		let name = value.name();
+		let fields = value.fields();
+		if fields.remaining() == 0 {
+			return self.string(name);
+		}
+		self.out.push(b'{');
+		let _ = serde_json::to_writer(&mut *self.out, name);
+		self.out.push(b':');
+		let (out, shapes) = (self.out, self.shapes);
+		if !fields.has_unnamed_fields() {
+			write_object(fields, shapes, out)?;
+		} else if fields.remaining() == 1 {
+			fields.decode_item(JsonWriter { out: &mut *out, shapes }).unwrap_or(Ok(()))?;
+		} else {
+			write_items(out, shapes, |writer| fields.decode_item(writer))?;
+		}
+		out.push(b'}');
+		Ok(())
 	}
 }
 
@@ -181,19 +414,20 @@ fn i256_to_decimal(le: [u8; 32]) -> String {
 mod tests {
 	use super::*;
 	use scale_info::{meta_type, Registry, TypeInfo};
+	use codec::Encode;
+	use serde_json::Value as Json;
 
-	/// Registers `T` in a fresh registry and decodes `bytes` as it.
-	fn decode<T: TypeInfo + 'static>(bytes: &[u8]) -> (Value<u32>, PortableRegistry) {
+	/// Registers `T` in a fresh registry and writes its encoding as JSON.
+	fn json_of<T: TypeInfo + codec::Encode + 'static>(value: T) -> Json {
 		let mut registry = Registry::new();
 		let id = registry.register_type(&meta_type::<T>()).id;
 		let types: PortableRegistry = registry.into();
-		let value = scale_value::scale::decode_as_type(&mut &bytes[..], id, &types).expect("decodes");
-		(value, types)
-	}
-
-	fn json_of<T: TypeInfo + codec::Encode + 'static>(value: T) -> Json {
-		let (decoded, types) = decode::<T>(&value.encode());
-		to_json(&decoded, &types)
+		let bytes = value.encode();
+		let mut input = &bytes[..];
+		let mut out = Vec::new();
+		write_json(&mut input, id, &types, &Shapes::new(&types), &mut out).expect("decodes");
+		assert!(input.is_empty(), "every byte consumed");
+		serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
 	}
 
 	#[derive(TypeInfo, codec::Encode)]
@@ -246,6 +480,38 @@ mod tests {
 		assert_eq!(json_of(codec::Compact(3u64)), serde_json::json!(3));
 		assert_eq!(json_of(Ok::<(), u8>(())), serde_json::json!({"Ok": null}));
 		assert_eq!(json_of(Err::<(), u8>(4)), serde_json::json!({"Err": 4}));
+	}
+
+	#[derive(TypeInfo, codec::Encode)]
+	struct Ordered {
+		zebra: u8,
+		apple: String,
+		nested: Option<Option<[u8; 2]>>,
+		unit: (),
+		flags: Vec<bool>,
+	}
+
+	#[test]
+	fn keys_keep_the_metadata_order_and_strings_are_escaped() {
+		let value = Ordered { zebra: 1, apple: "a \"quoted\" é".into(), nested: Some(Some([9, 10])), unit: (), flags: vec![true] };
+		let mut registry = Registry::new();
+		let id = registry.register_type(&meta_type::<Ordered>()).id;
+		let types: PortableRegistry = registry.into();
+		let mut out = Vec::new();
+		write_json(&mut &value.encode()[..], id, &types, &Shapes::new(&types), &mut out).unwrap();
+		assert_eq!(
+			String::from_utf8(out).unwrap(),
+			r#"{"zebra":1,"apple":"a \"quoted\" é","nested":"0x090a","unit":null,"flags":[true]}"#
+		);
+	}
+
+	#[test]
+	fn truncated_input_is_an_error_not_a_panic() {
+		let mut registry = Registry::new();
+		let id = registry.register_type(&meta_type::<Named>()).id;
+		let types: PortableRegistry = registry.into();
+		let mut out = Vec::new();
+		assert!(write_json(&mut &[1u8, 0][..], id, &types, &Shapes::new(&types), &mut out).is_err());
 	}
 
 	#[test]

@@ -46,15 +46,15 @@ pub struct BlockContext {
 }
 
 /// An envelope v1.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
 	/// What happened, e.g. `"AssetCreatedEvent"` or `"BlockCreated"`.
 	pub name: String,
 	/// Domain or infrastructure.
-	#[serde(rename = "type")]
 	pub event_type: EventType,
-	/// The event's fields (JSON conventions in docs/envelope.md); `null` for an undecodable remainder.
-	pub data: Json,
+	/// The event's fields as compact JSON text (JSON conventions in docs/envelope.md), written straight from the
+	/// SCALE bytes; `null` for an undecodable remainder.
+	pub data: String,
 	/// Where and when it happened.
 	pub meta: Meta,
 }
@@ -177,6 +177,22 @@ pub fn infrastructure_id(block_hash: &str, kind: &str) -> String {
 }
 
 impl Envelope {
+	/// The envelope as compact JSON: `{"name", "type", "data", "meta"}`, `data` copied as it was written.
+	pub fn to_json(&self) -> Vec<u8> {
+		let mut out = Vec::with_capacity(self.data.len() + 512);
+		out.extend_from_slice(b"{\"name\":");
+		// Writing strings and a `Serialize` struct to memory can't fail.
+		let _ = serde_json::to_writer(&mut out, &self.name);
+		out.extend_from_slice(b",\"type\":");
+		let _ = serde_json::to_writer(&mut out, &self.event_type);
+		out.extend_from_slice(b",\"data\":");
+		out.extend_from_slice(self.data.as_bytes());
+		out.extend_from_slice(b",\"meta\":");
+		let _ = serde_json::to_writer(&mut out, &self.meta);
+		out.push(b'}');
+		out
+	}
+
 	/// The envelope of a decoded event, named, typed and routed by `mapping` ([`crate::mapping::Mappings::resolve`]).
 	pub fn event(context: &BlockContext, event: &DecodedEvent, mapping: &ResolvedMapping) -> Envelope {
 		Envelope {
@@ -201,7 +217,7 @@ impl Envelope {
 		Envelope {
 			name: mapping.name.clone(),
 			event_type: mapping.event_type,
-			data: Json::Null,
+			data: "null".into(),
 			meta: Meta {
 				id: event_id(&context.hash, remainder.index),
 				event_index: Some(remainder.index),
@@ -221,7 +237,7 @@ impl Envelope {
 		Envelope {
 			name: event.name().into(),
 			event_type: EventType::Infrastructure,
-			data: event.data(),
+			data: event.data().to_string(),
 			meta: Meta { id: infrastructure_id(&context.hash, event.name()), ..Meta::of_block(context) },
 		}
 	}
@@ -274,17 +290,21 @@ pub struct OutgoingMessage {
 /// infrastructure mapping ([`PartitionKey::Chain`]) keys by `meta.chain`.
 pub fn to_message(envelope: &Envelope, mapping: &ResolvedMapping, topic_prefix: &str) -> OutgoingMessage {
 	let meta = &envelope.meta;
+	// Only a pointer key needs `data` as a tree.
+	let data = match mapping.key {
+		PartitionKey::Pointer(_) => serde_json::from_str(&envelope.data).unwrap_or(Json::Null),
+		_ => Json::Null,
+	};
 	let key = match mapping.key {
 		PartitionKey::Chain => Some(meta.chain.as_bytes().to_vec()),
 		_ => mapping
-			.partition_key(&envelope.data)
+			.partition_key(&data)
 			.or_else(|| meta.pallet.as_ref().map(|pallet| pallet.as_bytes().to_vec()))
 			.or_else(|| Some(meta.chain.as_bytes().to_vec())),
 	};
 	let topic =
 		if topic_prefix.is_empty() { mapping.topic.clone() } else { format!("{topic_prefix}.{}", mapping.topic) };
-	// Serialising cannot fail: every map key is a string and no type has a fallible `Serialize`.
-	let payload = serde_json::to_vec(envelope).expect("an envelope always serialises to JSON");
+	let payload = envelope.to_json();
 	let headers = vec![
 		("id".to_string(), meta.id.as_bytes().to_vec()),
 		("name".to_string(), envelope.name.as_bytes().to_vec()),

@@ -4,7 +4,7 @@
 use herald_event_sink::{
 	block::decode::{DecodedEvents, EventDecoder},
 	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent},
-	mapping::{EventType, Mappings},
+	mapping::Mappings,
 };
 use serde_json::{json, Value as Json};
 
@@ -90,9 +90,9 @@ fn undecodable_raw_bytes_are_capped_and_their_length_kept() {
 	let mappings = mappings();
 	let mapping = mappings.resolve_undecodable(None, None);
 	let envelope = Envelope::undecodable(&context(true), &remainder, &mapping);
-	let json = serde_json::to_value(&envelope).unwrap();
+	let json = serde_json::from_slice::<serde_json::Value>(&envelope.to_json()).unwrap();
 	assert_eq!(json["meta"]["raw_length"], 100_000);
-	assert!(serde_json::to_vec(&envelope).unwrap().len() < 20_000, "the envelope stays small");
+	assert!(envelope.to_json().len() < 20_000, "the envelope stays small");
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn every_envelope_kind_validates_against_the_schema() {
 	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
 	let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
 	for envelope in all_envelopes() {
-		let instance = serde_json::to_value(&envelope).expect("serialises");
+		let instance = serde_json::from_slice::<serde_json::Value>(&envelope.to_json()).expect("serialises");
 		let errors: Vec<String> =
 			validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
 		assert!(errors.is_empty(), "{instance:#}\n{errors:#?}");
@@ -133,7 +133,7 @@ fn a_stand_in_validates_against_the_schema() {
 fn the_schema_rejects_malformed_envelopes() {
 	let schema: Json = serde_json::from_str(SCHEMA).expect("the schema is JSON");
 	let validator = jsonschema::validator_for(&schema).expect("valid schema");
-	let good = serde_json::to_value(&all_envelopes()[1]).expect("serialises");
+	let good = serde_json::from_slice::<serde_json::Value>(&all_envelopes()[1].to_json()).expect("serialises");
 	assert!(validator.is_valid(&good));
 	let broken = |edit: &dyn Fn(&mut Json)| {
 		let mut envelope = good.clone();
@@ -154,7 +154,7 @@ fn the_schema_rejects_malformed_envelopes() {
 #[test]
 fn domain_envelopes_carry_the_event_and_its_block() {
 	let envelopes = all_envelopes();
-	let transfer = serde_json::to_value(&envelopes[1]).expect("serialises");
+	let transfer = serde_json::from_slice::<serde_json::Value>(&envelopes[1].to_json()).expect("serialises");
 	assert_eq!(
 		transfer,
 		json!({
@@ -176,24 +176,24 @@ fn domain_envelopes_carry_the_event_and_its_block() {
 			}
 		})
 	);
-	let new_account = serde_json::to_value(&envelopes[0]).expect("serialises");
+	let new_account = serde_json::from_slice::<serde_json::Value>(&envelopes[0].to_json()).expect("serialises");
 	assert_eq!(new_account["meta"]["phase"], json!({"kind": "Initialization"}));
-	let deposit = serde_json::to_value(&envelopes[5]).expect("serialises");
+	let deposit = serde_json::from_slice::<serde_json::Value>(&envelopes[5].to_json()).expect("serialises");
 	assert_eq!(deposit["meta"]["phase"], json!({"kind": "Finalization"}));
 }
 
 #[test]
 fn infrastructure_and_undecodable_envelopes() {
 	let envelopes = all_envelopes();
-	let created = serde_json::to_value(&envelopes[6]).expect("serialises");
+	let created = serde_json::from_slice::<serde_json::Value>(&envelopes[6].to_json()).expect("serialises");
 	assert_eq!((created["name"].as_str(), created["type"].as_str()), (Some("BlockCreated"), Some("infrastructure")));
 	assert_eq!(created["data"], json!({"event_count": 6, "extrinsics_count": 4}));
 	assert_eq!(created["meta"]["id"], json!(format!("{}:BlockCreated", hex32(0x22))));
 	assert_eq!((created["meta"]["event_index"].clone(), created["meta"]["pallet"].clone()), (Json::Null, Json::Null));
 	assert!(created["meta"].get("phase").is_none());
-	assert_eq!(serde_json::to_value(&envelopes[8]).unwrap()["data"], json!({"from": 99, "to": 100}));
+	assert_eq!(serde_json::from_slice::<serde_json::Value>(&envelopes[8].to_json()).unwrap()["data"], json!({"from": 99, "to": 100}));
 
-	let undecodable = serde_json::to_value(&envelopes[9]).expect("serialises");
+	let undecodable = serde_json::from_slice::<serde_json::Value>(&envelopes[9].to_json()).expect("serialises");
 	assert_eq!(undecodable["name"], json!("UndecodableEvent"));
 	assert_eq!(undecodable["data"], Json::Null);
 	assert_eq!(undecodable["meta"]["event_index"], json!(5));
@@ -234,8 +234,8 @@ fn messages_are_routed_by_the_mapping() {
 	assert_eq!(header("type").as_deref(), Some("domain"));
 	assert_eq!(header("schema_version").as_deref(), Some("1"));
 	assert_eq!(header("finalized").as_deref(), Some("true"));
-	let envelope: Envelope = serde_json::from_slice(&message.payload).expect("the payload parses back");
-	assert_eq!(envelope.event_type, EventType::Domain);
+	let envelope: serde_json::Value = serde_json::from_slice(&message.payload).expect("the payload parses back");
+	assert_eq!(envelope["type"], "domain");
 
 	// Infrastructure envelopes: the blocks topic, keyed by the chain.
 	let infra = mappings.infrastructure("BlockFinalized");
