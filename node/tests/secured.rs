@@ -22,11 +22,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A node sealing on request that ships to `broker` under the topic prefix `prefix`.
 fn node_for(broker: &Broker, prefix: &str) -> NodeConfig {
-	NodeConfig::manual_seal()
-		.arg("--kafka-brokers")
-		.arg(broker.address.clone())
-		.arg("--kafka-topic-prefix")
-		.arg(prefix)
+	NodeConfig::manual_seal().arg("--kafka-brokers").arg(broker.address.clone()).arg("--kafka-topic-prefix").arg(prefix)
 }
 
 /// Seals two blocks and waits until `broker` holds block #2's `BlockFinalized` under `prefix`.
@@ -156,9 +152,8 @@ fn mutual_tls_delivers_with_the_client_certificate_and_refuses_none_or_a_strange
 		&certificates.client_certificate,
 		&certificates.client_key,
 	);
-	let tls_node = |prefix: &str| {
-		node_for(&broker, prefix).arg("--kafka-tls-ca-file").arg(certificates.ca.to_str().unwrap())
-	};
+	let tls_node =
+		|prefix: &str| node_for(&broker, prefix).arg("--kafka-tls-ca-file").arg(certificates.ca.to_str().unwrap());
 	let with_certificate = |config: NodeConfig, certificate: &std::path::Path, key: &std::path::Path| {
 		config
 			.arg("--kafka-tls-cert-file")

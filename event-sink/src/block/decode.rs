@@ -15,9 +15,7 @@
 use std::fmt;
 
 use codec::{Compact, Decode};
-use scale_decode::visitor::{
-	decode_with_visitor, types::Variant, DecodeError as ScaleError, IgnoreVisitor, Visitor,
-};
+use scale_decode::visitor::{decode_with_visitor, types::Variant, DecodeError as ScaleError, IgnoreVisitor, Visitor};
 use scale_info::{form::PortableForm, PortableRegistry, TypeDef};
 
 use crate::{
@@ -333,7 +331,11 @@ impl EventDecoder {
 					let visitor = RuntimeEventVisitor { shapes: &self.shapes, data: &mut data };
 					let (pallet, variant) = decode_with_visitor(input, *ty, registry, visitor)?;
 					// The writer only writes valid UTF-8 (JSON text).
-					event = Some((pallet.to_string(), variant.to_string(), String::from_utf8_lossy(&data).into_owned()));
+					event = Some((
+						pallet.to_string(),
+						variant.to_string(),
+						String::from_utf8(data).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+					));
 				}
 				RecordField::Topics => {
 					let mut json = Vec::new();
@@ -343,9 +345,8 @@ impl EventDecoder {
 							.map_err(|error| format!("the record's topics are not a list of hashes: {error}"))?;
 					}
 				}
-				RecordField::Other => {
-					decode_with_visitor(input, *ty, registry, IgnoreVisitor::new()).map_err(|error| error.to_string())?
-				}
+				RecordField::Other => decode_with_visitor(input, *ty, registry, IgnoreVisitor::new())
+					.map_err(|error| error.to_string())?,
 			}
 		}
 		let phase = phase.ok_or("the record has no `phase` field")?;

@@ -58,10 +58,12 @@ impl Shapes {
 				TypeDef::Sequence(sequence) if is_u8(sequence.type_param.id) => Shape::ByteSequence,
 				TypeDef::Array(array) if is_u8(array.type_param.id) => Shape::ByteArray(array.len as usize),
 				TypeDef::Variant(variant)
-					if ty.ty.path.segments.len() == 1 &&
-						ty.ty.path.segments[0] == "Option" &&
-						variant.variants.len() == 2 =>
-					Shape::Option,
+					if ty.ty.path.segments.len() == 1
+						&& ty.ty.path.segments[0] == "Option"
+						&& variant.variants.len() == 2 =>
+				{
+					Shape::Option
+				}
 				_ => Shape::Plain,
 			};
 			if let Some(slot) = shapes.get_mut(ty.id as usize) {
@@ -274,7 +276,11 @@ impl<'o> Visitor for JsonWriter<'o> {
 	fn visit_i256<'resolver>(self, value: &[u8; 32], _: u32) -> Result<Self::Value<'_, 'resolver>, Self::Error> {
 		self.string(&i256_to_decimal(*value))
 	}
-	fn visit_str<'scale, 'resolver>(self, value: &mut Str<'scale>, _: u32) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
+	fn visit_str<'scale, 'resolver>(
+		self,
+		value: &mut Str<'scale>,
+		_: u32,
+	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
 		let text = value.as_str()?;
 		self.string(text)
 	}
@@ -413,8 +419,8 @@ fn i256_to_decimal(le: [u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use scale_info::{meta_type, Registry, TypeInfo};
 	use codec::Encode;
+	use scale_info::{meta_type, Registry, TypeInfo};
 	use serde_json::Value as Json;
 
 	/// Registers `T` in a fresh registry and writes its encoding as JSON.
@@ -493,7 +499,13 @@ mod tests {
 
 	#[test]
 	fn keys_keep_the_metadata_order_and_strings_are_escaped() {
-		let value = Ordered { zebra: 1, apple: "a \"quoted\" é".into(), nested: Some(Some([9, 10])), unit: (), flags: vec![true] };
+		let value = Ordered {
+			zebra: 1,
+			apple: "a \"quoted\" é".into(),
+			nested: Some(Some([9, 10])),
+			unit: (),
+			flags: vec![true],
+		};
 		let mut registry = Registry::new();
 		let id = registry.register_type(&meta_type::<Ordered>()).id;
 		let types: PortableRegistry = registry.into();

@@ -41,7 +41,8 @@ fn real_events_decode_with_every_supported_metadata_version() {
 #[test]
 fn event_data_follows_the_json_conventions() {
 	let decoded = decoder().decode_events(&encoded(&sample_records()));
-	let data: Vec<_> = decoded.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.data).unwrap()).collect();
+	let data: Vec<_> =
+		decoded.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.data).unwrap()).collect();
 	assert_eq!(data[0], json!({"account": hex32(3)}));
 	assert_eq!(data[1], json!({"from": hex32(1), "to": hex32(2), "amount": 5000}));
 	assert_eq!(decoded.events[1].topics, vec![hex32(0xab)]);
@@ -87,7 +88,8 @@ fn byte_fields_options_and_unit_variants() {
 	];
 	let decoded = decoder().decode_events(&encoded(&records));
 	assert_eq!(decoded.undecodable, None);
-	let data: Vec<_> = decoded.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.data).unwrap()).collect();
+	let data: Vec<_> =
+		decoded.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.data).unwrap()).collect();
 	assert_eq!(
 		data[0],
 		json!({"asset_id": 1, "name": "0x486572616c64", "symbol": "0x485244", "decimals": 12, "is_frozen": false})

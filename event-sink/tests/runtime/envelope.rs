@@ -191,7 +191,10 @@ fn infrastructure_and_undecodable_envelopes() {
 	assert_eq!(created["meta"]["id"], json!(format!("{}:BlockCreated", hex32(0x22))));
 	assert_eq!((created["meta"]["event_index"].clone(), created["meta"]["pallet"].clone()), (Json::Null, Json::Null));
 	assert!(created["meta"].get("phase").is_none());
-	assert_eq!(serde_json::from_slice::<serde_json::Value>(&envelopes[8].to_json()).unwrap()["data"], json!({"from": 99, "to": 100}));
+	assert_eq!(
+		serde_json::from_slice::<serde_json::Value>(&envelopes[8].to_json()).unwrap()["data"],
+		json!({"from": 99, "to": 100})
+	);
 
 	let undecodable = serde_json::from_slice::<serde_json::Value>(&envelopes[9].to_json()).expect("serialises");
 	assert_eq!(undecodable["name"], json!("UndecodableEvent"));

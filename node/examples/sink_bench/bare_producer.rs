@@ -108,10 +108,8 @@ fn create_topics_like(broker: &Broker, from_prefix: &str, rename: &dyn Fn(&str) 
 		.filter(|topic| topic.name().starts_with(from_prefix))
 		.map(|topic| (rename(topic.name()), topic.partitions().len() as i32))
 		.collect();
-	let new_topics: Vec<NewTopic<'_>> = topics
-		.iter()
-		.map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
-		.collect();
+	let new_topics: Vec<NewTopic<'_>> =
+		topics.iter().map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1))).collect();
 	let admin: AdminClient<DefaultClientContext> = broker.client_config().create().expect("an admin client");
 	for result in block_on(admin.create_topics(&new_topics, &AdminOptions::new())).expect("topics created") {
 		if let Err((topic, code)) = result {

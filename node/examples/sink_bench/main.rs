@@ -8,9 +8,9 @@
 //! ./scripts/bench.sh import 200 50   # block authoring + import time with the sink off and on
 //! ```
 
+mod bare_producer;
 #[path = "../../tests/common/mod.rs"]
 mod common;
-mod bare_producer;
 
 use std::time::{Duration, Instant};
 
@@ -52,8 +52,9 @@ fn filled_chain(blocks: u32, transfers: u32) -> tempfile::TempDir {
 	let base = tempfile::tempdir().unwrap();
 	let fill = |path: &std::path::Path| {
 		eprintln!("filling {blocks} blocks with {transfers} transfers each (no sink)...");
-		let node =
-			NodeProcess::start(NodeConfig::manual_seal().base_path(path).arg("--state-pruning").arg("archive-canonical"));
+		let node = NodeProcess::start(
+			NodeConfig::manual_seal().base_path(path).arg("--state-pruning").arg("archive-canonical"),
+		);
 		fill_blocks(&node, blocks, transfers);
 		node.stop();
 	};
@@ -80,7 +81,8 @@ fn catch_up(blocks: u32, transfers: u32) {
 
 	let broker = Broker::start();
 	let started = Instant::now();
-	let mut config = NodeConfig::manual_seal().base_path(base.path()).arg("--kafka-brokers").arg(broker.address.clone());
+	let mut config =
+		NodeConfig::manual_seal().base_path(base.path()).arg("--kafka-brokers").arg(broker.address.clone());
 	for (key, value) in CATCH_UP_PROPERTIES {
 		config = config.arg("--kafka-config").arg(format!("{key}={value}"));
 	}
@@ -121,13 +123,21 @@ fn catch_up(blocks: u32, transfers: u32) {
 	let all_messages = metric(&metrics, "herald_kafka_messages_total").unwrap_or(0.0) as usize;
 	let secs = shipping.as_secs_f64();
 	let herald_rate = messages / secs;
-	println!("catch-up of {blocks} blocks ({transfers} transfers submitted per block), block #{first_block} first acked:");
+	println!(
+		"catch-up of {blocks} blocks ({transfers} transfers submitted per block), block #{first_block} first acked:"
+	);
 	println!("  node start to RPC up            {:>10.2} s", rpc_up.as_secs_f64());
 	println!("  node start to first acked block {:>10.2} s", first_acked.as_secs_f64());
 	println!("  first to last acked block       {secs:>10.2} s");
 	println!("  runtime events shipped          {events:>10.0}  ({:.0} events/s)", events / secs);
-	println!("  messages (incl. blocks)         {messages:>10.0}  ({herald_rate:.0} msg/s, {:.1} MB/s)", bytes / secs / 1e6);
-	println!("  node CPU                        {cpu:>10.2} s  ({:.3} s per 1,000 events)", cpu / events.max(1.0) * 1e3);
+	println!(
+		"  messages (incl. blocks)         {messages:>10.0}  ({herald_rate:.0} msg/s, {:.1} MB/s)",
+		bytes / secs / 1e6
+	);
+	println!(
+		"  node CPU                        {cpu:>10.2} s  ({:.3} s per 1,000 events)",
+		cpu / events.max(1.0) * 1e3
+	);
 	println!("  node peak RSS                   {:>10} KiB (now {} KiB)", node.peak_rss_kib(), node.rss_kib());
 	node.stop();
 
@@ -138,7 +148,10 @@ fn catch_up(blocks: u32, transfers: u32) {
 	let bare_rate = records.len() as f64 / bare;
 	println!("bare rdkafka ThreadedProducer re-producing the same {} messages (Herald's settings):", records.len());
 	println!("  first send to last ack          {bare:>10.2} s");
-	println!("  rate                            {bare_rate:>10.0} msg/s  ({:.1} MB/s)", payload_bytes as f64 / bare / 1e6);
+	println!(
+		"  rate                            {bare_rate:>10.0} msg/s  ({:.1} MB/s)",
+		payload_bytes as f64 / bare / 1e6
+	);
 	println!("Herald / bare producer            {:>10.2}", herald_rate / bare_rate);
 }
 

@@ -241,7 +241,7 @@ impl Broker {
 		self.child = self.launch.spawn();
 	}
 
-/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
+	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning
 	/// until `done` holds for what arrived (panics after `timeout`, showing what arrived).
 	pub fn consume_until(&self, prefix: &str, timeout: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
 		self.try_consume_until(prefix, timeout, done).unwrap_or_else(|e| panic!("{e}"))

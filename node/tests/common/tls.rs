@@ -32,15 +32,29 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// Makes `{name}.pem` and `{name}.key`: a certificate for `subject` with `extensions`, signed by `{ca}.pem`.
 fn issue(dir: &Path, name: &str, subject: &str, extensions: &str, ca: &str) {
-	let (key, csr, ext, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.ext"), format!("{name}.pem"));
+	let (key, csr, ext, pem) =
+		(format!("{name}.key"), format!("{name}.csr"), format!("{name}.ext"), format!("{name}.pem"));
 	openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", &key, "-out", &csr]);
 	std::fs::write(dir.join(&ext), extensions).unwrap();
 	let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
 	openssl(
 		dir,
 		&[
-			"x509", "-req", "-in", &csr, "-CA", &ca_pem, "-CAkey", &ca_key, "-CAcreateserial", "-days", "2", "-extfile",
-			&ext, "-out", &pem,
+			"x509",
+			"-req",
+			"-in",
+			&csr,
+			"-CA",
+			&ca_pem,
+			"-CAkey",
+			&ca_key,
+			"-CAcreateserial",
+			"-days",
+			"2",
+			"-extfile",
+			&ext,
+			"-out",
+			&pem,
 		],
 	);
 }
