@@ -166,6 +166,8 @@ pub struct SinkConfig {
 	pub required: bool,
 	/// How many blocks may be read and in flight to Kafka ahead of the last acknowledged one.
 	pub read_ahead_blocks: u32,
+	/// How many threads decode blocks and write their messages in parallel (1: the sink's own thread only).
+	pub encode_threads: u32,
 	/// What to ship and where.
 	pub mappings: Mappings,
 	/// Finalized blocks only, or the best chain with retractions.
@@ -177,6 +179,12 @@ pub struct SinkConfig {
 	pub on_rejected: OnRejected,
 	/// Sign every message's value with this key (`signature` and `signature_key_id` headers).
 	pub signing_key: Option<crate::kafka::signing::SigningKey>,
+}
+
+/// The default of [`SinkConfig::encode_threads`]: the machine's cores, at most 4 (beyond, the producer and
+/// the broker are the limit).
+pub fn default_encode_threads() -> u32 {
+	std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4) as u32)
 }
 
 impl SinkConfig {

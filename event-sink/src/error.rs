@@ -37,6 +37,9 @@ pub enum SinkError {
 	/// librdkafka raised a fatal error: the producer instance can't be used any more and is rebuilt at once.
 	#[error("librdkafka fatal error, the producer is rebuilt: {0}")]
 	ProducerFatal(String),
+	/// Making a block's messages failed (a bug: the block's own data never fails it).
+	#[error("encoding: {0}")]
+	Encode(String),
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),

@@ -14,11 +14,13 @@
 //! 5. [`kafka`]: librdkafka configuration, partitioning, the producer, topic administration and metrics.
 //! 6. [`store`]: the cursor and the journal of shipped-but-unfinalized blocks, in the node's own database.
 //!
-//! [`worker`] runs the pipeline: it asks the follower for actions, turns them into messages, produces them and
-//! persists the cursor and journal only after Kafka acknowledged them.
+//! [`worker`] runs the pipeline: it asks the follower for actions, turns them into messages (the costly part in
+//! parallel, on the [`encode_pool`]), produces them in chain order and persists the cursor and journal only after
+//! Kafka acknowledged them.
 
 pub mod block;
 pub mod config;
+pub mod encode_pool;
 pub mod envelope;
 pub mod error;
 pub mod follow;

@@ -9,6 +9,7 @@
 
 use std::{
 	collections::VecDeque,
+	sync::Arc,
 	time::{Duration, Instant},
 };
 
@@ -16,13 +17,15 @@ use tokio::sync::watch;
 
 use crate::{
 	block::reader::BlockReader,
+	block::reader::ReadBlock,
 	config::SinkConfig,
+	encode_pool::{EncodePool, Encoded},
 	envelope::{assemble, json::hex0x, BlockContext, OutgoingMessage},
 	error::SinkError,
 	follow::{Action, BlockId, ChainView, Follower, Restored},
 	kafka::{
 		admin::ensure_topics,
-		metrics::Metrics,
+		metrics::{Metrics, Tally},
 		partition::PartitionTable,
 		producer::{Delivery, Failure, KafkaProducer, Report},
 	},
@@ -64,10 +67,15 @@ where
 	Ch: ChainView<Hash = R::Hash>,
 	S: StateStore<R::Hash>,
 {
+	// Created here, on the sink's thread, so that its threads inherit the sink's priority.
+	let pool = match EncodePool::new(config.encode_threads as usize) {
+		Ok(pool) => pool,
+		Err(error) => return error,
+	};
 	let mut backoff = Duration::from_secs(1);
 	loop {
 		let started = Instant::now();
-		let error = match ship(&mut parts, &config, metrics.as_ref(), &mut wake).await {
+		let error = match ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake).await {
 			Ok(never) => match never {},
 			Err(error) => error,
 		};
@@ -121,11 +129,14 @@ struct Pending<H> {
 	number: u64,
 	what: String,
 	sent_at: Instant,
+	/// The action's messages by topic, counted in the metrics once all are acknowledged (not one by one).
+	tallies: Vec<Tally>,
 }
 
 /// One run: from the persisted state on, until an error.
 async fn ship<Ch, R, S>(
 	parts: &mut Parts<Ch, R, S>,
+	pool: &EncodePool,
 	config: &SinkConfig,
 	metrics: Option<&Metrics>,
 	wake: &mut watch::Receiver<u64>,
@@ -203,13 +214,27 @@ where
 		let shipping = in_flight.iter().filter(|p| p.is_ship).count();
 		let actions = follower.plan(chain, read_ahead.saturating_sub(shipping))?;
 
-		// Build every action's messages and write-ahead change, persist those at once, then produce in order.
+		// Build every action's messages and write-ahead change, persist those at once, then produce in order. The
+		// blocks to ship are read in order and their messages made on the pool, in parallel.
+		let mut encoded: VecDeque<Encoded> = VecDeque::new();
+		for action in &actions {
+			if let Action::Ship { block, finalized } = action {
+				encoded.push_back(pool.submit(reader.load(block, *finalized)?));
+			}
+		}
 		let mut write_ahead = Vec::new();
 		let mut batch = Vec::with_capacity(actions.len());
 		for action in actions {
 			let seq = next_seq;
 			next_seq += 1;
-			let (messages, change, effect, what) = prepare(action, seq, reader, &mut ledger, &partitions, config)?;
+			let read = match action {
+				Action::Ship { .. } => {
+					Some(EncodePool::result(encoded.pop_front().expect("one job per ship")).await?)
+				}
+				_ => None,
+			};
+			let (messages, change, effect, what) =
+				prepare(action, read, seq, reader.chain(), &mut ledger, &partitions, config)?;
 			write_ahead.extend(change);
 			if matches!(action, Action::Retract(_)) {
 				if let Some(metrics) = metrics {
@@ -244,6 +269,7 @@ where
 				number,
 				what: what.clone(),
 				sent_at: Instant::now(),
+				tallies: if metrics.is_some() { tallies(&messages) } else { Vec::new() },
 			});
 			for outgoing in &messages {
 				let sent = producer.send(seq, &what, &outgoing.message, outgoing.partition, outgoing.is_event).await;
@@ -376,6 +402,7 @@ fn complete_acknowledged<H: Copy + Eq + std::hash::Hash>(
 		let done = in_flight.pop_front().expect("front exists");
 		if let Some(metrics) = metrics {
 			metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
+			metrics.acknowledged(&done.tallies);
 			if done.is_ship {
 				metrics.last_shipped_block.set(done.number);
 			}
@@ -398,7 +425,11 @@ fn record<H>(
 		debug_assert_eq!(pending.seq, delivery.seq);
 		match delivery.result {
 			Ok(()) => pending.unacked = pending.unacked.saturating_sub(1),
-			Err(Failure { stand_in: Some((message, partition)), .. }) => {
+			Err(Failure { stand_in: Some((message, partition)), bytes, is_event, .. }) => {
+				// The stand-in's own acknowledgement is counted when it comes; the refused message is not.
+				if let Some(tally) = pending.tallies.iter_mut().find(|tally| tally.topic == message.topic) {
+					tally.remove(bytes, is_event);
+				}
 				stand_ins.push((pending.seq, pending.what.clone(), message, partition))
 			}
 			Err(error) => {
@@ -411,19 +442,40 @@ fn record<H>(
 
 type Prepared<H> = (Vec<Outgoing>, Option<Change<H>>, Effect<H>, String);
 
-/// An action's messages, its write-ahead change and what completing it changes.
-fn prepare<R: BlockReader>(
-	action: Action<R::Hash>,
+/// The messages of an action, by topic.
+fn tallies(messages: &[Outgoing]) -> Vec<Tally> {
+	let mut tallies: Vec<Tally> = Vec::new();
+	for outgoing in messages {
+		let message = &outgoing.message;
+		let tally = match tallies.iter_mut().find(|tally| Arc::ptr_eq(&tally.topic, &message.topic)) {
+			Some(tally) => tally,
+			None => match tallies.iter().position(|tally| tally.topic == message.topic) {
+				Some(position) => &mut tallies[position],
+				None => {
+					tallies.push(Tally::new(message.topic.clone()));
+					tallies.last_mut().expect("just pushed")
+				}
+			},
+		};
+		tally.add(message.payload.len(), outgoing.is_event);
+	}
+	tallies
+}
+
+/// An action's messages, its write-ahead change and what completing it changes; `read` is a ship's block.
+fn prepare<H: AsRef<[u8]> + Copy + Eq + std::hash::Hash>(
+	action: Action<H>,
+	read: Option<ReadBlock>,
 	seq: u64,
-	reader: &mut R,
-	ledger: &mut Ledger<R::Hash>,
+	chain: &str,
+	ledger: &mut Ledger<H>,
 	partitions: &PartitionTable,
 	config: &SinkConfig,
-) -> Result<Prepared<R::Hash>, SinkError> {
-	let describe = |number: u64, hash: &R::Hash| format!("block #{number} ({})", hex0x(hash));
+) -> Result<Prepared<H>, SinkError> {
+	let describe = |number: u64, hash: &H| format!("block #{number} ({})", hex0x(hash));
 	match action {
 		Action::Ship { block, finalized } => {
-			let read = reader.read(&block, finalized)?;
+			let read = read.expect("a ship's block is read");
 			let messages: Vec<Outgoing> = read
 				.messages
 				.into_iter()
@@ -440,14 +492,14 @@ fn prepare<R: BlockReader>(
 		Action::Retract(block) => {
 			let what = describe(block.number, &block.hash);
 			let entry = journal_entry(ledger, &block.hash, &what, "retracted")?;
-			let messages = retraction(reader.chain(), &entry, config);
+			let messages = retraction(chain, &entry, config);
 			let (change, effect) = ledger.retracting(seq, block.hash).expect("the entry exists: checked above");
 			Ok((messages, Some(change), effect, what))
 		}
 		Action::Finalize(block) => {
 			let what = describe(block.number, &block.hash);
 			let entry = journal_entry(ledger, &block.hash, &what, "finalized")?;
-			let message = assemble::finalized_message(&entry_context(reader.chain(), &entry, true), config);
+			let message = assemble::finalized_message(&entry_context(chain, &entry, true), config);
 			let outgoing = Outgoing::keyed(message, partitions, false);
 			Ok((vec![outgoing], None, Effect::Finalized(block.id()), what))
 		}
@@ -472,11 +524,11 @@ fn placements(hash: &str, messages: &[Outgoing]) -> Vec<Placement> {
 	for outgoing in messages {
 		let id =
 			outgoing.message.id.strip_prefix(hash).and_then(|s| s.strip_prefix(':')).unwrap_or(&outgoing.message.id);
-		let topic = &outgoing.message.topic;
-		match placements.iter_mut().find(|p| &p.topic == topic && p.partition == outgoing.partition) {
+		let topic = &*outgoing.message.topic;
+		match placements.iter_mut().find(|p| p.topic == topic && p.partition == outgoing.partition) {
 			Some(placement) => placement.ids.push(id.to_string()),
 			None => placements.push(Placement {
-				topic: topic.clone(),
+				topic: topic.to_string(),
 				partition: outgoing.partition,
 				ids: vec![id.to_string()],
 			}),

@@ -11,8 +11,9 @@ use std::{
 
 use herald_event_sink::{
 	block::reader::{BlockReader, ReadBlock},
+	encode_pool::LoadedBlock,
 	config::{Follow, OnRejected, SinkConfig, StartFrom},
-	envelope::OutgoingMessage,
+	envelope::{MessageHeaders, OutgoingMessage},
 	error::SinkError,
 	follow::{BlockId, BlockLink, ChainView, Heads},
 	mapping::Mappings,
@@ -67,7 +68,7 @@ impl BlockReader for FakeReader {
 		"0x00"
 	}
 
-	fn read(&mut self, block: &BlockLink<Hash>, _finalized: bool) -> Result<ReadBlock, SinkError> {
+	fn load(&mut self, block: &BlockLink<Hash>, _finalized: bool) -> Result<LoadedBlock, SinkError> {
 		let number = block.number;
 		let messages = (0..MESSAGES_PER_BLOCK)
 			.map(|i| {
@@ -79,14 +80,19 @@ impl BlockReader for FakeReader {
 				let message = OutgoingMessage {
 					id: id.clone(),
 					topic: TOPIC.into(),
-					key: Some(b"chain".to_vec()),
+					key: Some(b"chain"[..].into()),
 					payload,
-					headers: vec![("id".into(), id.into_bytes())],
+					headers: MessageHeaders {
+						name: "Fake".into(),
+						event_type: herald_event_sink::mapping::EventType::Domain,
+						block_hash: "0x00".into(),
+						finalized: true,
+					},
 				};
 				(message, true)
 			})
 			.collect();
-		Ok(ReadBlock { messages, spec_version: 1, timestamp: None })
+		Ok(LoadedBlock::ready(ReadBlock { messages, spec_version: 1, timestamp: None }))
 	}
 }
 
@@ -118,6 +124,7 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		start_from: StartFrom::Block(1),
 		required,
 		read_ahead_blocks: 8,
+		encode_threads: 2,
 		mappings: Mappings::default(),
 		follow: Follow::Finalized,
 		max_unfinalized_blocks: 64,

@@ -157,6 +157,11 @@ pub struct KafkaParams {
 	)]
 	pub kafka_read_ahead_blocks: u32,
 
+	/// How many threads decode blocks and write their messages in parallel while the sink catches up (they run
+	/// at the sink's lowered priority). Default: the machine's cores, at most 4.
+	#[arg(long, value_name = "THREADS", value_parser = clap::value_parser!(u32).range(1..=64))]
+	pub kafka_encode_threads: Option<u32>,
+
 	/// Which blocks to ship: `finalized` (only final blocks, never retracted; nothing ships while finality
 	/// stalls) or `best` (blocks as they join the best chain, `meta.finalized: false`, then `BlockFinalized`, or
 	/// `BlockRetracted` when a re-org takes one back; see docs/envelope.md).

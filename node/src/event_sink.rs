@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use herald_event_sink::{
 	block::reader::ClientBlockReader,
-	config::SinkConfig,
+	config::{default_encode_threads, SinkConfig},
 	follow::{wake::wake_on_chain_events, ClientChain},
 	kafka::{client_config, metrics::Metrics, signing::SigningKey},
 	mapping::Mappings,
@@ -65,6 +65,7 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		start_from: params.kafka_start_from,
 		required: params.kafka_required,
 		read_ahead_blocks: params.kafka_read_ahead_blocks,
+		encode_threads: params.kafka_encode_threads.unwrap_or_else(default_encode_threads),
 		mappings,
 		follow: params.kafka_follow,
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,

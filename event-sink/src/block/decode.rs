@@ -12,7 +12,7 @@
 //! error). SCALE is not self-delimiting, so once a record fails its length is unknown and so is where the next
 //! one starts: the remainder stands for that record and every record after it.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use codec::{Compact, Decode};
 use scale_decode::visitor::{decode_with_visitor, types::Variant, DecodeError as ScaleError, IgnoreVisitor, Visitor};
@@ -62,9 +62,13 @@ pub struct DecodedEvent {
 	/// When in the block it was emitted.
 	pub phase: Phase,
 	/// The pallet's name in the runtime, e.g. `"Balances"`.
-	pub pallet: String,
+	pub pallet: Arc<str>,
 	/// The event's variant name, e.g. `"Transfer"`.
-	pub variant: String,
+	pub variant: Arc<str>,
+	/// The pallet's index in the runtime (the `RuntimeEvent` variant's index).
+	pub pallet_index: u8,
+	/// The variant's index in the pallet's event enum.
+	pub variant_index: u8,
 	/// The event's fields as compact JSON text: an object keyed by field name (in the metadata's order), an array
 	/// for unnamed fields, `{}` for none.
 	pub data: String,
@@ -114,12 +118,45 @@ pub struct DecodedEvents {
 	pub undecodable: Option<Undecodable>,
 }
 
+impl DecodedEvents {
+	/// How many extrinsics the block holds, read from its events: FRAME's `frame_system` deposits exactly one
+	/// `System.ExtrinsicSuccess` or `System.ExtrinsicFailed` for every extrinsic applied (inherents included), and
+	/// a block holds only applied extrinsics. `None` when some events did not decode (then count the body).
+	pub fn extrinsics_count(&self) -> Option<u32> {
+		if self.undecodable.is_some() {
+			return None;
+		}
+		let outcomes = self.events.iter().filter(|event| {
+			&*event.pallet == "System" && matches!(&*event.variant, "ExtrinsicSuccess" | "ExtrinsicFailed")
+		});
+		Some(outcomes.count() as u32)
+	}
+}
+
 /// A pallet's events as the metadata declares them.
 #[derive(Clone, Debug)]
 struct PalletEvents {
-	name: String,
-	/// (variant name, field names; unnamed fields are named by position: "0", "1", …)
-	variants: Vec<(String, Vec<String>)>,
+	name: Arc<str>,
+	index: u8,
+	variants: Vec<EventVariant>,
+}
+
+/// One variant of a pallet's event enum.
+#[derive(Clone, Debug)]
+struct EventVariant {
+	name: Arc<str>,
+	index: u8,
+	/// Unnamed fields are named by position: "0", "1", …
+	fields: Vec<String>,
+}
+
+/// An event the metadata declares, by name and by index ([`EventDecoder::event_indexes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventIndex<'a> {
+	pub pallet: &'a str,
+	pub variant: &'a str,
+	pub pallet_index: u8,
+	pub variant_index: u8,
 }
 
 /// Decodes `System::Events` values with one runtime's metadata. Build one per runtime version (`spec_version`)
@@ -134,6 +171,8 @@ pub struct EventDecoder {
 	/// The record's fields in encoding order, with their types.
 	record_fields: Vec<(RecordField, u32)>,
 	pallets: Vec<PalletEvents>,
+	/// Positions in `pallets`, by pallet index.
+	pallet_positions: Vec<Option<usize>>,
 	shapes: Shapes,
 }
 
@@ -205,12 +244,17 @@ impl EventDecoder {
 			.pallets
 			.iter()
 			.map(|pallet| PalletEvents {
-				name: pallet.name.clone(),
+				name: pallet.name.as_str().into(),
+				index: pallet.index,
 				variants: pallet.event_ty.map(|ty| variants_of(ty, registry)).unwrap_or_default(),
 			})
-			.collect();
+			.collect::<Vec<_>>();
+		let mut pallet_positions = vec![None; 256];
+		for (position, pallet) in pallets.iter().enumerate() {
+			pallet_positions[pallet.index as usize] = Some(position);
+		}
 		let shapes = Shapes::new(registry);
-		Ok(EventDecoder { types, outer_event_ty, leading_phase_ty, record_fields, pallets, shapes })
+		Ok(EventDecoder { types, outer_event_ty, leading_phase_ty, record_fields, pallets, pallet_positions, shapes })
 	}
 
 	/// The metadata version the decoder was built from (14, 15 or 16).
@@ -220,22 +264,34 @@ impl EventDecoder {
 
 	/// Every pallet's name, in the metadata's order.
 	pub fn pallet_names(&self) -> Vec<String> {
-		self.pallets.iter().map(|pallet| pallet.name.clone()).collect()
+		self.pallets.iter().map(|pallet| pallet.name.to_string()).collect()
 	}
 
 	/// Every event the metadata declares, as (pallet, variant), in pallet then variant order.
 	pub fn event_variants(&self) -> Vec<(String, String)> {
 		self.pallets
 			.iter()
-			.flat_map(|pallet| pallet.variants.iter().map(move |(variant, _)| (pallet.name.clone(), variant.clone())))
+			.flat_map(|pallet| pallet.variants.iter().map(move |variant| (pallet.name.to_string(), variant.name.to_string())))
 			.collect()
+	}
+
+	/// Every event the metadata declares, with its pallet's and its own index, in pallet then variant order.
+	pub fn event_indexes(&self) -> impl Iterator<Item = EventIndex<'_>> {
+		self.pallets.iter().flat_map(|pallet| {
+			pallet.variants.iter().map(move |variant| EventIndex {
+				pallet: &pallet.name,
+				variant: &variant.name,
+				pallet_index: pallet.index,
+				variant_index: variant.index,
+			})
+		})
 	}
 
 	/// The field names of one event (unnamed fields by position: "0", "1", …), or `None` if the metadata
 	/// declares no such event.
 	pub fn event_fields(&self, pallet: &str, variant: &str) -> Option<Vec<String>> {
-		let pallet = self.pallets.iter().find(|p| p.name == pallet)?;
-		pallet.variants.iter().find(|(name, _)| name == variant).map(|(_, fields)| fields.clone())
+		let pallet = self.pallets.iter().find(|p| &*p.name == pallet)?;
+		pallet.variants.iter().find(|v| &*v.name == variant).map(|v| v.fields.clone())
 	}
 
 	/// Decodes the raw value of `System::Events` (an empty value, i.e. no storage entry, is no events). Never
@@ -329,13 +385,13 @@ impl EventDecoder {
 				RecordField::Event => {
 					let mut data = Vec::with_capacity(256);
 					let visitor = RuntimeEventVisitor { shapes: &self.shapes, data: &mut data };
-					let (pallet, variant) = decode_with_visitor(input, *ty, registry, visitor)?;
+					let ((pallet_index, pallet), (variant_index, variant)) =
+						decode_with_visitor(input, *ty, registry, visitor)?;
+					let (pallet, variant) = self.names(pallet_index, pallet, variant_index, variant);
 					// The writer only writes valid UTF-8 (JSON text).
-					event = Some((
-						pallet.to_string(),
-						variant.to_string(),
-						String::from_utf8(data).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-					));
+					let data =
+						String::from_utf8(data).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+					event = Some((pallet, variant, pallet_index, variant_index, data));
 				}
 				RecordField::Topics => {
 					let mut json = Vec::new();
@@ -350,8 +406,24 @@ impl EventDecoder {
 			}
 		}
 		let phase = phase.ok_or("the record has no `phase` field")?;
-		let (pallet, variant, data) = event.ok_or("the record has no `event` field")?;
-		Ok(DecodedEvent { index, phase, pallet, variant, data, topics })
+		let (pallet, variant, pallet_index, variant_index, data) = event.ok_or("the record has no `event` field")?;
+		Ok(DecodedEvent { index, phase, pallet, variant, pallet_index, variant_index, data, topics })
+	}
+
+	/// The shared names of an event (allocated once per runtime), by its indexes; the decoded names if the
+	/// metadata's pallet list doesn't hold them.
+	fn names(&self, pallet_index: u8, pallet: &str, variant_index: u8, variant: &str) -> (Arc<str>, Arc<str>) {
+		let known = self.pallet_positions[pallet_index as usize].map(|position| &self.pallets[position]);
+		let pallet_name = known.map_or_else(|| pallet.into(), |known| known.name.clone());
+		let variant_name = known
+			// Variants are in index order, usually without gaps.
+			.and_then(|known| {
+				known.variants.get(variant_index as usize).filter(|v| v.index == variant_index).or_else(|| {
+					known.variants.iter().find(|v| v.index == variant_index)
+				})
+			})
+			.map_or_else(|| variant.into(), |known| known.name.clone());
+		(pallet_name, variant_name)
 	}
 
 	/// Best-effort names for a record that does not decode: its phase, and the pallet and variant its first two
@@ -383,7 +455,7 @@ impl EventDecoder {
 }
 
 /// The variants of an enum type with their field names, in index order.
-fn variants_of(ty: u32, registry: &PortableRegistry) -> Vec<(String, Vec<String>)> {
+fn variants_of(ty: u32, registry: &PortableRegistry) -> Vec<EventVariant> {
 	let Some(TypeDef::Variant(enum_ty)) = registry.resolve(ty).map(|ty| &ty.type_def) else {
 		return Vec::new();
 	};
@@ -398,7 +470,7 @@ fn variants_of(ty: u32, registry: &PortableRegistry) -> Vec<(String, Vec<String>
 				.enumerate()
 				.map(|(position, field)| field.name.clone().unwrap_or_else(|| position.to_string()))
 				.collect();
-			(variant.name.clone(), fields)
+			EventVariant { name: variant.name.as_str().into(), index: variant.index, fields }
 		})
 		.collect()
 }
@@ -456,15 +528,15 @@ impl Visitor for U32Visitor {
 	}
 }
 
-/// Reads `RuntimeEvent::Pallet(pallet::Event::Variant { .. })`: returns the pallet's and the variant's names and
-/// writes the variant's fields as JSON to `data`.
+/// Reads `RuntimeEvent::Pallet(pallet::Event::Variant { .. })`: returns the pallet's and the variant's indexes and
+/// names and writes the variant's fields as JSON to `data`.
 struct RuntimeEventVisitor<'o> {
 	shapes: &'o Shapes,
 	data: &'o mut Vec<u8>,
 }
 
 impl<'o> Visitor for RuntimeEventVisitor<'o> {
-	type Value<'scale, 'resolver> = (&'resolver str, &'resolver str);
+	type Value<'scale, 'resolver> = ((u8, &'resolver str), (u8, &'resolver str));
 	type Error = RecordError;
 	type TypeResolver = PortableRegistry;
 
@@ -474,23 +546,24 @@ impl<'o> Visitor for RuntimeEventVisitor<'o> {
 		_: u32,
 	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
 		let pallet = value.name();
+		let pallet_index = value.index();
 		let fields = value.fields();
 		if fields.remaining() != 1 {
 			return Err(RecordError(format!("RuntimeEvent::{pallet} does not wrap exactly one pallet event")));
 		}
 		let variant = fields.decode_item(PalletEventVisitor { shapes: self.shapes, data: self.data });
-		Ok((pallet, variant.unwrap_or_else(|| Err(ScaleError::NotEnoughInput.into()))?))
+		Ok(((pallet_index, pallet), variant.unwrap_or_else(|| Err(ScaleError::NotEnoughInput.into()))?))
 	}
 }
 
-/// Reads one pallet's event enum: returns the variant's name and writes its fields as JSON to `data`.
+/// Reads one pallet's event enum: returns the variant's index and name and writes its fields as JSON to `data`.
 struct PalletEventVisitor<'o> {
 	shapes: &'o Shapes,
 	data: &'o mut Vec<u8>,
 }
 
 impl<'o> Visitor for PalletEventVisitor<'o> {
-	type Value<'scale, 'resolver> = &'resolver str;
+	type Value<'scale, 'resolver> = (u8, &'resolver str);
 	type Error = RecordError;
 	type TypeResolver = PortableRegistry;
 
@@ -500,7 +573,8 @@ impl<'o> Visitor for PalletEventVisitor<'o> {
 		_: u32,
 	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
 		let name = value.name();
+		let index = value.index();
 		write_event_fields(value.fields(), self.shapes, self.data)?;
-		Ok(name)
+		Ok((index, name))
 	}
 }

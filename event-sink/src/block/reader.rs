@@ -1,5 +1,9 @@
 //! Reading one block from the node's database: its events (decoded with the metadata of the runtime that
 //! executed it: the runtime in its parent's state), its timestamp, and its messages.
+//!
+//! Reading is split in two: [`BlockReader::load`] reads the database in chain order (it knows the previous
+//! block's runtime), and the [`LoadedBlock`] it returns decodes the events and writes the messages, the costly
+//! part, on any thread ([`crate::encode_pool`]).
 
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
@@ -15,13 +19,16 @@ use crate::{
 		storage::{decode_timestamp, system_events_storage_key, timestamp_storage_key},
 	},
 	config::SinkConfig,
+	encode_pool::LoadedBlock,
 	envelope::{
-		assemble::{block_messages, BlockData},
+		assemble::{block_messages, BlockData, Routing},
 		json::hex0x,
+		route::{InfrastructureRoutes, RuntimeRoutes},
 		OutgoingMessage,
 	},
 	error::SinkError,
 	follow::BlockLink,
+	mapping::Mappings,
 };
 
 /// A block read and turned into messages.
@@ -40,8 +47,23 @@ pub trait BlockReader: Send {
 
 	/// The chain's genesis hash, `0x`-hex (`meta.chain`).
 	fn chain(&self) -> &str;
-	/// Reads `block` and builds its messages; `finalized` when it ships as final.
-	fn read(&mut self, block: &BlockLink<Self::Hash>, finalized: bool) -> Result<ReadBlock, SinkError>;
+	/// Reads what `block`'s messages are made of (blocks are loaded in chain order); the returned job makes them.
+	/// `finalized` when it ships as final.
+	fn load(&mut self, block: &BlockLink<Self::Hash>, finalized: bool) -> Result<LoadedBlock, SinkError>;
+}
+
+/// What one runtime's blocks are decoded and routed with, prepared once per runtime.
+struct Runtime {
+	decoder: EventDecoder,
+	routes: RuntimeRoutes,
+}
+
+/// What every block's messages are made with.
+struct Shared {
+	chain: String,
+	mappings: Mappings,
+	topic_prefix: String,
+	infrastructure: InfrastructureRoutes,
 }
 
 /// Metadata versions the decoder understands, newest first.
@@ -51,12 +73,11 @@ const METADATA_VERSIONS: [u32; 3] = [16, 15, 14];
 pub struct ClientBlockReader<B: BlockT, C, BE> {
 	client: Arc<C>,
 	backend: Arc<BE>,
-	config: SinkConfig,
-	chain: String,
-	/// One decoder per runtime code (by the hash of `:code`, so that two runtimes that share a `spec_version`,
-	/// e.g. after `set_code_without_checks` or a forgotten bump, never share a decoder); there are few, and each
-	/// is reused for every block its runtime executed.
-	decoders: HashMap<B::Hash, Arc<EventDecoder>>,
+	shared: Arc<Shared>,
+	/// One decoder and route table per runtime code (by the hash of `:code`, so that two runtimes that share a
+	/// `spec_version`, e.g. after `set_code_without_checks` or a forgotten bump, never share a decoder); there
+	/// are few, and each is reused for every block its runtime executed.
+	runtimes: HashMap<B::Hash, Arc<Runtime>>,
 	/// The last block read and the `spec_version` that executed it, to know the previous runtime without asking
 	/// the grandparent's state again.
 	last: Option<(B::Hash, u32)>,
@@ -72,8 +93,13 @@ where
 	C::Api: Metadata<B>,
 {
 	pub fn new(client: Arc<C>, backend: Arc<BE>, config: SinkConfig) -> Self {
-		let chain = hex0x(client.info().genesis_hash);
-		Self { client, backend, config, chain, decoders: HashMap::new(), last: None, _block: PhantomData }
+		let shared = Arc::new(Shared {
+			chain: hex0x(client.info().genesis_hash),
+			infrastructure: InfrastructureRoutes::new(&config.mappings, &config.topic_prefix),
+			mappings: config.mappings,
+			topic_prefix: config.topic_prefix,
+		});
+		Self { client, backend, shared, runtimes: HashMap::new(), last: None, _block: PhantomData }
 	}
 
 	/// The `spec_version` of the runtime in `hash`'s state.
@@ -83,15 +109,15 @@ where
 			.map_err(SinkError::database)
 	}
 
-	/// The decoder of the runtime in `state`'s state, whose version is `spec_version`.
-	fn decoder(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<EventDecoder>, SinkError> {
+	/// The decoder and routes of the runtime in `state`'s state, whose version is `spec_version`.
+	fn runtime(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<Runtime>, SinkError> {
 		// The trie keeps the hash of a large value: this does not read the code itself.
 		let code = StorageKey(b":code".to_vec()); // sp_storage::well_known_keys::CODE
 		let code_hash = self.client.storage_hash(state, &code).map_err(SinkError::database)?.ok_or_else(|| {
 			SinkError::Metadata { number, reason: "the state the block was executed in has no runtime code".into() }
 		})?;
-		if let Some(decoder) = self.decoders.get(&code_hash) {
-			return Ok(decoder.clone());
+		if let Some(runtime) = self.runtimes.get(&code_hash) {
+			return Ok(runtime.clone());
 		}
 		let metadata_error = |reason: String| SinkError::Metadata { number, reason };
 		let api = self.client.runtime_api();
@@ -103,14 +129,16 @@ where
 			.metadata_at_version(state, version)
 			.map_err(|e| metadata_error(e.to_string()))?
 			.ok_or_else(|| metadata_error(format!("metadata version {version} missing")))?;
-		let decoder = Arc::new(EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?);
+		let decoder = EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?;
+		let routes = RuntimeRoutes::new(&decoder, &self.shared.mappings, &self.shared.topic_prefix);
 		log::info!(
 			target: "herald::kafka",
 			"decoding events of runtime spec_version {spec_version} (code {}) with metadata v{version}",
 			hex0x(code_hash)
 		);
-		self.decoders.insert(code_hash, decoder.clone());
-		Ok(decoder)
+		let runtime = Arc::new(Runtime { decoder, routes });
+		self.runtimes.insert(code_hash, runtime.clone());
+		Ok(runtime)
 	}
 
 	fn storage(&self, hash: B::Hash, key: Vec<u8>) -> Result<Option<Vec<u8>>, SinkError> {
@@ -134,10 +162,10 @@ where
 	type Hash = B::Hash;
 
 	fn chain(&self) -> &str {
-		&self.chain
+		&self.shared.chain
 	}
 
-	fn read(&mut self, block: &BlockLink<B::Hash>, finalized: bool) -> Result<ReadBlock, SinkError> {
+	fn load(&mut self, block: &BlockLink<B::Hash>, finalized: bool) -> Result<LoadedBlock, SinkError> {
 		let (number, hash) = (block.number, block.hash);
 		if !self.have_state(hash, number) {
 			return Err(SinkError::Pruned { number });
@@ -162,27 +190,38 @@ where
 		};
 		self.last = Some((hash, spec_version));
 
-		let decoder = self.decoder(executed_in, number, spec_version)?;
-		let events = decoder.decode_events(&self.storage(hash, system_events_storage_key())?.unwrap_or_default());
+		let runtime = self.runtime(executed_in, number, spec_version)?;
+		let events = self.storage(hash, system_events_storage_key())?.unwrap_or_default();
 		let timestamp = match self.storage(hash, timestamp_storage_key())? {
 			Some(raw) => Some(decode_timestamp(&raw).map_err(SinkError::Database)?),
 			None => None,
 		};
-		let extrinsics_count = self.client.block_body(hash).map_err(SinkError::database)?.map(|body| body.len() as u32);
-
-		let data = BlockData {
-			chain: &self.chain,
-			number,
-			hash: hex0x(hash),
-			parent_hash: hex0x(block.parent),
-			spec_version,
-			previous_spec_version,
-			timestamp,
-			extrinsics_count,
-			finalized,
-			events: &events,
-		};
-		let messages = block_messages(&data, &self.config);
-		Ok(ReadBlock { messages, spec_version, timestamp })
+		let (client, shared, parent) = (self.client.clone(), self.shared.clone(), block.parent);
+		Ok(LoadedBlock::new(move || {
+			let events = runtime.decoder.decode_events(&events);
+			// Counted from the events; the body is read only when some did not decode.
+			let extrinsics_count = events.extrinsics_count().or_else(|| {
+				client.block_body(hash).ok().flatten().map(|body| body.len() as u32)
+			});
+			let data = BlockData {
+				chain: &shared.chain,
+				number,
+				hash: hex0x(hash),
+				parent_hash: hex0x(parent),
+				spec_version,
+				previous_spec_version,
+				timestamp,
+				extrinsics_count,
+				finalized,
+				events: &events,
+			};
+			let routing = Routing {
+				events: &runtime.routes,
+				infrastructure: &shared.infrastructure,
+				mappings: &shared.mappings,
+				topic_prefix: &shared.topic_prefix,
+			};
+			ReadBlock { messages: block_messages(&data, &routing), spec_version, timestamp }
+		}))
 	}
 }

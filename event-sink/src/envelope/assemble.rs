@@ -6,7 +6,14 @@
 use crate::{
 	block::decode::DecodedEvents,
 	config::SinkConfig,
-	envelope::{to_message, BlockContext, Envelope, InfrastructureEvent, OutgoingMessage},
+	envelope::{
+		infrastructure_id,
+		route::{InfrastructureRoutes, Route, RuntimeRoutes},
+		to_message,
+		write::{envelope_json, BlockFrame, EventMeta, Head},
+		BlockContext, Envelope, InfrastructureEvent, OutgoingMessage,
+	},
+	mapping::{EventType, Mappings},
 };
 
 /// What the sink knows about a block when it ships it.
@@ -27,8 +34,20 @@ pub struct BlockData<'a> {
 	pub events: &'a DecodedEvents,
 }
 
+/// Where a block's messages go: everything resolved before the block is read.
+#[derive(Clone, Copy)]
+pub struct Routing<'a> {
+	/// The routes of the runtime that executed the block.
+	pub events: &'a RuntimeRoutes,
+	/// The routes of the sink's own envelopes.
+	pub infrastructure: &'a InfrastructureRoutes,
+	/// For an undecodable remainder, resolved when one is met.
+	pub mappings: &'a Mappings,
+	pub topic_prefix: &'a str,
+}
+
 /// The block's messages, each flagged `true` when it carries a runtime event.
-pub fn block_messages(block: &BlockData<'_>, config: &SinkConfig) -> Vec<(OutgoingMessage, bool)> {
+pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(OutgoingMessage, bool)> {
 	let context = BlockContext {
 		chain: block.chain.to_string(),
 		number: block.number,
@@ -38,27 +57,47 @@ pub fn block_messages(block: &BlockData<'_>, config: &SinkConfig) -> Vec<(Outgoi
 		timestamp: block.timestamp,
 		finalized: block.finalized,
 	};
-	let mappings = &config.mappings;
-	let prefix = config.topic_prefix.as_str();
-	let infrastructure = |event: InfrastructureEvent| {
-		let mapping = mappings.infrastructure(event.name());
-		(to_message(&Envelope::infrastructure(&context, &event), &mapping, prefix), false)
+	// The block's part of every envelope, written once.
+	let frame = BlockFrame::new(&context);
+	let infrastructure = |route: &Route, event: InfrastructureEvent| {
+		let data = event.data().to_string();
+		let id = infrastructure_id(&context.hash, event.name());
+		let head = Head { name: event.name(), event_type: EventType::Infrastructure, data: &data, id: &id };
+		let payload = envelope_json(head, &frame, &EventMeta::default());
+		let key = route.key(&data, None, &frame.chain_key);
+		(OutgoingMessage::new(route, &frame, id, payload, key), false)
 	};
 
 	let events = block.events;
 	let event_count = events.record_count.unwrap_or(events.events.len() as u32);
 	let mut messages = Vec::with_capacity(events.events.len() + 3);
-	messages.push(infrastructure(InfrastructureEvent::BlockCreated {
-		event_count,
-		extrinsics_count: block.extrinsics_count.unwrap_or_default(),
-	}));
+	messages.push(infrastructure(
+		&routing.infrastructure.block_created,
+		InfrastructureEvent::BlockCreated {
+			event_count,
+			extrinsics_count: block.extrinsics_count.unwrap_or_default(),
+		},
+	));
 	if let Some(from) = block.previous_spec_version.filter(|from| *from != block.spec_version) {
-		messages.push(infrastructure(InfrastructureEvent::RuntimeUpgraded { from, to: block.spec_version }));
+		messages.push(infrastructure(
+			&routing.infrastructure.runtime_upgraded,
+			InfrastructureEvent::RuntimeUpgraded { from, to: block.spec_version },
+		));
 	}
 	for event in &events.events {
-		if let Some(mapping) = mappings.resolve(&event.pallet, &event.variant) {
-			messages.push((to_message(&Envelope::event(&context, event, &mapping), &mapping, prefix), true));
-		}
+		let Some(route) = routing.events.get(event.pallet_index, event.variant_index) else { continue };
+		let id = frame.event_id(event.index);
+		let meta = EventMeta {
+			event_index: Some(event.index),
+			phase: Some(event.phase),
+			pallet: Some(&event.pallet),
+			variant: Some(&event.variant),
+			..EventMeta::default()
+		};
+		let head = Head { name: &route.name, event_type: route.event_type, data: &event.data, id: &id };
+		let payload = envelope_json(head, &frame, &meta);
+		let key = route.key(&event.data, meta.pallet, &frame.chain_key);
+		messages.push((OutgoingMessage::new(route, &frame, id, payload, key), true));
 	}
 	if let Some(remainder) = &events.undecodable {
 		log::warn!(
@@ -68,11 +107,12 @@ pub fn block_messages(block: &BlockData<'_>, config: &SinkConfig) -> Vec<(Outgoi
 			remainder.index,
 			remainder.error
 		);
-		let mapping = mappings.resolve_undecodable(remainder.pallet.as_deref(), remainder.variant.as_deref());
-		messages.push((to_message(&Envelope::undecodable(&context, remainder, &mapping), &mapping, prefix), true));
+		let mapping = routing.mappings.resolve_undecodable(remainder.pallet.as_deref(), remainder.variant.as_deref());
+		let envelope = Envelope::undecodable(&context, remainder, &mapping);
+		messages.push((to_message(&envelope, &mapping, routing.topic_prefix), true));
 	}
 	if block.finalized {
-		messages.push(infrastructure(InfrastructureEvent::BlockFinalized));
+		messages.push(infrastructure(&routing.infrastructure.block_finalized, InfrastructureEvent::BlockFinalized));
 	}
 	messages
 }
@@ -100,6 +140,6 @@ pub fn retraction_message(
 	let event = InfrastructureEvent::BlockRetracted { event_ids };
 	let mapping = config.mappings.infrastructure(event.name());
 	let mut message = to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix);
-	message.topic = topic.to_string();
+	message.topic = topic.into();
 	message
 }

@@ -13,14 +13,21 @@
 
 pub mod assemble;
 pub mod json;
+pub mod route;
 pub mod stand_in;
+pub mod write;
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use serde_json::{json, Value as Json};
 
 use crate::{
 	block::decode::{DecodedEvent, Phase, Undecodable},
-	mapping::{EventType, PartitionKey, ResolvedMapping},
+	envelope::{
+		route::Route,
+		write::{envelope_json, BlockFrame, EventMeta, Head},
+	},
+	mapping::{EventType, ResolvedMapping},
 };
 
 /// The envelope version this crate writes (`meta.schema_version`).
@@ -45,7 +52,8 @@ pub struct BlockContext {
 	pub finalized: bool,
 }
 
-/// An envelope v1.
+/// An envelope v1, as a value (tests, and the envelopes made once per block; a block's events are written
+/// straight to JSON by [`assemble`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
 	/// What happened, e.g. `"AssetCreatedEvent"` or `"BlockCreated"`.
@@ -60,72 +68,26 @@ pub struct Envelope {
 }
 
 /// The envelope's `meta`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Meta {
 	/// Deterministic id, for deduplication.
 	pub id: String,
-	/// [`SCHEMA_VERSION`].
-	pub schema_version: u32,
-	/// The chain's genesis hash, `0x`-hex.
-	pub chain: String,
-	/// The block.
-	pub block: BlockRef,
+	/// The block's part, the same in every envelope of the block.
+	pub block: BlockContext,
 	/// The event's index in the block's events; `null` for infrastructure envelopes.
 	pub event_index: Option<u32>,
 	/// When in the block; absent for infrastructure envelopes (and when an undecodable record's phase is unknown).
-	#[serde(default, skip_serializing_if = "Option::is_none")]
-	pub phase: Option<PhaseMeta>,
+	pub phase: Option<Phase>,
 	/// The pallet; `null` for infrastructure envelopes.
 	pub pallet: Option<String>,
 	/// The event variant; `null` for infrastructure envelopes.
 	pub variant: Option<String>,
-	/// The runtime's `spec_version` at this block.
-	pub spec_version: u32,
-	/// The block's timestamp (ms since the Unix epoch), `null` if unknown.
-	pub timestamp: Option<u64>,
-	/// Whether the block was finalized when this was sent.
-	pub finalized: bool,
 	/// Why the events from this index on could not be decoded.
-	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub decode_error: Option<String>,
 	/// The undecoded bytes, `0x`-hex, at most the first 4096 of them.
-	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub raw: Option<String>,
 	/// How many bytes were left undecoded (more than `raw` holds when it was capped).
-	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub raw_length: Option<usize>,
-}
-
-/// `meta.block`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockRef {
-	/// The block number.
-	pub number: u64,
-	/// The block hash, `0x`-hex.
-	pub hash: String,
-	/// The parent's hash, `0x`-hex.
-	pub parent_hash: String,
-}
-
-/// `meta.phase`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhaseMeta {
-	/// `"ApplyExtrinsic"`, `"Initialization"` or `"Finalization"`.
-	pub kind: String,
-	/// The extrinsic's index in the block, for `ApplyExtrinsic`.
-	#[serde(default, skip_serializing_if = "Option::is_none")]
-	pub extrinsic_index: Option<u32>,
-}
-
-impl From<Phase> for PhaseMeta {
-	fn from(phase: Phase) -> Self {
-		let (kind, extrinsic_index) = match phase {
-			Phase::ApplyExtrinsic(index) => ("ApplyExtrinsic", Some(index)),
-			Phase::Initialization => ("Initialization", None),
-			Phase::Finalization => ("Finalization", None),
-		};
-		PhaseMeta { kind: kind.into(), extrinsic_index }
-	}
 }
 
 /// The envelopes the sink makes itself, about blocks rather than events. More kinds may come, hence
@@ -179,18 +141,11 @@ pub fn infrastructure_id(block_hash: &str, kind: &str) -> String {
 impl Envelope {
 	/// The envelope as compact JSON: `{"name", "type", "data", "meta"}`, `data` copied as it was written.
 	pub fn to_json(&self) -> Vec<u8> {
-		let mut out = Vec::with_capacity(self.data.len() + 512);
-		out.extend_from_slice(b"{\"name\":");
-		// Writing strings and a `Serialize` struct to memory can't fail.
-		let _ = serde_json::to_writer(&mut out, &self.name);
-		out.extend_from_slice(b",\"type\":");
-		let _ = serde_json::to_writer(&mut out, &self.event_type);
-		out.extend_from_slice(b",\"data\":");
-		out.extend_from_slice(self.data.as_bytes());
-		out.extend_from_slice(b",\"meta\":");
-		let _ = serde_json::to_writer(&mut out, &self.meta);
-		out.push(b'}');
-		out
+		envelope_json(self.head(), &BlockFrame::new(&self.meta.block), &self.meta.event_meta())
+	}
+
+	fn head(&self) -> Head<'_> {
+		Head { name: &self.name, event_type: self.event_type, data: &self.data, id: &self.meta.id }
 	}
 
 	/// The envelope of a decoded event, named, typed and routed by `mapping` ([`crate::mapping::Mappings::resolve`]).
@@ -202,9 +157,9 @@ impl Envelope {
 			meta: Meta {
 				id: event_id(&context.hash, event.index),
 				event_index: Some(event.index),
-				phase: Some(event.phase.into()),
-				pallet: Some(event.pallet.clone()),
-				variant: Some(event.variant.clone()),
+				phase: Some(event.phase),
+				pallet: Some(event.pallet.to_string()),
+				variant: Some(event.variant.to_string()),
 				..Meta::of_block(context)
 			},
 		}
@@ -221,7 +176,7 @@ impl Envelope {
 			meta: Meta {
 				id: event_id(&context.hash, remainder.index),
 				event_index: Some(remainder.index),
-				phase: remainder.phase.map(PhaseMeta::from),
+				phase: remainder.phase,
 				pallet: remainder.pallet.clone(),
 				variant: remainder.variant.clone(),
 				decode_error: Some(remainder.error.clone()),
@@ -248,23 +203,26 @@ impl Meta {
 	fn of_block(context: &BlockContext) -> Meta {
 		Meta {
 			id: String::new(),
-			schema_version: SCHEMA_VERSION,
-			chain: context.chain.clone(),
-			block: BlockRef {
-				number: context.number,
-				hash: context.hash.clone(),
-				parent_hash: context.parent_hash.clone(),
-			},
+			block: context.clone(),
 			event_index: None,
 			phase: None,
 			pallet: None,
 			variant: None,
-			spec_version: context.spec_version,
-			timestamp: context.timestamp,
-			finalized: context.finalized,
 			decode_error: None,
 			raw: None,
 			raw_length: None,
+		}
+	}
+
+	fn event_meta(&self) -> EventMeta<'_> {
+		EventMeta {
+			event_index: self.event_index,
+			phase: self.phase,
+			pallet: self.pallet.as_deref(),
+			variant: self.variant.as_deref(),
+			decode_error: self.decode_error.as_deref(),
+			raw: self.raw.as_deref(),
+			raw_length: self.raw_length,
 		}
 	}
 }
@@ -275,43 +233,74 @@ pub struct OutgoingMessage {
 	/// The envelope's `meta.id`.
 	pub id: String,
 	/// `"{prefix}.{mapping topic}"` (just the mapping's topic when the prefix is empty).
-	pub topic: String,
+	pub topic: Arc<str>,
 	/// The partition key; `None` lets the producer choose the partition.
-	pub key: Option<Vec<u8>>,
+	pub key: Option<Arc<[u8]>>,
 	/// The envelope as compact JSON.
 	pub payload: Vec<u8>,
-	/// `id`, `name`, `type`, `schema_version`, `block_hash`, `finalized`, so that consumers can route and
-	/// deduplicate without parsing the payload.
-	pub headers: Vec<(String, Vec<u8>)>,
+	/// What the headers say besides the id.
+	pub headers: MessageHeaders,
+}
+
+/// The envelope's facts every message also carries as headers, so that consumers can route and deduplicate
+/// without parsing the payload ([`OutgoingMessage::headers`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageHeaders {
+	/// The envelope's `name`.
+	pub name: Arc<str>,
+	/// The envelope's `type`.
+	pub event_type: EventType,
+	/// `meta.block.hash`.
+	pub block_hash: Arc<str>,
+	/// `meta.finalized`.
+	pub finalized: bool,
+}
+
+// The `schema_version` header is written as a constant.
+const _: () = assert!(SCHEMA_VERSION == 1);
+
+impl OutgoingMessage {
+	/// The message of an envelope written by [`envelope_json`], routed by `route`.
+	pub fn new(route: &Route, frame: &BlockFrame, id: String, payload: Vec<u8>, key: Arc<[u8]>) -> OutgoingMessage {
+		OutgoingMessage {
+			id,
+			topic: route.topic.clone(),
+			key: Some(key),
+			payload,
+			headers: MessageHeaders {
+				name: route.name.clone(),
+				event_type: route.event_type,
+				block_hash: frame.hash.clone(),
+				finalized: frame.finalized,
+			},
+		}
+	}
+
+	/// The headers, in order: `id`, `name`, `type`, `schema_version`, `block_hash`, `finalized`.
+	pub fn headers(&self) -> [(&'static str, &[u8]); 6] {
+		let headers = &self.headers;
+		[
+			("id", self.id.as_bytes()),
+			("name", headers.name.as_bytes()),
+			("type", headers.event_type.as_str().as_bytes()),
+			("schema_version", b"1"),
+			("block_hash", headers.block_hash.as_bytes()),
+			("finalized", if headers.finalized { b"true" } else { b"false" }),
+		]
+	}
 }
 
 /// The message carrying `envelope`, routed by `mapping` under `topic_prefix`. The key is the mapping's; when its
 /// pointer finds nothing in `data`, the pallet name (or, with no pallet, the chain) keeps the order; an
-/// infrastructure mapping ([`PartitionKey::Chain`]) keys by `meta.chain`.
+/// infrastructure mapping ([`crate::mapping::PartitionKey::Chain`]) keys by `meta.chain`.
 pub fn to_message(envelope: &Envelope, mapping: &ResolvedMapping, topic_prefix: &str) -> OutgoingMessage {
-	let meta = &envelope.meta;
-	// Only a pointer key needs `data` as a tree.
-	let data = match mapping.key {
-		PartitionKey::Pointer(_) => serde_json::from_str(&envelope.data).unwrap_or(Json::Null),
-		_ => Json::Null,
-	};
-	let key = match mapping.key {
-		PartitionKey::Chain => Some(meta.chain.as_bytes().to_vec()),
-		_ => mapping
-			.partition_key(&data)
-			.or_else(|| meta.pallet.as_ref().map(|pallet| pallet.as_bytes().to_vec()))
-			.or_else(|| Some(meta.chain.as_bytes().to_vec())),
-	};
-	let topic =
-		if topic_prefix.is_empty() { mapping.topic.clone() } else { format!("{topic_prefix}.{}", mapping.topic) };
-	let payload = envelope.to_json();
-	let headers = vec![
-		("id".to_string(), meta.id.as_bytes().to_vec()),
-		("name".to_string(), envelope.name.as_bytes().to_vec()),
-		("type".to_string(), envelope.event_type.as_str().as_bytes().to_vec()),
-		("schema_version".to_string(), meta.schema_version.to_string().into_bytes()),
-		("block_hash".to_string(), meta.block.hash.as_bytes().to_vec()),
-		("finalized".to_string(), meta.finalized.to_string().into_bytes()),
-	];
-	OutgoingMessage { id: meta.id.clone(), topic, key, payload, headers }
+	let route = Route::new(mapping, topic_prefix);
+	let frame = BlockFrame::new(&envelope.meta.block);
+	let meta = envelope.meta.event_meta();
+	let payload = envelope_json(envelope.head(), &frame, &meta);
+	let key = route.key(&envelope.data, meta.pallet, &frame.chain_key);
+	let mut message = OutgoingMessage::new(&route, &frame, envelope.meta.id.clone(), payload, key);
+	message.headers.name = envelope.name.as_str().into();
+	message.headers.event_type = envelope.event_type;
+	message
 }

@@ -4,7 +4,10 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::envelope::OutgoingMessage;
+use crate::{
+	envelope::{MessageHeaders, OutgoingMessage},
+	mapping::EventType,
+};
 
 /// The stand-in's envelope name.
 pub const NAME: &str = "MessageRejected";
@@ -15,7 +18,10 @@ pub struct Rejected<'a> {
 	pub topic: &'a str,
 	pub key: Option<&'a [u8]>,
 	pub payload: &'a [u8],
-	pub headers: Vec<(String, Vec<u8>)>,
+	/// Its `block_hash` header.
+	pub block_hash: &'a str,
+	/// Its `finalized` header.
+	pub finalized: bool,
 }
 
 impl<'a> Rejected<'a> {
@@ -26,7 +32,8 @@ impl<'a> Rejected<'a> {
 			topic: &message.topic,
 			key: message.key.as_deref(),
 			payload: &message.payload,
-			headers: message.headers.clone(),
+			block_hash: &message.headers.block_hash,
+			finalized: message.headers.finalized,
 		}
 	}
 }
@@ -52,21 +59,17 @@ pub fn stand_in(rejected: Rejected<'_>, reason: &str) -> OutgoingMessage {
 		data["decode_error"] = decode_error;
 	}
 	let envelope = json!({ "name": NAME, "type": "infrastructure", "data": data, "meta": meta });
-	let headers = rejected
-		.headers
-		.into_iter()
-		.map(|(key, value)| match key.as_str() {
-			"name" => (key, NAME.as_bytes().to_vec()),
-			"type" => (key, b"infrastructure".to_vec()),
-			_ => (key, value),
-		})
-		.collect();
 	OutgoingMessage {
 		id: rejected.id.to_string(),
-		topic: rejected.topic.to_string(),
-		key: rejected.key.map(<[u8]>::to_vec),
+		topic: rejected.topic.into(),
+		key: rejected.key.map(Into::into),
 		payload: serde_json::to_vec(&envelope).expect("JSON values always serialise"),
-		headers,
+		headers: MessageHeaders {
+			name: NAME.into(),
+			event_type: EventType::Infrastructure,
+			block_hash: rejected.block_hash.into(),
+			finalized: rejected.finalized,
+		},
 	}
 }
 
@@ -89,11 +92,12 @@ mod tests {
 				topic: "herald.events",
 				key: Some(b"k"),
 				payload: &payload,
-				headers: vec![("id".into(), b"0xab:3".to_vec()), ("name".into(), b"UndecodableEvent".to_vec())],
+				block_hash: "0xab",
+				finalized: true,
 			},
 			"Broker: Message size too large",
 		);
-		assert_eq!((message.id.as_str(), message.topic.as_str()), ("0xab:3", "herald.events"));
+		assert_eq!((message.id.as_str(), &*message.topic), ("0xab:3", "herald.events"));
 		assert_eq!(message.key.as_deref(), Some(&b"k"[..]));
 		let envelope: Json = serde_json::from_slice(&message.payload).unwrap();
 		assert_eq!(envelope["name"], NAME);
@@ -104,13 +108,16 @@ mod tests {
 		assert!(envelope["meta"].get("raw").is_none(), "the bulk is dropped");
 		assert!(envelope["meta"].get("raw_length").is_none() && envelope["meta"].get("decode_error").is_none());
 		assert_eq!(envelope["data"]["decode_error"], "x", "why the original was undecodable is kept in data");
-		assert_eq!(message.headers[1], ("name".to_string(), NAME.as_bytes().to_vec()));
+		let headers = message.headers();
+		assert_eq!(headers[1], ("name", NAME.as_bytes()));
+		assert_eq!(headers[2], ("type", &b"infrastructure"[..]));
+		assert_eq!((headers[4], headers[5]), (("block_hash", &b"0xab"[..]), ("finalized", &b"true"[..])));
 	}
 
 	#[test]
 	fn a_payload_that_is_not_an_envelope_still_gets_a_stand_in() {
 		let message =
-			stand_in(Rejected { id: "5:0", topic: "t", key: None, payload: b"not json", headers: vec![] }, "too large");
+			stand_in(Rejected { id: "5:0", topic: "t", key: None, payload: b"not json", block_hash: "", finalized: false }, "too large");
 		let envelope: Json = serde_json::from_slice(&message.payload).unwrap();
 		assert_eq!(envelope["meta"]["id"], "5:0");
 		assert_eq!(envelope["data"]["name"], Json::Null);

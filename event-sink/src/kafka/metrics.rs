@@ -192,6 +192,18 @@ impl Metrics {
 		}
 	}
 
+	/// Counts acknowledged messages, a whole action's at once.
+	pub fn acknowledged(&self, tallies: &[Tally]) {
+		for tally in tallies.iter().filter(|tally| tally.messages > 0) {
+			let labels = [&*tally.topic, Status::Acked.label()];
+			self.messages.with_label_values(&labels).inc_by(tally.messages);
+			self.message_bytes.with_label_values(&labels).inc_by(tally.bytes);
+			if tally.events > 0 {
+				self.events.with_label_values(&labels).inc_by(tally.events);
+			}
+		}
+	}
+
 	/// Counts a delivery error.
 	pub fn delivery_error(&self, error: &str) {
 		self.delivery_errors.with_label_values(&[error]).inc();
@@ -245,5 +257,33 @@ impl Metrics {
 	/// Forgets librdkafka's cumulative counters (a new producer starts from zero).
 	pub fn producer_recreated(&self) {
 		self.last_stats.lock().expect("metrics lock is never poisoned").clear();
+	}
+}
+
+/// The messages of one topic in one action, counted in the metrics together when the action is acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+	pub topic: std::sync::Arc<str>,
+	messages: u64,
+	bytes: u64,
+	events: u64,
+}
+
+impl Tally {
+	pub fn new(topic: std::sync::Arc<str>) -> Tally {
+		Tally { topic, messages: 0, bytes: 0, events: 0 }
+	}
+
+	pub fn add(&mut self, bytes: usize, is_event: bool) {
+		self.messages += 1;
+		self.bytes += bytes as u64;
+		self.events += is_event as u64;
+	}
+
+	/// Takes back a message that was not acknowledged (replaced by a stand-in).
+	pub fn remove(&mut self, bytes: usize, is_event: bool) {
+		self.messages = self.messages.saturating_sub(1);
+		self.bytes = self.bytes.saturating_sub(bytes as u64);
+		self.events = self.events.saturating_sub(is_event as u64);
 	}
 }

@@ -59,6 +59,10 @@ pub struct Failure {
 	pub reason: String,
 	/// Kafka will never accept it (retrying cannot help).
 	pub permanent: bool,
+	/// The message's payload size.
+	pub bytes: usize,
+	/// Whether it carries a runtime event.
+	pub is_event: bool,
 	/// With `--kafka-on-rejected stand-in`, for a permanent failure: the stand-in to ship instead, and its
 	/// partition (the rejected message's).
 	pub stand_in: Option<(OutgoingMessage, i32)>,
@@ -80,15 +84,35 @@ pub fn is_permanent(code: RDKafkaErrorCode) -> bool {
 	)
 }
 
-/// Per-message data carried through librdkafka to the delivery callback.
+/// What the delivery callback needs to know of a message besides the message itself, packed into librdkafka's
+/// per-message opaque pointer (no allocation per message): the action's sequence number and two flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Ticket {
 	seq: u64,
-	id: String,
-	topic: String,
-	bytes: usize,
 	is_event: bool,
 	/// A stand-in is never replaced by another one (a topic refused as a whole refuses it too).
 	is_stand_in: bool,
+}
+
+impl Ticket {
+	fn pack(self) -> usize {
+		// 2^62 actions outlive any chain: a sequence number never loses bits here on 64-bit targets.
+		((self.seq as usize) << 2) | ((self.is_event as usize) << 1) | self.is_stand_in as usize
+	}
+
+	fn unpack(packed: usize) -> Ticket {
+		Ticket { seq: (packed >> 2) as u64, is_event: packed & 2 != 0, is_stand_in: packed & 1 != 0 }
+	}
+}
+
+/// The `id` header of a message librdkafka hands back (Herald sets it on every message).
+fn id_header(message: &impl Message) -> String {
+	message
+		.headers()
+		.and_then(|headers| headers.iter().find(|header| header.key == "id"))
+		.and_then(|header| header.value)
+		.map(|id| String::from_utf8_lossy(id).into_owned())
+		.unwrap_or_default()
 }
 
 /// Receives librdkafka's callbacks (on its polling thread): delivery reports, statistics, errors.
@@ -154,52 +178,61 @@ impl ClientContext for SinkContext {
 }
 
 impl ProducerContext for SinkContext {
-	type DeliveryOpaque = Box<Ticket>;
+	type DeliveryOpaque = usize;
 
-	fn delivery(&self, result: &DeliveryResult<'_>, ticket: Box<Ticket>) {
+	fn delivery(&self, result: &DeliveryResult<'_>, ticket: usize) {
+		let ticket = Ticket::unpack(ticket);
 		let outcome = match result {
-			Ok(_) => Ok(()),
+			// Acknowledged messages are counted in the metrics by action, when the whole action is.
+			Ok(message) => {
+				if ticket.is_stand_in {
+					if let Some(metrics) = &self.metrics {
+						let bytes = message.payload().map_or(0, <[u8]>::len);
+						metrics.message(message.topic(), crate::kafka::metrics::Status::Acked, bytes, false);
+					}
+				}
+				Ok(())
+			}
 			Err((error, message)) => {
 				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
 				let reason = error.to_string();
+				let id = id_header(message);
+				let bytes = message.payload().map_or(0, <[u8]>::len);
 				let stand_in =
 					(permanent && self.on_rejected == OnRejected::StandIn && !ticket.is_stand_in).then(|| {
 						log::warn!(
 							target: LOG_TARGET,
-							"Kafka refused message {} ({reason}); shipping a MessageRejected stand-in instead",
-							ticket.id
+							"Kafka refused message {id} ({reason}); shipping a MessageRejected stand-in instead"
 						);
-						let headers = message.headers().map_or_else(Vec::new, |headers| {
-							headers
-								.iter()
-								.map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
-								.collect()
-						});
+						let header = |name: &str| {
+							message
+								.headers()
+								.and_then(|headers| headers.iter().find(|header| header.key == name))
+								.and_then(|header| header.value)
+								.map(|value| String::from_utf8_lossy(value).into_owned())
+								.unwrap_or_default()
+						};
 						let rejected = Rejected {
-							id: &ticket.id,
-							topic: &ticket.topic,
+							id: &id,
+							topic: message.topic(),
 							key: message.key(),
 							payload: message.payload().unwrap_or_default(),
-							headers,
+							block_hash: &header("block_hash"),
+							finalized: header("finalized") == "true",
 						};
 						(stand_in(rejected, &reason), message.partition())
 					});
-				if permanent {
-					if let Some(metrics) = &self.metrics {
-						metrics.rejected(&ticket.topic, stand_in.is_some());
+				if let Some(metrics) = &self.metrics {
+					if permanent {
+						metrics.rejected(message.topic(), stand_in.is_some());
 					}
+					let status = crate::kafka::metrics::Status::Failed;
+					metrics.message(message.topic(), status, bytes, ticket.is_event);
+					metrics.delivery_error(&reason);
 				}
-				Err(Failure { id: ticket.id.clone(), reason, permanent, stand_in })
+				Err(Failure { id, reason, permanent, bytes, is_event: ticket.is_event, stand_in })
 			}
 		};
-		if let Some(metrics) = &self.metrics {
-			use crate::kafka::metrics::Status;
-			let status = if outcome.is_ok() { Status::Acked } else { Status::Failed };
-			metrics.message(&ticket.topic, status, ticket.bytes, ticket.is_event);
-			if let Err(failure) = &outcome {
-				metrics.delivery_error(&failure.reason);
-			}
-		}
 		// The receiver is gone only when the sink is restarting; its cursor makes the report irrelevant.
 		let _ = self.reports.send(Report::Delivery(Delivery { seq: ticket.seq, result: outcome }));
 	}
@@ -321,12 +354,9 @@ impl KafkaProducer {
 		is_event: bool,
 		is_stand_in: bool,
 	) -> Result<(), SinkError> {
-		let mut headers = OwnedHeaders::new_with_capacity(message.headers.len() + 2);
-		for (key, value) in &message.headers {
-			// A stand-in is built from a signed message: its old signature headers go, its own come below.
-			if key != SIGNATURE_HEADER && key != KEY_ID_HEADER {
-				headers = headers.insert(Header { key, value: Some(value.as_slice()) });
-			}
+		let mut headers = OwnedHeaders::new_with_capacity(8);
+		for (key, value) in message.headers() {
+			headers = headers.insert(Header { key, value: Some(value) });
 		}
 		if let Some(signing_key) = &self.signing_key {
 			let signature = signing_key.sign(&message.payload);
@@ -334,20 +364,13 @@ impl KafkaProducer {
 				.insert(Header { key: SIGNATURE_HEADER, value: Some(signature.as_bytes()) })
 				.insert(Header { key: KEY_ID_HEADER, value: Some(signing_key.id().as_bytes()) });
 		}
-		let ticket = Box::new(Ticket {
-			seq,
-			id: message.id.clone(),
-			topic: message.topic.clone(),
-			bytes: message.payload.len(),
-			is_event,
-			is_stand_in,
-		});
+		let ticket = Ticket { seq, is_event, is_stand_in }.pack();
 		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket)
 			.partition(partition)
 			.payload(&message.payload)
 			.headers(headers);
 		if let Some(key) = &message.key {
-			record = record.key(key);
+			record = record.key(&**key);
 		}
 		loop {
 			match self.producer.send(record) {
@@ -389,11 +412,24 @@ mod tests {
 			start_from: StartFrom::Genesis,
 			required: false,
 			read_ahead_blocks: 8,
+			encode_threads: 2,
 			mappings: Mappings::default(),
 			follow: Follow::Finalized,
 			max_unfinalized_blocks: 8,
 			on_rejected: OnRejected::Stop,
 			signing_key: None,
+		}
+	}
+
+	#[test]
+	fn a_ticket_survives_packing() {
+		for ticket in [
+			Ticket { seq: 1, is_event: false, is_stand_in: false },
+			Ticket { seq: 7, is_event: true, is_stand_in: false },
+			Ticket { seq: u64::MAX >> 2, is_event: true, is_stand_in: true },
+			Ticket { seq: 12345, is_event: false, is_stand_in: true },
+		] {
+			assert_eq!(Ticket::unpack(ticket.pack()), ticket);
 		}
 	}
 

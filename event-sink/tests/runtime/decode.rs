@@ -22,7 +22,7 @@ fn real_events_decode_with_every_supported_metadata_version() {
 		assert_eq!(decoded.undecodable, None, "V{version}");
 		assert_eq!(decoded.record_count, Some(6));
 		let names: Vec<(u32, Phase, &str, &str)> =
-			decoded.events.iter().map(|e| (e.index, e.phase, e.pallet.as_str(), e.variant.as_str())).collect();
+			decoded.events.iter().map(|e| (e.index, e.phase, &*e.pallet, &*e.variant)).collect();
 		assert_eq!(
 			names,
 			[

@@ -227,10 +227,10 @@ fn messages_are_routed_by_the_mapping() {
 	let created = &decoded.events[2];
 	let mapping = mappings.resolve("Assets", "Created").expect("mapped");
 	let message = to_message(&Envelope::event(&context, created, &mapping), &mapping, "herald");
-	assert_eq!(message.topic, "herald.assets");
+	assert_eq!(&*message.topic, "herald.assets");
 	assert_eq!(message.key.as_deref(), Some(&b"7"[..]));
 	let header = |name: &str| {
-		message.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+		message.headers().iter().find(|(n, _)| *n == name).map(|(_, v)| String::from_utf8(v.to_vec()).unwrap())
 	};
 	assert_eq!(header("id"), Some(format!("{}:2", hex32(0x22))));
 	assert_eq!(header("name").as_deref(), Some("AssetCreatedEvent"));
@@ -244,17 +244,111 @@ fn messages_are_routed_by_the_mapping() {
 	let infra = mappings.infrastructure("BlockFinalized");
 	let message =
 		to_message(&Envelope::infrastructure(&context, &InfrastructureEvent::BlockFinalized), &infra, "herald");
-	assert_eq!(message.topic, "herald.blocks");
-	assert_eq!(message.key, Some(hex32(0x11).into_bytes()));
+	assert_eq!(&*message.topic, "herald.blocks");
+	assert_eq!(message.key.as_deref(), Some(hex32(0x11).as_bytes()));
 
 	// A key pointer that finds nothing falls back to the pallet; no prefix, no dot.
 	let mut missing = mapping.clone();
 	missing.key = herald_event_sink::mapping::PartitionKey::Pointer("/absent".into());
 	let message = to_message(&Envelope::event(&context, created, &missing), &missing, "");
-	assert_eq!((message.topic.as_str(), message.key.as_deref()), ("assets", Some(&b"Assets"[..])));
+	assert_eq!((&*message.topic, message.key.as_deref()), ("assets", Some(&b"Assets"[..])));
 
 	// Unmapped events of a non-domain pallet go to the default topic keyed by pallet.
 	let default = Mappings::default().resolve("System", "NewAccount").expect("default");
 	let message = to_message(&Envelope::event(&context, &decoded.events[0], &default), &default, "herald");
-	assert_eq!((message.topic.as_str(), message.key.as_deref()), ("herald.events", Some(&b"System"[..])));
+	assert_eq!((&*message.topic, message.key.as_deref()), ("herald.events", Some(&b"System"[..])));
+}
+
+/// The hot path (a block's messages written straight from its decoded events with the routes resolved once per
+/// runtime) sends byte for byte what the envelope values and `to_message` describe: payload, id, topic, key and
+/// headers, for every event, with a pointer key, an undecodable remainder and the block's own envelopes.
+#[test]
+fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
+	use herald_event_sink::envelope::{
+		assemble::{block_messages, BlockData, Routing},
+		route::{InfrastructureRoutes, RuntimeRoutes},
+	};
+	let decoder = EventDecoder::new(&metadata(15)).expect("usable metadata");
+	let mappings = mappings();
+	let mut value = encoded(&sample_records());
+	value.truncate(value.len() - 3);
+	for (events, finalized, prefix) in
+		[(decoded(), true, "herald"), (decoder.decode_events(&value), false, ""), (decoded(), false, "x.y")]
+	{
+		let context = context(finalized);
+		let routes = RuntimeRoutes::new(&decoder, &mappings, prefix);
+		let infrastructure = InfrastructureRoutes::new(&mappings, prefix);
+		let routing = Routing { events: &routes, infrastructure: &infrastructure, mappings: &mappings, topic_prefix: prefix };
+		let block = BlockData {
+			chain: &context.chain,
+			number: context.number,
+			hash: context.hash.clone(),
+			parent_hash: context.parent_hash.clone(),
+			spec_version: context.spec_version,
+			previous_spec_version: Some(99),
+			timestamp: context.timestamp,
+			extrinsics_count: Some(3),
+			finalized,
+			events: &events,
+		};
+		let messages = block_messages(&block, &routing);
+
+		let mut expected = vec![(
+			Envelope::infrastructure(
+				&context,
+				&InfrastructureEvent::BlockCreated { event_count: events.record_count.unwrap(), extrinsics_count: 3 },
+			),
+			mappings.infrastructure("BlockCreated"),
+		)];
+		expected.push((
+			Envelope::infrastructure(&context, &InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100 }),
+			mappings.infrastructure("RuntimeUpgraded"),
+		));
+		for event in &events.events {
+			let mapping = mappings.resolve(&event.pallet, &event.variant).expect("the node's table ships it");
+			expected.push((Envelope::event(&context, event, &mapping), mapping));
+		}
+		if let Some(remainder) = &events.undecodable {
+			let mapping = mappings.resolve_undecodable(remainder.pallet.as_deref(), remainder.variant.as_deref());
+			expected.push((Envelope::undecodable(&context, remainder, &mapping), mapping));
+		}
+		if finalized {
+			let event = InfrastructureEvent::BlockFinalized;
+			expected.push((Envelope::infrastructure(&context, &event), mappings.infrastructure("BlockFinalized")));
+		}
+		assert_eq!(messages.len(), expected.len());
+		for ((message, _), (envelope, mapping)) in messages.iter().zip(&expected) {
+			let reference = to_message(envelope, mapping, prefix);
+			assert_eq!(
+				String::from_utf8_lossy(&message.payload),
+				String::from_utf8_lossy(&reference.payload),
+				"{}",
+				envelope.name
+			);
+			assert_eq!(message, &reference, "{}", envelope.name);
+		}
+	}
+}
+
+/// The exact bytes of an event's envelope: `meta` in its documented field order, compact, `data` in the
+/// metadata's field order. A change here changes what every consumer receives.
+#[test]
+fn an_event_envelope_is_these_bytes() {
+	let decoded = decoded();
+	let mapping = mappings().resolve("Balances", "Transfer").expect("mapped");
+	let json = String::from_utf8(Envelope::event(&context(true), &decoded.events[1], &mapping).to_json()).unwrap();
+	let (chain, hash, parent, from, to) = (hex32(0x11), hex32(0x22), hex32(0x21), hex32(1), hex32(2));
+	let expected = format!(
+		r#"{{"name":"{name}","type":"{kind}","data":{{"from":"{from}","to":"{to}","amount":5000}},"meta":{{"id":"{hash}:1","schema_version":1,"chain":"{chain}","block":{{"number":42,"hash":"{hash}","parent_hash":"{parent}"}},"event_index":1,"phase":{{"kind":"ApplyExtrinsic","extrinsic_index":1}},"pallet":"Balances","variant":"Transfer","spec_version":100,"timestamp":1700000000000,"finalized":true}}}}"#,
+		name = mapping.name,
+		kind = mapping.event_type.as_str(),
+	);
+	assert_eq!(json, expected);
+	let infrastructure = Envelope::infrastructure(&context(false), &InfrastructureEvent::BlockFinalized);
+	assert_eq!(
+		String::from_utf8(infrastructure.to_json()).unwrap(),
+		format!(
+			r#"{{"name":"BlockFinalized","type":"infrastructure","data":{{}},"meta":{{"id":"{hash}:BlockFinalized","schema_version":1,"chain":"{chain}","block":{{"number":42,"hash":"{hash}","parent_hash":"{parent}"}},"event_index":null,"pallet":null,"variant":null,"spec_version":100,"timestamp":1700000000000,"finalized":false}}}}"#
+		)
+	);
 }
