@@ -223,7 +223,7 @@ where
 			}
 		}
 		let mut write_ahead = Vec::new();
-		let mut batch = Vec::with_capacity(actions.len());
+		let mut ready = Vec::with_capacity(actions.len());
 		for action in actions {
 			let seq = next_seq;
 			next_seq += 1;
@@ -245,7 +245,15 @@ where
 			let number = match action {
 				Action::Ship { block, .. } | Action::Retract(block) | Action::Finalize(block) => block.number,
 			};
-			batch.push((seq, messages, effect, matches!(action, Action::Ship { .. }), number, what));
+			let is_ship = matches!(action, Action::Ship { .. });
+			ready.push(Ready { seq, messages, effect, is_ship, number, what });
+			// Nothing to persist before these messages: they go now, while the pool makes the next blocks'.
+			if write_ahead.is_empty() {
+				for action in ready.drain(..) {
+					let mut shipping = Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
+					shipping.produce(action, &producer, &mut reports, store, metrics).await?;
+				}
+			}
 		}
 		if !write_ahead.is_empty() {
 			// The write-ahead part can't wait; what acknowledgements changed since the last write goes with it, first.
@@ -259,39 +267,9 @@ where
 				report_cursor(metrics, chain, cursor)?;
 			}
 		}
-		for (seq, messages, effect, is_ship, number, what) in batch {
-			in_flight.push_back(Pending {
-				seq,
-				unacked: messages.len(),
-				failure: None,
-				effect,
-				is_ship,
-				number,
-				what: what.clone(),
-				sent_at: Instant::now(),
-				tallies: if metrics.is_some() { tallies(&messages) } else { Vec::new() },
-			});
-			for outgoing in &messages {
-				let sent = producer.send(seq, &what, &outgoing.message, outgoing.partition, outgoing.is_event).await;
-				if let Err(error @ SinkError::Rejected { .. }) = sent {
-					// The sink stops: first record what Kafka acknowledged before this action, so the cursor ends
-					// right before the rejected block.
-					let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-					loop {
-						unpersisted.extend(complete_acknowledged(&mut in_flight, &mut ledger, metrics, seq));
-						if !in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
-							break;
-						}
-						match tokio::time::timeout_at(deadline, reports.recv()).await {
-							Ok(Some(Report::Delivery(delivery))) => record(&mut in_flight, delivery, &mut Vec::new()),
-							_ => break,
-						}
-					}
-					store.commit(std::mem::take(&mut unpersisted))?;
-					return Err(error);
-				}
-				sent?;
-			}
+		for action in ready.drain(..) {
+			let mut shipping = Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
+			shipping.produce(action, &producer, &mut reports, store, metrics).await?;
 		}
 
 		if follower.stalled() && !stall_reported {
@@ -364,6 +342,70 @@ where
 			persisted_cursor = Some(cursor);
 			report_cursor(metrics, chain, cursor)?;
 		}
+	}
+}
+
+/// An action's messages, made and ready to be produced.
+struct Ready<H> {
+	seq: u64,
+	messages: Vec<Outgoing>,
+	effect: Effect<H>,
+	is_ship: bool,
+	number: u64,
+	what: String,
+}
+
+/// The shipping loop's state that producing an action changes.
+struct Shipping<'a, H> {
+	in_flight: &'a mut VecDeque<Pending<H>>,
+	ledger: &'a mut Ledger<H>,
+	unpersisted: &'a mut Vec<Change<H>>,
+}
+
+impl<H: Copy + Eq + std::hash::Hash> Shipping<'_, H> {
+	/// Records the action as in flight and hands its messages to the producer, in order. A message Kafka will
+	/// never accept stops the sink: what Kafka acknowledged before this action is persisted first, so the cursor
+	/// ends right before the rejected block.
+	async fn produce<S: StateStore<H>>(
+		&mut self,
+		action: Ready<H>,
+		producer: &KafkaProducer,
+		reports: &mut tokio::sync::mpsc::UnboundedReceiver<Report>,
+		store: &mut S,
+		metrics: Option<&Metrics>,
+	) -> Result<(), SinkError> {
+		let Ready { seq, messages, effect, is_ship, number, what } = action;
+		self.in_flight.push_back(Pending {
+			seq,
+			unacked: messages.len(),
+			failure: None,
+			effect,
+			is_ship,
+			number,
+			what: what.clone(),
+			sent_at: Instant::now(),
+			tallies: if metrics.is_some() { tallies(&messages) } else { Vec::new() },
+		});
+		for outgoing in &messages {
+			let sent = producer.send(seq, &what, &outgoing.message, outgoing.partition, outgoing.is_event).await;
+			if let Err(error @ SinkError::Rejected { .. }) = sent {
+				let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+				loop {
+					self.unpersisted.extend(complete_acknowledged(self.in_flight, self.ledger, metrics, seq));
+					if !self.in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
+						break;
+					}
+					match tokio::time::timeout_at(deadline, reports.recv()).await {
+						Ok(Some(Report::Delivery(delivery))) => record(self.in_flight, delivery, &mut Vec::new()),
+						_ => break,
+					}
+				}
+				store.commit(std::mem::take(self.unpersisted))?;
+				return Err(error);
+			}
+			sent?;
+		}
+		Ok(())
 	}
 }
 

@@ -14,7 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{kafka::Broker, metric, signed_extrinsic, NodeConfig, NodeProcess};
+use common::{kafka::Broker, metric, process_cpu_seconds, signed_extrinsic, NodeConfig, NodeProcess};
 use herald_runtime::{BalancesCall, RuntimeCall};
 use sp_keyring::Sr25519Keyring;
 
@@ -86,6 +86,10 @@ fn catch_up(blocks: u32, transfers: u32) {
 	for (key, value) in CATCH_UP_PROPERTIES {
 		config = config.arg("--kafka-config").arg(format!("{key}={value}"));
 	}
+	// SINK_ARGS="--kafka-read-ahead-blocks 256 …": flags to try against the defaults.
+	for arg in std::env::var("SINK_ARGS").unwrap_or_default().split_whitespace() {
+		config = config.arg(arg);
+	}
 	let node = NodeProcess::start(config);
 	let rpc_up = started.elapsed();
 	// PERF_DATA=path profiles the node's catch-up with `perf record` (call graphs from DWARF, 499 Hz).
@@ -104,6 +108,7 @@ fn catch_up(blocks: u32, transfers: u32) {
 	}
 	let first_acked = started.elapsed();
 	let (first_block, cpu_at_first) = (acked().unwrap_or(0.0), node.cpu_seconds());
+	let broker_cpu_at_first = process_cpu_seconds(broker.pid());
 	let at_first = node.metrics();
 	while acked() != Some(blocks as f64) {
 		assert!(started.elapsed() < Duration::from_secs(3600), "block {blocks} not acknowledged within an hour");
@@ -115,6 +120,7 @@ fn catch_up(blocks: u32, transfers: u32) {
 		let _ = perf.wait_with_output();
 	}
 	let cpu = node.cpu_seconds() - cpu_at_first;
+	let broker_cpu = process_cpu_seconds(broker.pid()) - broker_cpu_at_first;
 	let metrics = node.metrics();
 	let since_first = |name: &str| metric(&metrics, name).unwrap_or(0.0) - metric(&at_first, name).unwrap_or(0.0);
 	let events = since_first("herald_kafka_events_total");
@@ -138,16 +144,20 @@ fn catch_up(blocks: u32, transfers: u32) {
 		"  node CPU                        {cpu:>10.2} s  ({:.3} s per 1,000 events)",
 		cpu / events.max(1.0) * 1e3
 	);
+	println!("  broker CPU                      {broker_cpu:>10.2} s");
 	println!("  node peak RSS                   {:>10} KiB (now {} KiB)", node.peak_rss_kib(), node.rss_kib());
 	node.stop();
 
 	eprintln!("reading the {all_messages} messages back...");
 	let records = broker.consume("herald.", all_messages, Duration::from_secs(600));
 	let payload_bytes: usize = records.iter().map(|r| r.payload.len()).sum();
+	let broker_cpu_before = process_cpu_seconds(broker.pid());
 	let bare = bare_producer::reproduce(&broker, &records, "herald.", "bare.", CATCH_UP_PROPERTIES).as_secs_f64();
+	let broker_cpu = process_cpu_seconds(broker.pid()) - broker_cpu_before;
 	let bare_rate = records.len() as f64 / bare;
 	println!("bare rdkafka ThreadedProducer re-producing the same {} messages (Herald's settings):", records.len());
 	println!("  first send to last ack          {bare:>10.2} s");
+	println!("  broker CPU                      {broker_cpu:>10.2} s");
 	println!(
 		"  rate                            {bare_rate:>10.0} msg/s  ({:.1} MB/s)",
 		payload_bytes as f64 / bare / 1e6

@@ -99,6 +99,11 @@ fn stop(child: &mut Child) {
 }
 
 impl Broker {
+	/// The broker process's id.
+	pub fn pid(&self) -> u32 {
+		self.child.id()
+	}
+
 	/// A broker with nisshi's memory engine.
 	pub fn start() -> Self {
 		Self::start_with("memory://herald/", &[], Vec::new())

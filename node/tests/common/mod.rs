@@ -339,13 +339,7 @@ impl NodeProcess {
 
 	/// CPU time the node process used so far (user + system, all threads), in seconds.
 	pub fn cpu_seconds(&self) -> f64 {
-		let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-		// Fields after the command name (which may hold spaces) start at the last ')'; utime and stime are the
-		// 14th and 15th fields of the line, in clock ticks.
-		let fields: Vec<&str> =
-			stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-		let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-		ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+		process_cpu_seconds(self.pid())
 	}
 
 	pub fn submit_extrinsic(&self, extrinsic: &UncheckedExtrinsic) -> Result<H256, String> {
@@ -441,4 +435,14 @@ pub fn metric(exposition: &str, name: &str) -> Option<f64> {
 		.filter_map(|line| line.rsplit(' ').next()?.parse().ok())
 		.collect();
 	(!samples.is_empty()).then(|| samples.iter().sum())
+}
+
+/// CPU time process `pid` used so far (user + system, all threads), in seconds; 0 when it is gone.
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+	let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+	// Fields after the command name (which may hold spaces) start at the last ')'; utime and stime are the 14th
+	// and 15th fields of the line, in clock ticks.
+	let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+	let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+	ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
