@@ -100,8 +100,9 @@ fn catch_up(blocks: u32, transfers: u32) {
 			.spawn()
 			.expect("perf runs (apt install linux-perf)")
 	});
-	// First and last acknowledged block, polled every 5 ms; the node's CPU time in between.
-	let acked = || metric(&node.metrics(), "herald_kafka_last_acked_block_number");
+	// First and last acknowledged block, polled every 5 ms; the node's CPU time in between. Not the stored cursor
+	// (`last_acked`), which is written about once a second: the block whose every message Kafka acknowledged.
+	let acked = || metric(&node.metrics(), "herald_kafka_last_shipped_block_number");
 	while acked().is_none() {
 		assert!(started.elapsed() < Duration::from_secs(120), "no block acknowledged within 120 s");
 		std::thread::sleep(Duration::from_millis(5));
@@ -109,6 +110,7 @@ fn catch_up(blocks: u32, transfers: u32) {
 	let first_acked = started.elapsed();
 	let (first_block, cpu_at_first) = (acked().unwrap_or(0.0), node.cpu_seconds());
 	let broker_cpu_at_first = process_cpu_seconds(broker.pid());
+	let bench_cpu_at_first = process_cpu_seconds(std::process::id());
 	let at_first = node.metrics();
 	while acked() != Some(blocks as f64) {
 		assert!(started.elapsed() < Duration::from_secs(3600), "block {blocks} not acknowledged within an hour");
@@ -121,12 +123,16 @@ fn catch_up(blocks: u32, transfers: u32) {
 	}
 	let cpu = node.cpu_seconds() - cpu_at_first;
 	let broker_cpu = process_cpu_seconds(broker.pid()) - broker_cpu_at_first;
+	// The benchmark's own: the TCP proxy in front of the broker, and the metrics polling.
+	let bench_cpu = process_cpu_seconds(std::process::id()) - bench_cpu_at_first;
 	let metrics = node.metrics();
 	let since_first = |name: &str| metric(&metrics, name).unwrap_or(0.0) - metric(&at_first, name).unwrap_or(0.0);
 	let events = since_first("herald_kafka_events_total");
 	let messages = since_first("herald_kafka_messages_total");
 	let bytes = since_first("herald_kafka_message_bytes_total");
 	let all_messages = metric(&metrics, "herald_kafka_messages_total").unwrap_or(0.0) as usize;
+	let latency = since_first("herald_kafka_delivery_latency_seconds_sum")
+		/ since_first("herald_kafka_delivery_latency_seconds_count").max(1.0);
 	let secs = shipping.as_secs_f64();
 	let herald_rate = messages / secs;
 	println!(
@@ -144,19 +150,35 @@ fn catch_up(blocks: u32, transfers: u32) {
 		"  node CPU                        {cpu:>10.2} s  ({:.3} s per 1,000 events)",
 		cpu / events.max(1.0) * 1e3
 	);
-	println!("  broker CPU                      {broker_cpu:>10.2} s");
+	println!("  broker CPU                      {broker_cpu:>10.2} s  (benchmark and proxy: {bench_cpu:.2} s)");
+	println!("  mean time from a block's send to its last ack {:.1} ms", latency * 1e3);
 	println!("  node peak RSS                   {:>10} KiB (now {} KiB)", node.peak_rss_kib(), node.rss_kib());
 	node.stop();
 
 	eprintln!("reading the {all_messages} messages back...");
 	let records = broker.consume("herald.", all_messages, Duration::from_secs(600));
 	let payload_bytes: usize = records.iter().map(|r| r.payload.len()).sum();
-	let broker_cpu_before = process_cpu_seconds(broker.pid());
-	let bare = bare_producer::reproduce(&broker, &records, "herald.", "bare.", CATCH_UP_PROPERTIES).as_secs_f64();
-	let broker_cpu = process_cpu_seconds(broker.pid()) - broker_cpu_before;
+	// The bare producer's rate swings from run to run on a small machine: three rounds, each to its own topics,
+	// and the median is the limit.
+	let mut rounds: Vec<(f64, f64)> = (1..=3)
+		.map(|round| {
+			let broker_cpu_before = process_cpu_seconds(broker.pid());
+			let to = format!("bare{round}.");
+			let bare = bare_producer::reproduce(&broker, &records, "herald.", &to, CATCH_UP_PROPERTIES).as_secs_f64();
+			(bare, process_cpu_seconds(broker.pid()) - broker_cpu_before)
+		})
+		.collect();
+	rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+	let (bare, broker_cpu) = rounds[1];
 	let bare_rate = records.len() as f64 / bare;
-	println!("bare rdkafka ThreadedProducer re-producing the same {} messages (Herald's settings):", records.len());
-	println!("  first send to last ack          {bare:>10.2} s");
+	println!(
+		"bare rdkafka ThreadedProducer re-producing the same {} messages (Herald's settings), median of 3:",
+		records.len()
+	);
+	println!(
+		"  first send to last ack          {bare:>10.2} s  (rounds: {})",
+		rounds.iter().map(|(secs, _)| format!("{secs:.2} s")).collect::<Vec<_>>().join(", ")
+	);
 	println!("  broker CPU                      {broker_cpu:>10.2} s");
 	println!(
 		"  rate                            {bare_rate:>10.0} msg/s  ({:.1} MB/s)",
