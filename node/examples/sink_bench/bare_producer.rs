@@ -72,6 +72,17 @@ pub fn reproduce(
 			(rename(&record.topic), record, headers)
 		})
 		.collect();
+	// Connected, with every topic's leader known, before the clock starts: Herald's time starts at its first
+	// acknowledged block, which it had to connect for.
+	{
+		use rdkafka::producer::Producer;
+		let mut topics: Vec<&str> = prepared.iter().map(|(topic, _, _)| topic.as_str()).collect();
+		topics.sort();
+		topics.dedup();
+		for topic in topics {
+			producer.client().fetch_metadata(Some(topic), Duration::from_secs(10)).expect("topic metadata");
+		}
+	}
 
 	let started = Instant::now();
 	for (topic, record, headers) in prepared {
