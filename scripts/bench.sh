@@ -3,9 +3,13 @@
 # `./scripts/bench.sh outage [SECONDS]` or `./scripts/bench.sh latency [BLOCKS] [TRANSFERS]` (import to Kafka
 # acknowledgement, p50/p99, best and finalized mode) or `./scripts/bench.sh import [BLOCKS] [TRANSFERS]` (block
 # authoring + import time with the sink off and on). Needs what scripts/setup.sh installs.
+# PROFILE=release measures a release build (a long cold build the first time); the default is the dev profile the
+# tests use. BENCH_CHAINS=DIR keeps the filled chains between runs; see node/examples/sink_bench.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$HERALD_ROOT"
 # --workspace: the same feature set as the tests, so the compiled dependencies are shared with them.
-cargo build --locked --workspace --bins --examples
-exec "$CARGO_TARGET_DIR/debug/examples/sink_bench" "$@"
+PROFILE="${PROFILE:-dev}"
+cargo build --locked --profile "$PROFILE" --workspace --bins --examples
+if [ "$PROFILE" = dev ]; then dir=debug; else dir="$PROFILE"; fi
+exec "$CARGO_TARGET_DIR/$dir/examples/sink_bench" "$@"

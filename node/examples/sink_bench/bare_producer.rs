@@ -63,20 +63,12 @@ pub fn reproduce(
 	}
 	let acks = Acks::default();
 	let producer: ThreadedProducer<Acks> = config.create_with_context(acks.clone()).expect("a bare producer");
-	let prepared: Vec<(String, &Record, OwnedHeaders)> = records
-		.iter()
-		.map(|record| {
-			let headers = record.headers.iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
-				headers.insert(Header { key, value: Some(value.as_bytes()) })
-			});
-			(rename(&record.topic), record, headers)
-		})
-		.collect();
+	let renamed: Vec<(String, &Record)> = records.iter().map(|record| (rename(&record.topic), record)).collect();
 	// Connected, with every topic's leader known, before the clock starts: Herald's time starts at its first
 	// acknowledged block, which it had to connect for.
 	{
 		use rdkafka::producer::Producer;
-		let mut topics: Vec<&str> = prepared.iter().map(|(topic, _, _)| topic.as_str()).collect();
+		let mut topics: Vec<&str> = renamed.iter().map(|(topic, _)| topic.as_str()).collect();
 		topics.sort();
 		topics.dedup();
 		for topic in topics {
@@ -85,9 +77,13 @@ pub fn reproduce(
 	}
 
 	let started = Instant::now();
-	for (topic, record, headers) in prepared {
+	for (topic, record) in &renamed {
+		// Building a message's headers is part of producing it, for Herald and for this producer alike.
+		let headers = record.headers.iter().fold(OwnedHeaders::new_with_capacity(record.headers.len()), |headers, (key, value)| {
+			headers.insert(Header { key, value: Some(value.as_bytes()) })
+		});
 		let mut message =
-			BaseRecord::to(&topic).partition(record.partition).payload(&record.payload[..]).headers(headers);
+			BaseRecord::to(topic).partition(record.partition).payload(&record.payload[..]).headers(headers);
 		if let Some(key) = &record.key {
 			message = message.key(key.as_bytes());
 		}

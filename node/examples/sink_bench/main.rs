@@ -100,12 +100,13 @@ fn catch_up(blocks: u32, transfers: u32) {
 			.spawn()
 			.expect("perf runs (apt install linux-perf)")
 	});
-	// First and last acknowledged block, polled every 5 ms; the node's CPU time in between. Not the stored cursor
-	// (`last_acked`), which is written about once a second: the block whose every message Kafka acknowledged.
+	// First and last acknowledged block, polled every 10 ms (each poll renders every metric in the node); the
+	// node's CPU time in between. Not the stored cursor (`last_acked`), which is written about once a second: the
+	// last block whose every message Kafka acknowledged.
 	let acked = || metric(&node.metrics(), "herald_kafka_last_shipped_block_number");
 	while acked().is_none() {
 		assert!(started.elapsed() < Duration::from_secs(120), "no block acknowledged within 120 s");
-		std::thread::sleep(Duration::from_millis(5));
+		std::thread::sleep(Duration::from_millis(10));
 	}
 	let first_acked = started.elapsed();
 	let (first_block, cpu_at_first) = (acked().unwrap_or(0.0), node.cpu_seconds());
@@ -114,7 +115,7 @@ fn catch_up(blocks: u32, transfers: u32) {
 	let at_first = node.metrics();
 	while acked() != Some(blocks as f64) {
 		assert!(started.elapsed() < Duration::from_secs(3600), "block {blocks} not acknowledged within an hour");
-		std::thread::sleep(Duration::from_millis(5));
+		std::thread::sleep(Duration::from_millis(10));
 	}
 	let shipping = started.elapsed() - first_acked;
 	if let Some(perf) = perf {
