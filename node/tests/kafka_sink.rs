@@ -113,6 +113,14 @@ fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
 			})
 			.collect();
 		assert_eq!(got, expected, "events of block #{number}");
+		// BlockCreated counts the block's events and its extrinsics (read from the events: checked against the body).
+		let created = unique
+			.iter()
+			.find(|r| r.envelope["name"] == "BlockCreated" && r.envelope["meta"]["block"]["number"] == number)
+			.expect("a BlockCreated");
+		let extrinsics = node.rpc("chain_getBlock", json!([hash]))["block"]["extrinsics"].as_array().map_or(0, Vec::len);
+		assert_eq!(created.envelope["data"]["extrinsics_count"], extrinsics as u64, "extrinsics of block #{number}");
+		assert_eq!(created.envelope["data"]["event_count"], expected.len() as u64, "events of block #{number}");
 		for (index, record) in shipped.iter().enumerate() {
 			let meta = &record.envelope["meta"];
 			assert_eq!(meta["event_index"], index as u64);

@@ -71,7 +71,8 @@ impl Metrics {
 		Ok(Self {
 			messages: vec(
 				"herald_kafka_messages_total",
-				"Kafka messages (event and block envelopes) by topic and delivery status",
+				"Kafka messages (event and block envelopes) by topic and delivery status (`acked` counts a block's \
+				 messages once Kafka acknowledged all of them)",
 				&["topic", "status"],
 			)?,
 			message_bytes: vec(
