@@ -113,8 +113,16 @@ fn catch_up(blocks: u32, transfers: u32) {
 	let broker_cpu_at_first = process_cpu_seconds(broker.pid());
 	let bench_cpu_at_first = process_cpu_seconds(std::process::id());
 	let at_first = node.metrics();
-	while acked() != Some(blocks as f64) {
+	// The node's heap as the catch-up goes on: bounded by the read-ahead, it levels off instead of growing with the
+	// chain. Sampled about every tenth of the chain.
+	let mut heap = Vec::new();
+	let mut next_sample = 0.0;
+	while let Some(block) = Some(acked().unwrap_or(0.0)).filter(|block| *block != blocks as f64) {
 		assert!(started.elapsed() < Duration::from_secs(3600), "block {blocks} not acknowledged within an hour");
+		if block >= next_sample {
+			heap.push((block, node.rss_anon_kib()));
+			next_sample = block + (blocks as f64 / 10.0).max(1.0);
+		}
 		std::thread::sleep(Duration::from_millis(10));
 	}
 	let shipping = started.elapsed() - first_acked;
@@ -153,7 +161,17 @@ fn catch_up(blocks: u32, transfers: u32) {
 	);
 	println!("  broker CPU                      {broker_cpu:>10.2} s  (benchmark and proxy: {bench_cpu:.2} s)");
 	println!("  mean time from a block's send to its last ack {:.1} ms", latency * 1e3);
-	println!("  node peak RSS                   {:>10} KiB (now {} KiB)", node.peak_rss_kib(), node.rss_kib());
+	println!(
+		"  node heap (anonymous RSS) by acknowledged block: {}",
+		heap.iter().map(|(block, kib)| format!("#{block:.0} {} MiB", kib / 1024)).collect::<Vec<_>>().join(", ")
+	);
+	println!(
+		"  node peak RSS                   {:>10} KiB (now {} KiB, of which {} KiB anonymous, the rest the database's \
+		 mapped files)",
+		node.peak_rss_kib(),
+		node.rss_kib(),
+		node.rss_anon_kib()
+	);
 	node.stop();
 
 	eprintln!("reading the {all_messages} messages back...");

@@ -328,6 +328,12 @@ impl NodeProcess {
 		self.status_kib("VmHWM:")
 	}
 
+	/// Resident memory of the node that is not backed by files (its heap), in KiB: unlike [`Self::rss_kib`], not
+	/// counting the database's memory-mapped files.
+	pub fn rss_anon_kib(&self) -> u64 {
+		self.status_kib("RssAnon:")
+	}
+
 	fn status_kib(&self, field: &str) -> u64 {
 		let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
 		status
