@@ -11,6 +11,8 @@ cd "$HERALD_ROOT"
 started=$(date +%s)
 log "cargo test --workspace (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 cargo test --workspace --locked
+log "the sink's block-to-messages micro-benchmark, once and unmeasured (measure with cargo bench, see README)"
+cargo test --locked -p herald-event-sink --bench block_to_messages
 
 if [ -d pallets ] && ls pallets/*/Cargo.toml >/dev/null 2>&1; then
 	log "pallet benchmark tests (--features runtime-benchmarks)"

@@ -46,20 +46,23 @@ fn block_events(transfers: u32) -> Vec<u8> {
 	};
 	let mut records = vec![record(Phase::ApplyExtrinsic(0), success())];
 	for i in 0..transfers {
-		let phase = Phase::ApplyExtrinsic(i + 1);
+		let phase = || Phase::ApplyExtrinsic(i + 1);
 		let (from, to) = (account(1 + (i % 4) as u8), account(5));
 		records.extend([
-			record(phase, RuntimeEvent::Balances(pallet_balances::Event::Withdraw { who: from.clone(), amount: 1_234_567 })),
 			record(
-				phase,
+				phase(),
+				RuntimeEvent::Balances(pallet_balances::Event::Withdraw { who: from.clone(), amount: 1_234_567 }),
+			),
+			record(
+				phase(),
 				RuntimeEvent::Balances(pallet_balances::Event::Transfer {
 					from: from.clone(),
 					to,
 					amount: 1_000_000_000 + i as u128,
 				}),
 			),
-			record(phase, RuntimeEvent::Balances(pallet_balances::Event::Deposit { who: from, amount: 1_234 })),
-			record(phase, success()),
+			record(phase(), RuntimeEvent::Balances(pallet_balances::Event::Deposit { who: from, amount: 1_234 })),
+			record(phase(), success()),
 		]);
 	}
 	records.encode()
@@ -138,7 +141,10 @@ fn main() {
 		let payload: serde_json::Value = serde_json::from_slice(&messages[2].0.payload).expect("JSON");
 		assert_eq!(payload["meta"]["block"]["number"], 1);
 		if !full {
-			println!("  {transfers:>2} transfers: {} messages made and checked (run with --bench to measure)", messages.len());
+			println!(
+				"  {transfers:>2} transfers: {} messages made and checked (run with --bench to measure)",
+				messages.len()
+			);
 			continue;
 		}
 		let per_block = measure(&setup, &raw, Duration::from_millis(300));

@@ -228,9 +228,7 @@ where
 			let seq = next_seq;
 			next_seq += 1;
 			let read = match action {
-				Action::Ship { .. } => {
-					Some(EncodePool::result(encoded.pop_front().expect("one job per ship")).await?)
-				}
+				Action::Ship { .. } => Some(EncodePool::result(encoded.pop_front().expect("one job per ship")).await?),
 				_ => None,
 			};
 			let (messages, change, effect, what) =
@@ -250,7 +248,8 @@ where
 			// Nothing to persist before these messages: they go now, while the pool makes the next blocks'.
 			if write_ahead.is_empty() {
 				for action in ready.drain(..) {
-					let mut shipping = Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
+					let mut shipping =
+						Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
 					shipping.produce(action, &producer, &mut reports, store, metrics).await?;
 				}
 			}
@@ -268,7 +267,8 @@ where
 			}
 		}
 		for action in ready.drain(..) {
-			let mut shipping = Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
+			let mut shipping =
+				Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
 			shipping.produce(action, &producer, &mut reports, store, metrics).await?;
 		}
 

@@ -11,8 +11,8 @@ use std::{
 
 use herald_event_sink::{
 	block::reader::{BlockReader, ReadBlock},
-	encode_pool::LoadedBlock,
 	config::{Follow, OnRejected, SinkConfig, StartFrom},
+	encode_pool::LoadedBlock,
 	envelope::{MessageHeaders, OutgoingMessage},
 	error::SinkError,
 	follow::{BlockId, BlockLink, ChainView, Heads},

@@ -118,7 +118,8 @@ fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
 			.iter()
 			.find(|r| r.envelope["name"] == "BlockCreated" && r.envelope["meta"]["block"]["number"] == number)
 			.expect("a BlockCreated");
-		let extrinsics = node.rpc("chain_getBlock", json!([hash]))["block"]["extrinsics"].as_array().map_or(0, Vec::len);
+		let extrinsics =
+			node.rpc("chain_getBlock", json!([hash]))["block"]["extrinsics"].as_array().map_or(0, Vec::len);
 		assert_eq!(created.envelope["data"]["extrinsics_count"], extrinsics as u64, "extrinsics of block #{number}");
 		assert_eq!(created.envelope["data"]["event_count"], expected.len() as u64, "events of block #{number}");
 		for (index, record) in shipped.iter().enumerate() {

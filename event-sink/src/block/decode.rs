@@ -271,7 +271,9 @@ impl EventDecoder {
 	pub fn event_variants(&self) -> Vec<(String, String)> {
 		self.pallets
 			.iter()
-			.flat_map(|pallet| pallet.variants.iter().map(move |variant| (pallet.name.to_string(), variant.name.to_string())))
+			.flat_map(|pallet| {
+				pallet.variants.iter().map(move |variant| (pallet.name.to_string(), variant.name.to_string()))
+			})
 			.collect()
 	}
 

@@ -200,9 +200,9 @@ where
 		Ok(LoadedBlock::new(move || {
 			let events = runtime.decoder.decode_events(&events);
 			// Counted from the events; the body is read only when some did not decode.
-			let extrinsics_count = events.extrinsics_count().or_else(|| {
-				client.block_body(hash).ok().flatten().map(|body| body.len() as u32)
-			});
+			let extrinsics_count = events
+				.extrinsics_count()
+				.or_else(|| client.block_body(hash).ok().flatten().map(|body| body.len() as u32));
 			let data = BlockData {
 				chain: &shared.chain,
 				number,

@@ -73,10 +73,7 @@ pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(Outg
 	let mut messages = Vec::with_capacity(events.events.len() + 3);
 	messages.push(infrastructure(
 		&routing.infrastructure.block_created,
-		InfrastructureEvent::BlockCreated {
-			event_count,
-			extrinsics_count: block.extrinsics_count.unwrap_or_default(),
-		},
+		InfrastructureEvent::BlockCreated { event_count, extrinsics_count: block.extrinsics_count.unwrap_or_default() },
 	));
 	if let Some(from) = block.previous_spec_version.filter(|from| *from != block.spec_version) {
 		messages.push(infrastructure(

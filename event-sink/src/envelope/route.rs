@@ -35,11 +35,8 @@ enum RouteKey {
 
 impl Route {
 	pub fn new(mapping: &ResolvedMapping, topic_prefix: &str) -> Route {
-		let topic = if topic_prefix.is_empty() {
-			mapping.topic.clone()
-		} else {
-			format!("{topic_prefix}.{}", mapping.topic)
-		};
+		let topic =
+			if topic_prefix.is_empty() { mapping.topic.clone() } else { format!("{topic_prefix}.{}", mapping.topic) };
 		Route {
 			name: mapping.name.as_str().into(),
 			event_type: mapping.event_type,
@@ -94,8 +91,9 @@ impl RuntimeRoutes {
 			if variants.len() <= variant {
 				variants.resize(variant + 1, None);
 			}
-			variants[variant] =
-				mappings.resolve(event.pallet, event.variant).map(|mapping| Arc::new(Route::new(&mapping, topic_prefix)));
+			variants[variant] = mappings
+				.resolve(event.pallet, event.variant)
+				.map(|mapping| Arc::new(Route::new(&mapping, topic_prefix)));
 		}
 		RuntimeRoutes { by_pallet }
 	}

@@ -116,8 +116,10 @@ mod tests {
 
 	#[test]
 	fn a_payload_that_is_not_an_envelope_still_gets_a_stand_in() {
-		let message =
-			stand_in(Rejected { id: "5:0", topic: "t", key: None, payload: b"not json", block_hash: "", finalized: false }, "too large");
+		let message = stand_in(
+			Rejected { id: "5:0", topic: "t", key: None, payload: b"not json", block_hash: "", finalized: false },
+			"too large",
+		);
 		let envelope: Json = serde_json::from_slice(&message.payload).unwrap();
 		assert_eq!(envelope["meta"]["id"], "5:0");
 		assert_eq!(envelope["data"]["name"], Json::Null);

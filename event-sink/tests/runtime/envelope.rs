@@ -278,7 +278,8 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 		let context = context(finalized);
 		let routes = RuntimeRoutes::new(&decoder, &mappings, prefix);
 		let infrastructure = InfrastructureRoutes::new(&mappings, prefix);
-		let routing = Routing { events: &routes, infrastructure: &infrastructure, mappings: &mappings, topic_prefix: prefix };
+		let routing =
+			Routing { events: &routes, infrastructure: &infrastructure, mappings: &mappings, topic_prefix: prefix };
 		let block = BlockData {
 			chain: &context.chain,
 			number: context.number,

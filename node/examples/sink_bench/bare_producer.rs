@@ -79,9 +79,12 @@ pub fn reproduce(
 	let started = Instant::now();
 	for (topic, record) in &renamed {
 		// Building a message's headers is part of producing it, for Herald and for this producer alike.
-		let headers = record.headers.iter().fold(OwnedHeaders::new_with_capacity(record.headers.len()), |headers, (key, value)| {
-			headers.insert(Header { key, value: Some(value.as_bytes()) })
-		});
+		let headers = record
+			.headers
+			.iter()
+			.fold(OwnedHeaders::new_with_capacity(record.headers.len()), |headers, (key, value)| {
+				headers.insert(Header { key, value: Some(value.as_bytes()) })
+			});
 		let mut message =
 			BaseRecord::to(topic).partition(record.partition).payload(&record.payload[..]).headers(headers);
 		if let Some(key) = &record.key {

@@ -448,7 +448,8 @@ pub fn process_cpu_seconds(pid: u32) -> f64 {
 	let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
 	// Fields after the command name (which may hold spaces) start at the last ')'; utime and stime are the 14th
 	// and 15th fields of the line, in clock ticks.
-	let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+	let fields: Vec<&str> =
+		stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
 	let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
 	ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
