@@ -16,8 +16,7 @@ use std::{
 use tokio::sync::watch;
 
 use crate::{
-	block::reader::BlockReader,
-	block::reader::ReadBlock,
+	block::reader::{BlockReader, ReadBlock},
 	config::SinkConfig,
 	encode_pool::{EncodePool, Encoded},
 	envelope::{assemble, json::hex0x, BlockContext, OutgoingMessage},

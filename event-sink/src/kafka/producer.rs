@@ -105,13 +105,13 @@ impl Ticket {
 	}
 }
 
-/// The `id` header of a message librdkafka hands back (Herald sets it on every message).
-fn id_header(message: &impl Message) -> String {
+/// The header `name` of a message librdkafka hands back (Herald sets every header on every message), as text.
+fn header_text(message: &impl Message, name: &str) -> String {
 	message
 		.headers()
-		.and_then(|headers| headers.iter().find(|header| header.key == "id"))
+		.and_then(|headers| headers.iter().find(|header| header.key == name))
 		.and_then(|header| header.value)
-		.map(|id| String::from_utf8_lossy(id).into_owned())
+		.map(|value| String::from_utf8_lossy(value).into_owned())
 		.unwrap_or_default()
 }
 
@@ -196,7 +196,7 @@ impl ProducerContext for SinkContext {
 			Err((error, message)) => {
 				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
 				let reason = error.to_string();
-				let id = id_header(message);
+				let id = header_text(message, "id");
 				let bytes = message.payload().map_or(0, <[u8]>::len);
 				let stand_in =
 					(permanent && self.on_rejected == OnRejected::StandIn && !ticket.is_stand_in).then(|| {
@@ -204,21 +204,13 @@ impl ProducerContext for SinkContext {
 							target: LOG_TARGET,
 							"Kafka refused message {id} ({reason}); shipping a MessageRejected stand-in instead"
 						);
-						let header = |name: &str| {
-							message
-								.headers()
-								.and_then(|headers| headers.iter().find(|header| header.key == name))
-								.and_then(|header| header.value)
-								.map(|value| String::from_utf8_lossy(value).into_owned())
-								.unwrap_or_default()
-						};
 						let rejected = Rejected {
 							id: &id,
 							topic: message.topic(),
 							key: message.key(),
 							payload: message.payload().unwrap_or_default(),
-							block_hash: &header("block_hash"),
-							finalized: header("finalized") == "true",
+							block_hash: &header_text(message, "block_hash"),
+							finalized: header_text(message, "finalized") == "true",
 						};
 						(stand_in(rejected, &reason), message.partition())
 					});
