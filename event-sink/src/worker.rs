@@ -9,7 +9,6 @@
 
 use std::{
 	collections::VecDeque,
-	sync::Arc,
 	time::{Duration, Instant},
 };
 
@@ -488,15 +487,13 @@ fn tallies(messages: &[Outgoing]) -> Vec<Tally> {
 	let mut tallies: Vec<Tally> = Vec::new();
 	for outgoing in messages {
 		let message = &outgoing.message;
-		let tally = match tallies.iter_mut().find(|tally| Arc::ptr_eq(&tally.topic, &message.topic)) {
-			Some(tally) => tally,
-			None => match tallies.iter().position(|tally| tally.topic == message.topic) {
-				Some(position) => &mut tallies[position],
-				None => {
-					tallies.push(Tally::new(message.topic.clone()));
-					tallies.last_mut().expect("just pushed")
-				}
-			},
+		// `Arc<str>` equality compares the pointers first: a block's messages share their route's topic.
+		let tally = match tallies.iter().position(|tally| tally.topic == message.topic) {
+			Some(position) => &mut tallies[position],
+			None => {
+				tallies.push(Tally::new(message.topic.clone()));
+				tallies.last_mut().expect("just pushed")
+			}
 		};
 		tally.add(message.payload.len(), outgoing.is_event);
 	}

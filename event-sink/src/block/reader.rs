@@ -200,9 +200,13 @@ where
 		Ok(LoadedBlock::new(move || {
 			let events = runtime.decoder.decode_events(&events);
 			// Counted from the events; the body is read only when some did not decode.
-			let extrinsics_count = events
-				.extrinsics_count()
-				.or_else(|| client.block_body(hash).ok().flatten().map(|body| body.len() as u32));
+			let extrinsics_count = events.extrinsics_count().or_else(|| match client.block_body(hash) {
+				Ok(body) => body.map(|body| body.len() as u32),
+				Err(error) => {
+					log::warn!(target: "herald::kafka", "block #{number}: its body can't be read ({error}); extrinsics_count 0");
+					None
+				}
+			});
 			let data = BlockData {
 				chain: &shared.chain,
 				number,
