@@ -14,6 +14,12 @@ export HERALD_UPGRADE_FIXTURE="${HERALD_UPGRADE_FIXTURE:-1}"
 # Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The tests' Python clients (a virtualenv) and JavaScript clients (node_modules), installed by setup.sh outside the
+# clone. JavaScript tools run with NODE_PATH pointing at them (CommonJS `require`).
+export HERALD_VENV="${HERALD_VENV:-/var/tmp/herald-venv}"
+export HERALD_JS="${HERALD_JS:-/var/tmp/herald-js}"
+export NODE_PATH="$HERALD_JS/node_modules${NODE_PATH:+:$NODE_PATH}"
+
 HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export HERALD_ROOT
 
@@ -22,3 +28,14 @@ die() { printf '\033[1;31m[herald] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# One feature set for every build of the workspace (tests, benchmark smoke runs, pallet benchmark tests, the
+# main job): the node with its `benchmark` sub-command, so the runtime and the pallets are built with their
+# benchmarks once, and no later step compiles a dependency again under other features.
+HERALD_FEATURES="${HERALD_FEATURES:-herald-node/runtime-benchmarks}"
+# `cargo <command>` over the whole workspace with that feature set and the lock file.
+herald_cargo() {
+	local command=$1
+	shift
+	cargo "$command" --workspace --locked --features "$HERALD_FEATURES" "$@"
+}

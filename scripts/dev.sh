@@ -9,7 +9,9 @@ cd "$HERALD_ROOT"
 "$HERALD_ROOT/scripts/setup.sh"
 
 log "building herald-node"
-cargo build --locked -p herald-node -p herald-event-sink --example herald_tail
+# The binaries and examples of the whole workspace, with the test command's feature set (examples, like tests,
+# turn on dev-dependencies): running one command after the other compiles nothing twice.
+herald_cargo build --bins --examples
 NODE="$CARGO_TARGET_DIR/debug/herald-node"
 TAIL="$CARGO_TARGET_DIR/debug/examples/herald_tail"
 
