@@ -158,6 +158,10 @@ pub struct SinkConfig {
 	pub topic_prefix: String,
 	/// Partitions of the topics the sink creates when they are missing.
 	pub topic_partitions: i32,
+	/// Replication factor of the topics the sink creates (`None`: the cluster's `default.replication.factor`).
+	pub topic_replication_factor: Option<i32>,
+	/// Topic-level configs of the topics the sink creates (`retention.ms`, `min.insync.replicas`, …).
+	pub topic_configs: Vec<KafkaProperty>,
 	/// Extra librdkafka properties, applied after Herald's defaults (so they win).
 	pub kafka_properties: Vec<KafkaProperty>,
 	/// Where to start when no cursor is stored.

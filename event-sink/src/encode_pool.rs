@@ -36,7 +36,10 @@ impl LoadedBlock {
 	}
 }
 
-type Job = (LoadedBlock, oneshot::Sender<Result<ReadBlock, SinkError>>);
+type Job = (LoadedBlock, oneshot::Sender<Timed>);
+
+/// A job's result and how long it took to run.
+type Timed = (Result<ReadBlock, SinkError>, std::time::Duration);
 
 /// The pool. Dropping it ends its threads once they finish their current job.
 pub struct EncodePool {
@@ -45,7 +48,7 @@ pub struct EncodePool {
 }
 
 /// The result of one job, in the order the jobs were submitted when awaited in that order.
-pub type Encoded = oneshot::Receiver<Result<ReadBlock, SinkError>>;
+pub type Encoded = oneshot::Receiver<Timed>;
 
 impl EncodePool {
 	/// A pool of `threads` threads (at least one).
@@ -59,11 +62,15 @@ impl EncodePool {
 			let receiver = receiver.clone();
 			thread::Builder::new()
 				.name(format!("herald-encode-{n}"))
-				.spawn(move || loop {
-					// The lock is held only to take a job, never while encoding one.
-					let job = receiver.lock().map_err(|_| ()).and_then(|jobs| jobs.recv().map_err(|_| ()));
-					let Ok((block, result)) = job else { return };
-					let _ = result.send(encode(block));
+				.spawn(move || {
+					// Inside a node, a panic would otherwise end the process before `catch_unwind` sees it.
+					let _unwind = sp_panic_handler::AbortGuard::force_unwind();
+					loop {
+						// The lock is held only to take a job, never while encoding one.
+						let job = receiver.lock().map_err(|_| ()).and_then(|jobs| jobs.recv().map_err(|_| ()));
+						let Ok((block, result)) = job else { return };
+						let _ = result.send(encode(block));
+					}
 				})
 				.map_err(|e| SinkError::Encode(format!("cannot start an encoding thread: {e}")))?;
 		}
@@ -89,20 +96,25 @@ impl EncodePool {
 
 	/// The result of a submitted job.
 	pub async fn result(encoded: Encoded) -> Result<ReadBlock, SinkError> {
-		encoded.await.unwrap_or_else(|_| Err(SinkError::Encode("an encoding thread stopped".into())))
+		Self::timed_result(encoded).await.map(|(read, _)| read)
+	}
+
+	/// The result of a submitted job and how long making its messages took.
+	pub async fn timed_result(encoded: Encoded) -> Result<(ReadBlock, std::time::Duration), SinkError> {
+		let (result, took) = encoded
+			.await
+			.unwrap_or_else(|_| (Err(SinkError::Encode("an encoding thread stopped".into())), Default::default()));
+		result.map(|read| (read, took))
 	}
 }
 
 /// Runs one job; a panic (a bug) becomes an error, and the thread lives on.
-fn encode(block: LoadedBlock) -> Result<ReadBlock, SinkError> {
-	catch_unwind(AssertUnwindSafe(|| block.encode())).map_err(|panic| {
-		let reason = panic
-			.downcast_ref::<&str>()
-			.map(|s| s.to_string())
-			.or_else(|| panic.downcast_ref::<String>().cloned())
-			.unwrap_or_default();
-		SinkError::Encode(format!("making a block's messages panicked: {reason} (a bug: please report)"))
-	})
+fn encode(block: LoadedBlock) -> Timed {
+	let started = std::time::Instant::now();
+	// On the caller's thread (a pool of one) the shipping loop's guard is in force; on the pool's, the thread's.
+	let result = catch_unwind(AssertUnwindSafe(|| block.encode()))
+		.map_err(|panic| crate::panic::error("making a block's messages", &*panic));
+	(result, started.elapsed())
 }
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ pub enum SinkError {
 	/// Making a block's messages failed (a bug: the block's own data never fails it).
 	#[error("encoding: {0}")]
 	Encode(String),
+	/// Sink code panicked (a bug); the node runs on and the sink restarts from its persisted state.
+	#[error("{0}")]
+	Panicked(String),
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),

@@ -9,24 +9,29 @@
 
 use std::{
 	collections::VecDeque,
+	panic::AssertUnwindSafe,
 	time::{Duration, Instant},
 };
 
+use futures::FutureExt;
 use tokio::sync::watch;
 
 use crate::{
 	block::reader::{BlockReader, ReadBlock},
-	config::SinkConfig,
+	config::{Follow, SinkConfig},
 	encode_pool::{EncodePool, Encoded},
 	envelope::{assemble, json::hex0x, BlockContext, OutgoingMessage},
 	error::SinkError,
+	faults,
 	follow::{Action, BlockId, ChainView, Follower, Restored},
 	kafka::{
 		admin::ensure_topics,
-		metrics::{Metrics, Tally},
+		metrics::{Metrics, SinkState, Tally},
 		partition::PartitionTable,
 		producer::{Delivery, Failure, KafkaProducer, Report},
 	},
+	panic::Unwinding,
+	progress::Progress,
 	store::{
 		cursor::check_or_start,
 		identity::{self, Identity},
@@ -70,22 +75,38 @@ where
 		Ok(pool) => pool,
 		Err(error) => return error,
 	};
+	let mut progress = Progress::new(match config.follow {
+		Follow::Finalized => "finalized",
+		Follow::Best => "best",
+	});
+	if let Some(metrics) = &metrics {
+		metrics.journal_capacity_blocks.set(config.max_unfinalized_blocks as u64);
+	}
 	let mut backoff = Duration::from_secs(1);
 	loop {
 		let started = Instant::now();
-		let error = match ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake).await {
-			Ok(never) => match never {},
-			Err(error) => error,
+		// A panic (a bug) must not end the node: it becomes an error and the loop restarts like after any other.
+		let attempt =
+			AssertUnwindSafe(ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake, &mut progress));
+		let error = match Unwinding(Box::pin(attempt.catch_unwind())).await {
+			Ok(Ok(never)) => match never {},
+			Ok(Err(error)) => error,
+			Err(panic) => crate::panic::error("the shipping loop", &*panic),
 		};
 		if let Some(metrics) = &metrics {
 			metrics.sink_failed();
 		}
 		if error.is_fatal() || config.required {
+			if let Some(metrics) = &metrics {
+				metrics.set_state(SinkState::Stopped);
+			}
 			return error;
 		}
 		if let Some(metrics) = &metrics {
 			metrics.restarts.inc();
+			metrics.set_state(SinkState::BackingOff);
 		}
+		progress.interrupted(error.to_string());
 		if let SinkError::ProducerFatal(_) = error {
 			// Nothing is wrong with the cluster or the data: only the producer instance is spent.
 			log::error!(target: LOG_TARGET, "event sink: {error}; restarting from the cursor now");
@@ -129,6 +150,8 @@ struct Pending<H> {
 	sent_at: Instant,
 	/// The action's messages by topic, counted in the metrics once all are acknowledged (not one by one).
 	tallies: Vec<Tally>,
+	/// Runtime events among its messages.
+	events: u64,
 }
 
 /// One run: from the persisted state on, until an error.
@@ -138,6 +161,7 @@ async fn ship<Ch, R, S>(
 	config: &SinkConfig,
 	metrics: Option<&Metrics>,
 	wake: &mut watch::Receiver<u64>,
+	progress: &mut Progress,
 ) -> Result<std::convert::Infallible, SinkError>
 where
 	R: BlockReader,
@@ -145,6 +169,9 @@ where
 	S: StateStore<R::Hash>,
 {
 	let Parts { chain, reader, store } = parts;
+	if let Some(metrics) = metrics {
+		metrics.set_state(SinkState::Starting);
+	}
 	let state = store.load()?;
 	let (cursor, start) = match check_or_start(chain, state.cursor, config.start_from)? {
 		Ok(cursor) => (Some(cursor), cursor.number + 1),
@@ -178,7 +205,8 @@ where
 	// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which the
 	// admin client's errors don't say.
 	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
-	let cluster = match ensure_topics(config, &assemble::topics(config)).await {
+	let topics = assemble::topics(config);
+	let cluster = match ensure_topics(config, &topics).await {
 		Ok(cluster) => cluster,
 		Err(SinkError::Kafka(error)) => {
 			return Err(SinkError::Kafka(match producer.last_error() {
@@ -194,7 +222,10 @@ where
 		store.commit(vec![Change::Identity(identity)])?;
 	}
 	if let Some(metrics) = metrics {
+		metrics.initialise(&topics);
+		metrics.set_info(&config.follow.to_string(), &config.topic_prefix, here.cluster_id.as_deref().unwrap_or(""));
 		metrics.sink_up.set(1);
+		metrics.set_state(SinkState::Shipping);
 	}
 
 	let mut in_flight: VecDeque<Pending<R::Hash>> = VecDeque::new();
@@ -214,10 +245,12 @@ where
 
 		// Build every action's messages and write-ahead change, persist those at once, then produce in order. The
 		// blocks to ship are read in order and their messages made on the pool, in parallel.
-		let mut encoded: VecDeque<Encoded> = VecDeque::new();
+		let mut encoded: VecDeque<(Encoded, Duration)> = VecDeque::new();
 		for action in &actions {
 			if let Action::Ship { block, finalized } = action {
-				encoded.push_back(pool.submit(reader.load(block, *finalized)?));
+				let reading = Instant::now();
+				let loaded = reader.load(block, *finalized)?;
+				encoded.push_back((pool.submit(loaded), reading.elapsed()));
 			}
 		}
 		let mut write_ahead = Vec::new();
@@ -226,7 +259,14 @@ where
 			let seq = next_seq;
 			next_seq += 1;
 			let read = match action {
-				Action::Ship { .. } => Some(EncodePool::result(encoded.pop_front().expect("one job per ship")).await?),
+				Action::Ship { .. } => {
+					let (job, reading) = encoded.pop_front().expect("one job per ship");
+					let (read, encoding) = EncodePool::timed_result(job).await?;
+					if let Some(metrics) = metrics {
+						metrics.block_read_seconds.observe((reading + encoding).as_secs_f64());
+					}
+					Some(read)
+				}
 				_ => None,
 			};
 			let (messages, change, effect, what) =
@@ -248,7 +288,7 @@ where
 				for action in ready.drain(..) {
 					let mut shipping =
 						Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
-					shipping.produce(action, &producer, &mut reports, store, metrics).await?;
+					shipping.produce(action, &producer, &mut reports, store, metrics, progress).await?;
 				}
 			}
 		}
@@ -267,10 +307,11 @@ where
 		for action in ready.drain(..) {
 			let mut shipping =
 				Shipping { in_flight: &mut in_flight, ledger: &mut ledger, unpersisted: &mut unpersisted };
-			shipping.produce(action, &producer, &mut reports, store, metrics).await?;
+			shipping.produce(action, &producer, &mut reports, store, metrics, progress).await?;
 		}
 
 		if follower.stalled() && !stall_reported {
+			progress.interrupted("finality stalled and the journal is full (--kafka-max-unfinalized-blocks)");
 			log::error!(
 				target: LOG_TARGET,
 				"finality has stalled: {} blocks are shipped and not final, the bound set by \
@@ -280,13 +321,20 @@ where
 			);
 		}
 		stall_reported = follower.stalled();
+		let heads = chain.heads()?;
+		let target = match config.follow {
+			Follow::Finalized => heads.finalized.number,
+			Follow::Best => heads.best.number,
+		};
+		progress.tick(target, ledger.len(), config.max_unfinalized_blocks as usize);
 		if let Some(metrics) = metrics {
 			metrics.read_ahead_blocks.set(in_flight.iter().filter(|p| p.is_ship).count() as u64);
 			metrics.journal_blocks.set(ledger.len() as u64);
 			metrics.journal_full.set(follower.stalled() as u64);
-			let finalized = chain.heads()?.finalized.number;
 			let shipped = persisted_cursor.map_or(0, |c| c.number + 1);
-			metrics.finalized_lag_blocks.set((finalized + 1).saturating_sub(shipped));
+			metrics.finalized_lag_blocks.set((heads.finalized.number + 1).saturating_sub(shipped));
+			let last_shipped = metrics.last_shipped_block.get();
+			metrics.best_lag_blocks.set(heads.best.number.saturating_sub(last_shipped));
 		}
 
 		// Wait for acknowledgements, a chain event, or a tick (metrics, anything a notification missed).
@@ -314,7 +362,7 @@ where
 		}
 
 		// Persist what the acknowledged actions changed, in order, in one write at most about once a second.
-		unpersisted.extend(complete_acknowledged(&mut in_flight, &mut ledger, metrics, u64::MAX));
+		unpersisted.extend(complete_acknowledged(&mut in_flight, &mut ledger, metrics, progress, u64::MAX));
 		if let Some((front, failure)) = in_flight.front().and_then(|f| f.failure.as_ref().map(|failure| (f, failure))) {
 			if failure.permanent {
 				return Err(SinkError::Rejected {
@@ -371,8 +419,12 @@ impl<H: Copy + Eq + std::hash::Hash> Shipping<'_, H> {
 		reports: &mut tokio::sync::mpsc::UnboundedReceiver<Report>,
 		store: &mut S,
 		metrics: Option<&Metrics>,
+		progress: &mut Progress,
 	) -> Result<(), SinkError> {
 		let Ready { seq, messages, effect, is_ship, number, what } = action;
+		if is_ship && faults::at("worker-panic", number) {
+			panic!("test fault worker-panic@{number} (HERALD_TEST_FAULTS)");
+		}
 		self.in_flight.push_back(Pending {
 			seq,
 			unacked: messages.len(),
@@ -383,13 +435,14 @@ impl<H: Copy + Eq + std::hash::Hash> Shipping<'_, H> {
 			what: what.clone(),
 			sent_at: Instant::now(),
 			tallies: if metrics.is_some() { tallies(&messages) } else { Vec::new() },
+			events: messages.iter().filter(|outgoing| outgoing.is_event).count() as u64,
 		});
 		for outgoing in &messages {
 			let sent = producer.send(seq, &what, &outgoing.message, outgoing.partition, outgoing.is_event).await;
 			if let Err(error @ SinkError::Rejected { .. }) = sent {
 				let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
 				loop {
-					self.unpersisted.extend(complete_acknowledged(self.in_flight, self.ledger, metrics, seq));
+					self.unpersisted.extend(complete_acknowledged(self.in_flight, self.ledger, metrics, progress, seq));
 					if !self.in_flight.front().is_some_and(|front| front.seq < seq && front.failure.is_none()) {
 						break;
 					}
@@ -435,11 +488,15 @@ fn complete_acknowledged<H: Copy + Eq + std::hash::Hash>(
 	in_flight: &mut VecDeque<Pending<H>>,
 	ledger: &mut Ledger<H>,
 	metrics: Option<&Metrics>,
+	progress: &mut Progress,
 	before: u64,
 ) -> Vec<Change<H>> {
 	let mut changes = Vec::new();
 	while in_flight.front().is_some_and(|f| f.unacked == 0 && f.failure.is_none() && f.seq < before) {
 		let done = in_flight.pop_front().expect("front exists");
+		if done.is_ship {
+			progress.shipped(done.number, done.events);
+		}
 		if let Some(metrics) = metrics {
 			metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
 			metrics.acknowledged(&done.tallies);
@@ -464,7 +521,13 @@ fn record<H>(
 	if let Some(pending) = in_flight.get_mut(index as usize) {
 		debug_assert_eq!(pending.seq, delivery.seq);
 		match delivery.result {
-			Ok(()) => pending.unacked = pending.unacked.saturating_sub(1),
+			Ok(()) => {
+				// The durability window: Kafka holds one of the block's messages; only the write-ahead knows.
+				if pending.is_ship && faults::at("kill-after-ack", pending.number) {
+					faults::kill_now();
+				}
+				pending.unacked = pending.unacked.saturating_sub(1)
+			}
 			Err(Failure { stand_in: Some((message, partition)), bytes, is_event, .. }) => {
 				// The stand-in's own acknowledgement is counted when it comes; the refused message is not.
 				if let Some(tally) = pending.tallies.iter_mut().find(|tally| tally.topic == message.topic) {
@@ -575,23 +638,62 @@ fn placements(hash: &str, messages: &[Outgoing]) -> Vec<Placement> {
 	placements
 }
 
-/// `BlockRetracted` for every topic-partition the block's messages reached ([`retraction_targets`]).
+/// `BlockRetracted` for every topic-partition the block's messages reached ([`retraction_targets`]). A list of
+/// ids too long for one message (a full block retracted on its blocks partition names every id of the block) is
+/// split into parts that each stay under half of `message.max.bytes`, in the same partition, in order.
 fn retraction<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, config: &SinkConfig) -> Vec<Outgoing> {
 	let hash = hex0x(entry.block.hash);
 	let context = entry_context(chain, entry, false);
-	retraction_targets(entry)
-		.into_iter()
-		.map(|(placement, ids)| Outgoing {
-			message: assemble::retraction_message(
-				&context,
-				config,
-				&placement.topic,
-				ids.into_iter().map(|id| format!("{hash}:{id}")).collect(),
-			),
-			partition: placement.partition,
-			is_event: false,
-		})
-		.collect()
+	let budget = retraction_budget(config);
+	let mut messages = Vec::new();
+	for (placement, ids) in retraction_targets(entry) {
+		let ids: Vec<String> = ids.into_iter().map(|id| format!("{hash}:{id}")).collect();
+		let parts = split_by_size(ids, budget);
+		let count = parts.len() as u32;
+		for (n, event_ids) in parts.into_iter().enumerate() {
+			let part = (count > 1).then_some((n as u32 + 1, count));
+			messages.push(Outgoing {
+				message: assemble::retraction_message(&context, config, &placement.topic, event_ids, part),
+				partition: placement.partition,
+				is_event: false,
+			});
+		}
+	}
+	messages
+}
+
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
+
+/// The JSON bytes of ids one retraction message may carry: half of the producer's `message.max.bytes` (the rest
+/// is the envelope, headers and Kafka's framing, far smaller).
+fn retraction_budget(config: &SinkConfig) -> usize {
+	let max = config
+		.kafka_properties
+		.iter()
+		.rev()
+		.find(|property| property.key == "message.max.bytes")
+		.and_then(|property| property.value.trim().parse::<usize>().ok())
+		.unwrap_or(DEFAULT_MESSAGE_MAX_BYTES);
+	(max / 2).max(1024)
+}
+
+/// `ids` in consecutive parts whose JSON (quotes and commas included) stays within `budget` bytes; at least one
+/// part (an empty list stays one empty part), and at least one id per part.
+fn split_by_size(ids: Vec<String>, budget: usize) -> Vec<Vec<String>> {
+	let mut parts: Vec<Vec<String>> = vec![Vec::new()];
+	let mut size = 0;
+	for id in ids {
+		let cost = id.len() + 3;
+		let current = parts.last_mut().expect("one part at least");
+		if !current.is_empty() && size + cost > budget {
+			parts.push(Vec::new());
+			size = 0;
+		}
+		size += cost;
+		parts.last_mut().expect("one part at least").push(id);
+	}
+	parts
 }
 
 /// The envelope context of a block known by its journal entry (its state may be gone).
@@ -604,5 +706,24 @@ fn entry_context<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, fi
 		spec_version: entry.spec_version,
 		timestamp: entry.timestamp,
 		finalized,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn long_retractions_are_split_into_parts_within_the_budget_and_in_order() {
+		let ids: Vec<String> = (0..1000).map(|n| format!("0x{:064x}:{n}", 7)).collect();
+		let parts = split_by_size(ids.clone(), 10_000);
+		assert!(parts.len() > 1, "split");
+		for part in &parts {
+			let json = serde_json::to_string(part).unwrap();
+			assert!(json.len() <= 10_000, "{} bytes", json.len());
+		}
+		assert_eq!(parts.concat(), ids, "every id once, in order");
+		assert_eq!(split_by_size(Vec::new(), 10).len(), 1, "an empty retraction is one message");
+		assert_eq!(split_by_size(vec!["x".repeat(50)], 10).len(), 1, "an id longer than the budget still ships");
 	}
 }

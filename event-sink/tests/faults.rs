@@ -120,6 +120,8 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		brokers,
 		topic_prefix: "faults".into(),
 		topic_partitions: 1,
+		topic_replication_factor: None,
+		topic_configs: Vec::new(),
 		kafka_properties: vec!["retry.backoff.ms=50".parse().unwrap()],
 		start_from: StartFrom::Block(1),
 		required,

@@ -52,7 +52,13 @@ pub struct KafkaParams {
 	pub kafka_brokers: Option<String>,
 
 	/// Prefix of every topic the sink produces to: `<prefix>.<topic>`.
-	#[arg(long, value_name = "PREFIX", default_value = "herald", value_parser = parse_topic_prefix)]
+	#[arg(
+		long,
+		value_name = "PREFIX",
+		default_value = "herald",
+		value_parser = parse_topic_prefix,
+		requires = "kafka_brokers"
+	)]
 	pub kafka_topic_prefix: String,
 
 	/// Partitions of the topics the sink creates when they don't exist.
@@ -60,9 +66,25 @@ pub struct KafkaParams {
 		long,
 		value_name = "COUNT",
 		default_value_t = 3,
-		value_parser = clap::value_parser!(i32).range(1..=100_000)
+		value_parser = clap::value_parser!(i32).range(1..=100_000),
+		requires = "kafka_brokers"
 	)]
 	pub kafka_topic_partitions: i32,
+
+	/// Replication factor of the topics the sink creates when they don't exist (default: the cluster's
+	/// `default.replication.factor`). Use 3 or more in production, with `min.insync.replicas` 2.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		value_parser = clap::value_parser!(i32).range(1..=32),
+		requires = "kafka_brokers"
+	)]
+	pub kafka_topic_replication_factor: Option<i32>,
+
+	/// A topic config of the topics the sink creates, e.g. `retention.ms=604800000` or
+	/// `min.insync.replicas=2` (repeatable; Kafka's topic config names). Existing topics are not changed.
+	#[arg(long = "kafka-topic-config", value_name = "KEY=VALUE", requires = "kafka_brokers")]
+	pub kafka_topic_config: Vec<KafkaProperty>,
 
 	/// A TOML file of event mappings that extends and overrides the runtime's built-in table
 	/// (see docs/mappings.md).
@@ -141,7 +163,7 @@ pub struct KafkaParams {
 
 	/// Where to start on a first start (no stored cursor): `genesis`, `latest` (the next finalized block)
 	/// or a block number. Ignored once the sink has a cursor: it always resumes after it.
-	#[arg(long, value_name = "genesis|latest|NUMBER", default_value = "genesis")]
+	#[arg(long, value_name = "genesis|latest|NUMBER", default_value = "genesis", requires = "kafka_brokers")]
 	pub kafka_start_from: StartFrom,
 
 	/// Stop the node when the sink fails, instead of logging, backing off and restarting it from its cursor.
@@ -153,13 +175,14 @@ pub struct KafkaParams {
 		long,
 		value_name = "BLOCKS",
 		default_value_t = 64,
-		value_parser = clap::value_parser!(u32).range(1..=100_000)
+		value_parser = clap::value_parser!(u32).range(1..=100_000),
+		requires = "kafka_brokers"
 	)]
 	pub kafka_read_ahead_blocks: u32,
 
 	/// How many threads decode blocks and write their messages in parallel while the sink catches up (they run
 	/// at the sink's lowered priority). Default: the machine's cores, at most 4.
-	#[arg(long, value_name = "THREADS", value_parser = clap::value_parser!(u32).range(1..=64))]
+	#[arg(long, value_name = "THREADS", value_parser = clap::value_parser!(u32).range(1..=64), requires = "kafka_brokers")]
 	pub kafka_encode_threads: Option<u32>,
 
 	/// Which blocks to ship: `finalized` (only final blocks, never retracted; nothing ships while finality
@@ -174,7 +197,8 @@ pub struct KafkaParams {
 		long,
 		value_name = "BLOCKS",
 		default_value_t = 4096,
-		value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+		value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+		requires = "kafka_brokers"
 	)]
 	pub kafka_max_unfinalized_blocks: u32,
 

@@ -117,7 +117,7 @@ pub fn run() -> sc_cli::Result<()> {
 					)));
 				}
 				let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
-				cmd.run(client, backend).map_err(sc_cli::Error::Input)
+				cmd.run(client, backend, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),

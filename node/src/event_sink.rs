@@ -1,7 +1,10 @@
 //! Wires Herald's event sink into the node: turns the `--kafka-*` flags into a [`SinkConfig`] and spawns the
 //! sink's tasks on the node's task manager.
 
-use std::sync::Arc;
+use std::{
+	path::{Path, PathBuf},
+	sync::Arc,
+};
 
 use herald_event_sink::{
 	block::reader::ClientBlockReader,
@@ -9,7 +12,7 @@ use herald_event_sink::{
 	follow::{wake::wake_on_chain_events, ClientChain},
 	kafka::{client_config, metrics::Metrics, signing::SigningKey},
 	mapping::Mappings,
-	store::AuxStateStore,
+	store::{AuxStateStore, FileStateStore, StateStore},
 	worker::{self, Parts},
 };
 use sc_client_api::HeaderBackend;
@@ -61,6 +64,8 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		brokers,
 		topic_prefix: params.kafka_topic_prefix.clone(),
 		topic_partitions: params.kafka_topic_partitions,
+		topic_replication_factor: params.kafka_topic_replication_factor,
+		topic_configs: params.kafka_topic_config.clone(),
 		kafka_properties,
 		start_from: params.kafka_start_from,
 		required: params.kafka_required,
@@ -89,6 +94,37 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 	Ok(Some(config))
 }
 
+/// Where the sink keeps its cursor and journal: beside the node's database, in files of its own that are synced
+/// before the sink acts on them (see `herald_event_sink::store::file`).
+pub fn state_dir(data_path: &Path) -> PathBuf {
+	data_path.join("herald-sink")
+}
+
+/// Opens the sink's state in `dir`. A node that kept it in the database's auxiliary data (Herald before the
+/// state files) has it moved over once: written to the files (synced) first, then deleted from the database.
+pub fn open_state_store(
+	dir: &Path,
+	backend: Arc<FullBackend>,
+	genesis: herald_runtime::Hash,
+) -> Result<FileStateStore<herald_runtime::Hash>, String> {
+	let mut store = FileStateStore::open(dir, genesis).map_err(|e| format!("the event sink's state: {e}"))?;
+	if store.is_empty() {
+		let mut old = AuxStateStore::new(backend, genesis);
+		let state = old.load().map_err(|e| format!("the event sink's state in the database: {e}"))?;
+		if state.cursor.is_some() || !state.journal.is_empty() || state.identity.is_some() {
+			log::info!(
+				target: "herald::kafka",
+				"moving the event sink's cursor and journal ({} blocks) from the database to {}",
+				state.journal.len(),
+				dir.display()
+			);
+			store.replace(state).map_err(|e| format!("the event sink's state: {e}"))?;
+			old.replace_cursor(None).map_err(|e| format!("the event sink's state in the database: {e}"))?;
+		}
+	}
+	Ok(store)
+}
+
 /// Spawns the sink: a task that follows finality notifications and the shipping loop. With `--kafka-required`
 /// the loop is essential (its failure stops the node); otherwise it retries by itself and a fatal error only
 /// stops the sink.
@@ -98,6 +134,7 @@ pub fn start(
 	backend: Arc<FullBackend>,
 	task_manager: &TaskManager,
 	registry: Option<&Registry>,
+	state_dir: PathBuf,
 ) -> Result<(), ServiceError> {
 	let metrics = registry
 		.map(Metrics::register)
@@ -119,11 +156,11 @@ pub fn start(
 
 	let required = config.required;
 	let genesis = client.info().genesis_hash;
+	let store = open_state_store(&state_dir, backend.clone(), genesis).map_err(ServiceError::Other)?;
 	let parts = Parts {
 		chain: ClientChain::new(client.clone()),
-		reader: ClientBlockReader::new(client, backend.clone(), config.clone()),
-		// Written through the backend: the client's import lock is never taken.
-		store: AuxStateStore::new(backend, genesis),
+		reader: ClientBlockReader::new(client, backend, config.clone()),
+		store,
 	};
 	let shipping = async move {
 		// The sink's thread (and librdkafka's threads, which it creates and which inherit the value) yields the

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use herald_event_sink::{
 	envelope::json::hex0x,
 	follow::{BlockId, ChainView, ClientChain},
-	store::{AuxStateStore, JournalEntry, StateStore},
+	store::{JournalEntry, StateStore},
 };
 use sc_cli::{CliConfiguration, DatabaseParams, SharedParams};
 use sc_client_api::HeaderBackend;
@@ -35,6 +35,11 @@ pub struct KafkaCursorCmd {
 
 	/// With `set`: the finalized block the cursor is placed at.
 	pub block: Option<u64>,
+
+	/// Confirms that `set` or `reset` may drop the journal of shipped, not final blocks (consumers then get no
+	/// `BlockFinalized` or `BlockRetracted` for them). Without it, a non-empty journal refuses the change.
+	#[arg(long)]
+	pub yes: bool,
 
 	#[allow(missing_docs)]
 	#[clap(flatten)]
@@ -68,9 +73,23 @@ impl KafkaCursorCmd {
 	}
 
 	/// Runs the action on the node's database.
-	pub fn run(&self, client: Arc<FullClient>, backend: Arc<FullBackend>) -> Result<(), String> {
+	pub fn run(
+		&self,
+		client: Arc<FullClient>,
+		backend: Arc<FullBackend>,
+		data_path: &std::path::Path,
+	) -> Result<(), String> {
 		let genesis = client.info().genesis_hash;
-		let mut store = AuxStateStore::new(backend, genesis);
+		let mut store = crate::event_sink::open_state_store(&crate::event_sink::state_dir(data_path), backend, genesis)?;
+		let journal = store.load().map_err(|e| e.to_string())?.journal;
+		if self.action != CursorAction::Show && !journal.is_empty() && !self.yes {
+			return Err(format!(
+				"`kafka-cursor {}` would drop the journal: consumers would get no BlockFinalized or BlockRetracted \
+				 for {}. Rerun with --yes to do it anyway",
+				format!("{:?}", self.action).to_lowercase(),
+				describe_journal(&journal)
+			));
+		}
 		let chain = ClientChain::new(client.clone());
 		match self.action {
 			CursorAction::Show => {

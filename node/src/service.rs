@@ -295,9 +295,11 @@ fn start_event_sink(
 	sink: Option<SinkConfig>,
 	core: &CoreComponents,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
+	data_path: &std::path::Path,
 ) -> Result<(), ServiceError> {
 	let Some(sink) = sink else { return Ok(()) };
-	crate::event_sink::start(sink, core.client.clone(), core.backend.clone(), &core.task_manager, registry)
+	let state_dir = crate::event_sink::state_dir(data_path);
+	crate::event_sink::start(sink, core.client.clone(), core.backend.clone(), &core.task_manager, registry, state_dir)
 }
 
 /// Builds and starts the full node: normal consensus, or the development sealing mode `sealing`.
@@ -332,11 +334,12 @@ where
 	);
 	let mut net = build_network::<N>(&config, &core, import_queue, None)?;
 	let prometheus_registry = config.prometheus_registry().cloned();
+	let data_path = config.data_path.clone();
 
 	let (commands, commands_stream) = futures::channel::mpsc::channel(1024);
 	let manual_commands = (sealing == Sealing::Manual).then_some(commands);
 	spawn_common_tasks(config, &mut core, &mut net, manual_commands)?;
-	start_event_sink(sink, &core, prometheus_registry.as_ref())?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path)?;
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		core.task_manager.spawn_handle(),
@@ -383,9 +386,10 @@ where
 	let name = config.network.node_name.clone();
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
+	let data_path = config.data_path.clone();
 
 	spawn_common_tasks(config, &mut core, &mut net, None)?;
-	start_event_sink(sink, &core, prometheus_registry.as_ref())?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path)?;
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

@@ -198,6 +198,9 @@ where
 		};
 		let (client, shared, parent) = (self.client.clone(), self.shared.clone(), block.parent);
 		Ok(LoadedBlock::new(move || {
+			if crate::faults::at("encode-panic", number) {
+				panic!("test fault encode-panic@{number} (HERALD_TEST_FAULTS)");
+			}
 			let events = runtime.decoder.decode_events(&events);
 			// Counted from the events; the body is read only when some did not decode.
 			let extrinsics_count = events.extrinsics_count().or_else(|| match client.block_body(hash) {

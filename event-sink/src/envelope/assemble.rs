@@ -126,15 +126,17 @@ pub fn finalized_message(context: &BlockContext, config: &SinkConfig) -> Outgoin
 	to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix)
 }
 
-/// `BlockRetracted` of a retracted block for one topic: `event_ids` are the full ids it cancels there. The
-/// caller sends it to the partition those messages went to.
+/// `BlockRetracted` of a retracted block for one topic: `event_ids` are the full ids it cancels there (`part`:
+/// which part of a split retraction, see [`InfrastructureEvent::BlockRetracted`]). The caller sends it to the
+/// partition those messages went to.
 pub fn retraction_message(
 	context: &BlockContext,
 	config: &SinkConfig,
 	topic: &str,
 	event_ids: Vec<String>,
+	part: Option<(u32, u32)>,
 ) -> OutgoingMessage {
-	let event = InfrastructureEvent::BlockRetracted { event_ids };
+	let event = InfrastructureEvent::BlockRetracted { event_ids, part };
 	let mapping = config.mappings.infrastructure(event.name());
 	let mut message = to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix);
 	message.topic = topic.into();

@@ -31,9 +31,52 @@ use scale_info::{PortableRegistry, TypeDef, TypeDefPrimitive};
 /// The largest integer a JSON number holds exactly in an IEEE-754 double (2^53 − 1).
 pub const MAX_SAFE_INTEGER: u128 = (1 << 53) - 1;
 
+/// How a list of fields is written: the one decision the writer (below) and the contract's schema generator
+/// ([`crate::contract::schema`]) share, so that the schema can't describe another shape than the one written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldsForm {
+	/// `null`: a struct without fields (a unit struct).
+	Null,
+	/// `{}`: an event without fields.
+	EmptyObject,
+	/// `"Name"`: an enum variant without data is its name.
+	VariantName,
+	/// The single field's value itself: a newtype struct, or a variant with one unnamed field.
+	Transparent,
+	/// `[a, b, …]`: unnamed fields (an event's, even just one), a tuple struct, a tuple variant.
+	Array,
+	/// `{"name": value, …}` in the metadata's field order: named fields.
+	Object,
+}
+
+/// Whose fields are written: a struct's, an enum variant's (inside `{"Variant": …}`) or an event's (`data`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldsOf {
+	Struct,
+	Variant,
+	Event,
+}
+
+/// The [`FieldsForm`] of `count` fields, some unnamed or not (scale-decode's `has_unnamed_fields`: any unnamed).
+pub fn fields_form(of: FieldsOf, count: usize, has_unnamed_fields: bool) -> FieldsForm {
+	match (of, count, has_unnamed_fields) {
+		(FieldsOf::Struct, 0, _) => FieldsForm::Null,
+		(FieldsOf::Event, 0, _) => FieldsForm::EmptyObject,
+		(FieldsOf::Variant, 0, _) => FieldsForm::VariantName,
+		(FieldsOf::Struct | FieldsOf::Variant, 1, true) => FieldsForm::Transparent,
+		(_, _, true) => FieldsForm::Array,
+		(_, _, false) => FieldsForm::Object,
+	}
+}
+
+/// The form of a tuple of `count` elements: the unit type `()` is `null`, any other tuple an array.
+pub fn tuple_is_null(count: usize) -> bool {
+	count == 0
+}
+
 /// What the JSON conventions need to know about a type beyond what the visitor is handed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
+pub enum Shape {
 	Plain,
 	/// `Vec<u8>` (and anything encoded as it): `"0x…"`.
 	ByteSequence,
@@ -73,7 +116,8 @@ impl Shapes {
 		Shapes(shapes)
 	}
 
-	fn of(&self, type_id: u32) -> Shape {
+	/// The shape of type `type_id` ([`Shape::Plain`] for an unknown id).
+	pub fn of(&self, type_id: u32) -> Shape {
 		self.0.get(type_id as usize).copied().unwrap_or(Shape::Plain)
 	}
 }
@@ -96,14 +140,13 @@ pub fn write_event_fields(
 	shapes: &Shapes,
 	out: &mut Vec<u8>,
 ) -> Result<(), DecodeError> {
-	if fields.remaining() == 0 {
-		out.extend_from_slice(b"{}");
-		return Ok(());
-	}
-	if fields.has_unnamed_fields() {
-		write_items(out, shapes, |writer| fields.decode_item(writer))
-	} else {
-		write_object(fields, shapes, out)
+	match fields_form(FieldsOf::Event, fields.remaining(), fields.has_unnamed_fields()) {
+		FieldsForm::EmptyObject => {
+			out.extend_from_slice(b"{}");
+			Ok(())
+		}
+		FieldsForm::Object => write_object(fields, shapes, out),
+		_ => write_items(out, shapes, |writer| fields.decode_item(writer)),
 	}
 }
 
@@ -320,7 +363,7 @@ impl<'o> Visitor for JsonWriter<'o> {
 		value: &mut Tuple<'scale, 'resolver, PortableRegistry>,
 		_: u32,
 	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
-		if value.remaining() == 0 {
+		if tuple_is_null(value.remaining()) {
 			self.out.extend_from_slice(b"null");
 			return Ok(());
 		}
@@ -332,14 +375,14 @@ impl<'o> Visitor for JsonWriter<'o> {
 		value: &mut Composite<'scale, 'resolver, PortableRegistry>,
 		_: u32,
 	) -> Result<Self::Value<'scale, 'resolver>, Self::Error> {
-		match value.remaining() {
-			0 => {
+		match fields_form(FieldsOf::Struct, value.remaining(), value.has_unnamed_fields()) {
+			FieldsForm::Transparent => value.decode_item(self).unwrap_or(Ok(())),
+			FieldsForm::Array => write_items(self.out, self.shapes, |writer| value.decode_item(writer)),
+			FieldsForm::Object => write_object(value, self.shapes, self.out),
+			_ => {
 				self.out.extend_from_slice(b"null");
 				Ok(())
 			}
-			1 if value.has_unnamed_fields() => value.decode_item(self).unwrap_or(Ok(())),
-			_ if value.has_unnamed_fields() => write_items(self.out, self.shapes, |writer| value.decode_item(writer)),
-			_ => write_object(value, self.shapes, self.out),
 		}
 	}
 	// `Option` is null or the value; a variant without data its name; with data `{"Name": data}`.
@@ -360,19 +403,18 @@ impl<'o> Visitor for JsonWriter<'o> {
 		}
 		let name = value.name();
 		let fields = value.fields();
-		if fields.remaining() == 0 {
+		let form = fields_form(FieldsOf::Variant, fields.remaining(), fields.has_unnamed_fields());
+		if form == FieldsForm::VariantName {
 			return self.string(name);
 		}
 		self.out.push(b'{');
 		let _ = serde_json::to_writer(&mut *self.out, name);
 		self.out.push(b':');
 		let (out, shapes) = (self.out, self.shapes);
-		if !fields.has_unnamed_fields() {
-			write_object(fields, shapes, out)?;
-		} else if fields.remaining() == 1 {
-			fields.decode_item(JsonWriter { out: &mut *out, shapes }).unwrap_or(Ok(()))?;
-		} else {
-			write_items(out, shapes, |writer| fields.decode_item(writer))?;
+		match form {
+			FieldsForm::Object => write_object(fields, shapes, out)?,
+			FieldsForm::Transparent => fields.decode_item(JsonWriter { out: &mut *out, shapes }).unwrap_or(Ok(()))?,
+			_ => write_items(out, shapes, |writer| fields.decode_item(writer))?,
 		}
 		out.push(b'}');
 		Ok(())

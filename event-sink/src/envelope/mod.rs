@@ -102,7 +102,9 @@ pub enum InfrastructureEvent {
 	/// The block runs a new runtime: `spec_version` went `from` → `to`.
 	RuntimeUpgraded { from: u32, to: u32 },
 	/// A shipped block left the best chain: cancel the messages with these ids (full `meta.id`s).
-	BlockRetracted { event_ids: Vec<String> },
+	/// `part`: `(n, of)` when the retraction of one topic-partition is split into `of` messages (1-based `n`), so
+	/// that none passes Kafka's message size limit; `None` (and no `part`/`parts` fields) when one message holds it.
+	BlockRetracted { event_ids: Vec<String>, part: Option<(u32, u32)> },
 }
 
 impl InfrastructureEvent {
@@ -123,7 +125,10 @@ impl InfrastructureEvent {
 			}
 			InfrastructureEvent::BlockFinalized => json!({}),
 			InfrastructureEvent::RuntimeUpgraded { from, to } => json!({"from": from, "to": to}),
-			InfrastructureEvent::BlockRetracted { event_ids } => json!({"event_ids": event_ids}),
+			InfrastructureEvent::BlockRetracted { event_ids, part: None } => json!({"event_ids": event_ids}),
+			InfrastructureEvent::BlockRetracted { event_ids, part: Some((part, parts)) } => {
+				json!({"event_ids": event_ids, "part": part, "parts": parts})
+			}
 		}
 	}
 }

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use rdkafka::{
-	admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
+	admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication},
 	client::DefaultClientContext,
 	error::{KafkaError, RDKafkaErrorCode},
 };
@@ -36,6 +36,7 @@ pub async fn ensure_topics(config: &SinkConfig, topics: &[String]) -> Result<Clu
 	let admin: AdminClient<DefaultClientContext> =
 		client_config(config).create().map_err(|e| SinkError::Kafka(format!("cannot create the admin client: {e}")))?;
 	let partitions = topic_partitions(config, &admin, topics).await?;
+	warn_if_acks_all_is_weak(&admin, topics).await;
 	// Known from the metadata just fetched: no extra round trip.
 	let id = admin.inner().fetch_cluster_id(Duration::from_secs(10));
 	Ok(Cluster { partitions, id })
@@ -53,8 +54,19 @@ async fn topic_partitions(
 	if missing.is_empty() {
 		return Ok(PartitionTable::new(existing));
 	}
-	let new_topics: Vec<NewTopic<'_>> =
-		missing.iter().map(|name| NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(-1))).collect();
+	// -1: the cluster's `default.replication.factor`.
+	let replication = TopicReplication::Fixed(config.topic_replication_factor.unwrap_or(-1));
+	let new_topics: Vec<NewTopic<'_>> = missing
+		.iter()
+		.map(|name| {
+			config
+				.topic_configs
+				.iter()
+				.fold(NewTopic::new(name, config.topic_partitions, replication), |topic, property| {
+					topic.set(&property.key, &property.value)
+				})
+		})
+		.collect();
 	let options = AdminOptions::new()
 		.operation_timeout(Some(Duration::from_secs(30)))
 		.request_timeout(Some(Duration::from_secs(30)));
@@ -104,6 +116,59 @@ fn partition_counts(admin: &AdminClient<DefaultClientContext>) -> Result<HashMap
 		.filter(|topic| topic.error().is_none() && !topic.partitions().is_empty())
 		.map(|topic| (topic.name().to_string(), topic.partitions().len() as i32))
 		.collect())
+}
+
+/// `acks=all` waits only for the partition's in-sync replicas, at least `min.insync.replicas` of them: with one
+/// replica, or `min.insync.replicas` 1, a single broker's loss can take acknowledged messages with it. Says so once
+/// at start (the operator may knowingly run a single broker); what can't be learned is left unsaid.
+async fn warn_if_acks_all_is_weak(admin: &AdminClient<DefaultClientContext>, topics: &[String]) {
+	let Ok(metadata) = admin.inner().fetch_metadata(None, Duration::from_secs(10)) else { return };
+	let replicas: HashMap<&str, usize> = metadata
+		.topics()
+		.iter()
+		.filter(|topic| topics.iter().any(|t| t == topic.name()))
+		.map(|topic| (topic.name(), topic.partitions().iter().map(|p| p.replicas().len()).min().unwrap_or(0)))
+		.collect();
+	let specifiers: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+	let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+	let min_insync: HashMap<String, u32> = match admin.describe_configs(&specifiers, &options).await {
+		Ok(results) => results
+			.into_iter()
+			.flatten()
+			.filter_map(|resource| {
+				let name = match &resource.specifier {
+					rdkafka::admin::OwnedResourceSpecifier::Topic(name) => name.clone(),
+					_ => return None,
+				};
+				let value = resource.entry_map().get("min.insync.replicas")?.value.as_deref()?.parse().ok()?;
+				Some((name, value))
+			})
+			.collect(),
+		Err(error) => {
+			log::debug!(target: LOG_TARGET, "cannot read the topics' min.insync.replicas: {error}");
+			HashMap::new()
+		}
+	};
+	let weak: Vec<String> = topics
+		.iter()
+		.filter_map(|topic| {
+			let replicas = *replicas.get(topic.as_str())?;
+			let insync = min_insync.get(topic).copied();
+			(replicas < 2 || insync.is_some_and(|m| m < 2)).then(|| match insync {
+				Some(m) => format!("{topic} ({replicas} replicas, min.insync.replicas {m})"),
+				None => format!("{topic} ({replicas} replicas)"),
+			})
+		})
+		.collect();
+	if !weak.is_empty() {
+		log::warn!(
+			target: LOG_TARGET,
+			"acks=all is weak on {}: losing one broker can lose messages Kafka acknowledged. In production use 3 \
+			 replicas and min.insync.replicas 2 (--kafka-topic-replication-factor 3 --kafka-topic-config \
+			 min.insync.replicas=2 for topics the sink creates; kafka-configs.sh for existing ones)",
+			weak.join(", ")
+		);
+	}
 }
 
 fn is_unreachable(error: &KafkaError) -> bool {

@@ -26,6 +26,33 @@ impl Status {
 	}
 }
 
+/// What the sink is doing, as `herald_kafka_sink_state{state}` says (a Prometheus state set: 1 for the current
+/// state, 0 for the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkState {
+	/// Connecting, creating topics, reading its state.
+	Starting,
+	/// Connected and shipping (or waiting for blocks to ship).
+	Shipping,
+	/// Failed; restarts from its cursor after a pause.
+	BackingOff,
+	/// Stopped for good (a fatal error): it won't restart by itself.
+	Stopped,
+}
+
+impl SinkState {
+	const ALL: [SinkState; 4] = [SinkState::Starting, SinkState::Shipping, SinkState::BackingOff, SinkState::Stopped];
+
+	pub fn label(self) -> &'static str {
+		match self {
+			SinkState::Starting => "starting",
+			SinkState::Shipping => "shipping",
+			SinkState::BackingOff => "backing_off",
+			SinkState::Stopped => "stopped",
+		}
+	}
+}
+
 /// Every metric the sink exposes. Cheap to clone (all handles are `Arc`s inside).
 #[derive(Clone)]
 pub struct Metrics {
@@ -41,6 +68,11 @@ pub struct Metrics {
 	pub connected: Gauge<U64>,
 	pub restarts: Counter<U64>,
 	pub sink_up: Gauge<U64>,
+	sink_state: GaugeVec<U64>,
+	sink_info: GaugeVec<U64>,
+	pub best_lag_blocks: Gauge<U64>,
+	pub journal_capacity_blocks: Gauge<U64>,
+	pub block_read_seconds: Histogram,
 	pub last_error_time: Gauge<U64>,
 	pub journal_blocks: Gauge<U64>,
 	pub journal_full: Gauge<U64>,
@@ -128,6 +160,46 @@ impl Metrics {
 				"herald_kafka_sink_up",
 				"1 while the sink is shipping (connected to the cluster, producer up), 0 when stopped or backing off",
 			)?,
+			sink_state: register(
+				GaugeVec::new(
+					Opts::new(
+						"herald_kafka_sink_state",
+						"What the sink is doing: 1 for the current state (`starting`, `shipping`, `backing_off`: failed \
+						 and restarting after a pause, `stopped`: a fatal error, no restart), 0 for the others",
+					),
+					&["state"],
+				)?,
+				registry,
+			)?,
+			sink_info: register(
+				GaugeVec::new(
+					Opts::new(
+						"herald_kafka_sink_info",
+						"Always 1: the sink's follow mode, topic prefix and the Kafka cluster id (empty until known)",
+					),
+					&["follow", "topic_prefix", "cluster_id"],
+				)?,
+				registry,
+			)?,
+			best_lag_blocks: gauge(
+				"herald_kafka_best_lag_blocks",
+				"Blocks between the best head and the last block shipped and acknowledged (final or not)",
+			)?,
+			journal_capacity_blocks: gauge(
+				"herald_kafka_journal_capacity_blocks",
+				"The journal's bound: the most blocks shipped and not final (--kafka-max-unfinalized-blocks)",
+			)?,
+			block_read_seconds: register(
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"herald_kafka_block_read_seconds",
+						"Time to read one block from the database and make its messages (decoding its events, writing \
+						 the envelopes)",
+					)
+					.buckets(exponential_buckets(0.0001, 2.0, 18)?),
+				)?,
+				registry,
+			)?,
 			last_error_time: gauge(
 				"herald_kafka_sink_last_error_timestamp_seconds",
 				"Unix time of the sink's last failure (0: none since the node started); the log says why",
@@ -181,6 +253,35 @@ impl Metrics {
 			)?,
 			last_stats: Default::default(),
 		})
+	}
+
+	/// Sets the state set to `state`.
+	pub fn set_state(&self, state: SinkState) {
+		for each in SinkState::ALL {
+			self.sink_state.with_label_values(&[each.label()]).set((each == state) as u64);
+		}
+	}
+
+	/// The info metric, once the cluster id is known (a restart may learn another: the old series goes).
+	pub fn set_info(&self, follow: &str, topic_prefix: &str, cluster_id: &str) {
+		self.sink_info.reset();
+		self.sink_info.with_label_values(&[follow, topic_prefix, cluster_id]).set(1);
+	}
+
+	/// Creates every labelled series whose labels are known at start at 0, so that the first increment is
+	/// visible to `increase()` and `rate()` (a series that first appears at 1 never makes them move).
+	pub fn initialise(&self, topics: &[String]) {
+		for topic in topics {
+			for status in [Status::Acked, Status::Failed] {
+				let labels = [topic.as_str(), status.label()];
+				self.messages.with_label_values(&labels);
+				self.message_bytes.with_label_values(&labels);
+				self.events.with_label_values(&labels);
+			}
+			for action in ["stopped", "stand_in"] {
+				self.rejected_messages.with_label_values(&[topic.as_str(), action]);
+			}
+		}
 	}
 
 	/// Counts one delivered (or failed) message of `bytes` to `topic`; `is_event` for runtime events.

@@ -400,6 +400,8 @@ mod tests {
 			brokers,
 			topic_prefix: "p".into(),
 			topic_partitions: 1,
+			topic_replication_factor: None,
+			topic_configs: Vec::new(),
 			kafka_properties: Vec::new(),
 			start_from: StartFrom::Genesis,
 			required: false,

@@ -5,10 +5,13 @@
 //!
 //! - [`cursor`]: the cursor's encoding and the start position of a first start;
 //! - [`identity`]: the cluster and topic prefix the cursor belongs to;
+//! - [`file`]: the sink's own synced files, where the state lives ([`FileStateStore`]: durable before the
+//!   producer sees a block's first message);
 //! - [`journal`]: the journal's entries, the [`StateStore`] trait, its database and in-memory implementations;
 //! - [`ledger`]: what to persist before producing and after acknowledgements.
 
 pub mod cursor;
+pub mod file;
 pub mod identity;
 pub mod journal;
 pub mod ledger;
@@ -16,4 +19,5 @@ pub mod ledger;
 pub use journal::{
 	AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore,
 };
+pub use file::FileStateStore;
 pub use ledger::{Effect, Ledger};
