@@ -29,5 +29,6 @@ pub mod kafka;
 pub mod mapping;
 pub mod panic;
 pub mod progress;
+pub mod status;
 pub mod store;
 pub mod worker;

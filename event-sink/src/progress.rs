@@ -66,6 +66,11 @@ impl Progress {
 		}
 	}
 
+	/// The last block shipped whose every message Kafka acknowledged, since the node started.
+	pub fn last_shipped(&self) -> Option<u64> {
+		self.acked
+	}
+
 	/// Called on every turn of the shipping loop with the head the sink follows and its journal; writes a line
 	/// every [`INTERVAL`].
 	pub fn tick(&mut self, target: u64, journal: usize, journal_capacity: usize) {

@@ -32,6 +32,7 @@ use crate::{
 	},
 	panic::Unwinding,
 	progress::Progress,
+	status::{BlockRef, StatusHandle},
 	store::{
 		cursor::check_or_start,
 		identity::{self, Identity},
@@ -60,16 +61,38 @@ pub struct Parts<Ch, R, S> {
 /// Runs the sink until a fatal error (or, with `config.required`, any error). Failures that a restart can cure
 /// are logged, counted, and retried from the persisted state with exponential backoff.
 pub async fn run<Ch, R, S>(
-	mut parts: Parts<Ch, R, S>,
+	parts: Parts<Ch, R, S>,
 	config: SinkConfig,
 	metrics: Option<Metrics>,
-	mut wake: watch::Receiver<u64>,
+	wake: watch::Receiver<u64>,
 ) -> SinkError
 where
 	R: BlockReader,
 	Ch: ChainView<Hash = R::Hash>,
 	S: StateStore<R::Hash>,
 {
+	run_with_status(parts, config, metrics, wake, StatusHandle::default()).await
+}
+
+/// [`run`], reporting to `status` (what the node's `herald_status` RPC answers).
+pub async fn run_with_status<Ch, R, S>(
+	mut parts: Parts<Ch, R, S>,
+	config: SinkConfig,
+	metrics: Option<Metrics>,
+	mut wake: watch::Receiver<u64>,
+	status: StatusHandle,
+) -> SinkError
+where
+	R: BlockReader,
+	Ch: ChainView<Hash = R::Hash>,
+	S: StateStore<R::Hash>,
+{
+	status.update(|s| {
+		s.state = SinkState::Starting.label();
+		s.follow = config.follow.to_string();
+		s.topic_prefix = config.topic_prefix.clone();
+		s.journal_capacity = config.max_unfinalized_blocks as u64;
+	});
 	// Created here, on the sink's thread, so that its threads inherit the sink's priority.
 	let pool = match EncodePool::new(config.encode_threads as usize) {
 		Ok(pool) => pool,
@@ -86,8 +109,7 @@ where
 	loop {
 		let started = Instant::now();
 		// A panic (a bug) must not end the node: it becomes an error and the loop restarts like after any other.
-		let attempt =
-			AssertUnwindSafe(ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake, &mut progress));
+		let attempt = AssertUnwindSafe(ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake, &mut progress, &status));
 		let error = match Unwinding(Box::pin(attempt.catch_unwind())).await {
 			Ok(Ok(never)) => match never {},
 			Ok(Err(error)) => error,
@@ -96,12 +118,18 @@ where
 		if let Some(metrics) = &metrics {
 			metrics.sink_failed();
 		}
+		status.failed(error.to_string());
 		if error.is_fatal() || config.required {
 			if let Some(metrics) = &metrics {
 				metrics.set_state(SinkState::Stopped);
 			}
+			status.update(|s| s.state = SinkState::Stopped.label());
 			return error;
 		}
+		status.update(|s| {
+			s.state = SinkState::BackingOff.label();
+			s.restarts += 1;
+		});
 		if let Some(metrics) = &metrics {
 			metrics.restarts.inc();
 			metrics.set_state(SinkState::BackingOff);
@@ -162,6 +190,7 @@ async fn ship<Ch, R, S>(
 	metrics: Option<&Metrics>,
 	wake: &mut watch::Receiver<u64>,
 	progress: &mut Progress,
+	status: &StatusHandle,
 ) -> Result<std::convert::Infallible, SinkError>
 where
 	R: BlockReader,
@@ -172,6 +201,7 @@ where
 	if let Some(metrics) = metrics {
 		metrics.set_state(SinkState::Starting);
 	}
+	status.update(|s| s.state = SinkState::Starting.label());
 	let state = store.load()?;
 	let (cursor, start) = match check_or_start(chain, state.cursor, config.start_from)? {
 		Ok(cursor) => (Some(cursor), cursor.number + 1),
@@ -227,6 +257,11 @@ where
 		metrics.sink_up.set(1);
 		metrics.set_state(SinkState::Shipping);
 	}
+	status.update(|s| {
+		s.state = SinkState::Shipping.label();
+		s.cluster_id = here.cluster_id.clone();
+		s.cursor = cursor.map(|c| BlockRef { number: c.number, hash: hex0x(c.hash) });
+	});
 
 	let mut in_flight: VecDeque<Pending<R::Hash>> = VecDeque::new();
 	let mut next_seq = 1u64;
@@ -327,6 +362,16 @@ where
 			Follow::Best => heads.best.number,
 		};
 		progress.tick(target, ledger.len(), config.max_unfinalized_blocks as usize);
+		let last_shipped = progress.last_shipped();
+		status.update(|s| {
+			s.cursor = persisted_cursor.map(|c| BlockRef { number: c.number, hash: hex0x(c.hash) });
+			s.last_shipped = last_shipped;
+			s.journal_blocks = ledger.len() as u64;
+			s.journal_full = follower.stalled();
+			let shipped = persisted_cursor.map_or(0, |c| c.number + 1);
+			s.finalized_lag_blocks = (heads.finalized.number + 1).saturating_sub(shipped);
+			s.best_lag_blocks = heads.best.number.saturating_sub(last_shipped.unwrap_or(0));
+		});
 		if let Some(metrics) = metrics {
 			metrics.read_ahead_blocks.set(in_flight.iter().filter(|p| p.is_ship).count() as u64);
 			metrics.journal_blocks.set(ledger.len() as u64);

@@ -135,6 +135,7 @@ pub fn start(
 	task_manager: &TaskManager,
 	registry: Option<&Registry>,
 	state_dir: PathBuf,
+	status: herald_event_sink::status::StatusHandle,
 ) -> Result<(), ServiceError> {
 	let metrics = registry
 		.map(Metrics::register)
@@ -166,7 +167,7 @@ pub fn start(
 		// The sink's thread (and librdkafka's threads, which it creates and which inherit the value) yields the
 		// CPU to block import and consensus whenever both want it: catching up never slows the node down.
 		let restore = lower_this_threads_priority();
-		let error = worker::run(parts, config, metrics, wake).await;
+		let error = worker::run_with_status(parts, config, metrics, wake, status).await;
 		log::error!(target: "herald::kafka", "event sink stopped: {error}");
 		restore();
 	};

@@ -1,4 +1,5 @@
-//! The node's RPC extensions: account nonces, fee queries and, when sealing manually, the `engine_*` methods.
+//! The node's RPC extensions: account nonces, fee queries, Herald's `herald_status` and, when sealing manually,
+//! the `engine_*` methods.
 
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 	/// Commands for the manual-seal engine, when the node runs with `--sealing manual`.
 	pub manual_seal: Option<mpsc::Sender<EngineCommand<Hash>>>,
+	/// The event sink's status, when the sink runs (`--kafka-brokers`).
+	pub sink_status: Option<herald_event_sink::status::StatusHandle>,
 }
 
 /// Instantiate all full RPC extensions.
@@ -39,10 +42,19 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool, manual_seal } = deps;
+	let FullDeps { client, pool, manual_seal, sink_status } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
+	// Read-only and safe to expose: the status holds no secret and no librdkafka configuration.
+	module.register_method("herald_status", move |_, _, _| match &sink_status {
+		Some(status) => {
+			let mut answer = serde_json::to_value(status.get()).unwrap_or_default();
+			answer["enabled"] = true.into();
+			answer
+		}
+		None => serde_json::json!({ "enabled": false }),
+	})?;
 	if let Some(commands) = manual_seal {
 		module.merge(ManualSeal::new(commands).into_rpc())?;
 	}

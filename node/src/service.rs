@@ -238,6 +238,7 @@ fn spawn_common_tasks<N>(
 	core: &mut CoreComponents,
 	net: &mut NetworkParts<N>,
 	manual_seal: Option<futures::channel::mpsc::Sender<sc_consensus_manual_seal::EngineCommand<herald_runtime::Hash>>>,
+	sink_status: Option<herald_event_sink::status::StatusHandle>,
 ) -> Result<(), ServiceError> {
 	if config.offchain_worker.enabled {
 		let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -261,8 +262,12 @@ fn spawn_common_tasks<N>(
 		let client = core.client.clone();
 		let pool = core.transaction_pool.clone();
 		Box::new(move |_| {
-			let deps =
-				crate::rpc::FullDeps { client: client.clone(), pool: pool.clone(), manual_seal: manual_seal.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				manual_seal: manual_seal.clone(),
+				sink_status: sink_status.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -296,10 +301,19 @@ fn start_event_sink(
 	core: &CoreComponents,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 	data_path: &std::path::Path,
+	status: Option<herald_event_sink::status::StatusHandle>,
 ) -> Result<(), ServiceError> {
-	let Some(sink) = sink else { return Ok(()) };
+	let (Some(sink), Some(status)) = (sink, status) else { return Ok(()) };
 	let state_dir = crate::event_sink::state_dir(data_path);
-	crate::event_sink::start(sink, core.client.clone(), core.backend.clone(), &core.task_manager, registry, state_dir)
+	crate::event_sink::start(
+		sink,
+		core.client.clone(),
+		core.backend.clone(),
+		&core.task_manager,
+		registry,
+		state_dir,
+		status,
+	)
 }
 
 /// Builds and starts the full node: normal consensus, or the development sealing mode `sealing`.
@@ -338,8 +352,9 @@ where
 
 	let (commands, commands_stream) = futures::channel::mpsc::channel(1024);
 	let manual_commands = (sealing == Sealing::Manual).then_some(commands);
-	spawn_common_tasks(config, &mut core, &mut net, manual_commands)?;
-	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path)?;
+	let sink_status = sink.as_ref().map(|_| herald_event_sink::status::StatusHandle::default());
+	spawn_common_tasks(config, &mut core, &mut net, manual_commands, sink_status.clone())?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path, sink_status)?;
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		core.task_manager.spawn_handle(),
@@ -388,8 +403,9 @@ where
 	let prometheus_registry = config.prometheus_registry().cloned();
 	let data_path = config.data_path.clone();
 
-	spawn_common_tasks(config, &mut core, &mut net, None)?;
-	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path)?;
+	let sink_status = sink.as_ref().map(|_| herald_event_sink::status::StatusHandle::default());
+	spawn_common_tasks(config, &mut core, &mut net, None, sink_status.clone())?;
+	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path, sink_status)?;
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

@@ -254,6 +254,7 @@ fn two_validators_in_best_mode_ship_every_block_once_and_finalize_it() {
 		.map(String::from)
 		.to_vec(),
 		base_path: None,
+		env: Vec::new(),
 	});
 	let bootnode =
 		format!("/ip4/127.0.0.1/tcp/{}/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp", alice.p2p_port);
@@ -271,6 +272,7 @@ fn two_validators_in_best_mode_ship_every_block_once_and_finalize_it() {
 		.map(String::from)
 		.to_vec(),
 		base_path: None,
+		env: Vec::new(),
 	});
 
 	// Bob dials Alice; Alice also keeps Bob as a reserved peer, so one failed first dial can't leave them apart.

@@ -607,7 +607,7 @@ fn two_validators_with_the_sink_on_one_survive_its_kill_9() {
 		if let Some(bootnode) = bootnode {
 			args.extend(["--bootnodes".to_string(), bootnode.to_string()]);
 		}
-		NodeConfig { args, base_path: Some(alice_base.path().to_path_buf()) }
+		NodeConfig { args, base_path: Some(alice_base.path().to_path_buf()), env: Vec::new() }
 	};
 	let alice = NodeProcess::start(alice_config(None));
 	let alice_address = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
@@ -625,6 +625,7 @@ fn two_validators_with_the_sink_on_one_survive_its_kill_9() {
 		.map(String::from)
 		.to_vec(),
 		base_path: None,
+		env: Vec::new(),
 	});
 	// Bob dials Alice; Alice also keeps Bob as a reserved peer, so one failed first dial can't leave them apart.
 	let bob_address = format!(

@@ -119,13 +119,21 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			}
 		} else {
 			let mut kept = VecDeque::with_capacity(self.journal.len());
-			for tracked in self.journal.drain(..) {
+			let mut dropped = Vec::new();
+			for tracked in self.journal.iter() {
 				if is_canonical(chain, &tracked.block)? {
-					kept.push_back(tracked);
+					kept.push_back(*tracked);
 				} else {
-					retracted.push(tracked.block);
+					dropped.push(tracked.block);
 				}
 			}
+			// Each block was checked on its own: a best-chain switch between two checks can keep a block of each
+			// branch (A10 with B11). What is kept must be one chain, linked by parents to the cursor; if it isn't,
+			// the chain moved under us: check it all again at the next plan.
+			if !is_linked(self.cursor, kept.iter().map(|t| &t.block)) {
+				return Ok(actions);
+			}
+			retracted = dropped;
 			self.journal = kept;
 			self.verified = true;
 		}
@@ -150,6 +158,10 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 					// The best chain is moving under us: plan again later.
 					None => return Ok(actions),
 				}
+			}
+			// The hole's last block must be the journal block's parent too, or the holes belong to another branch.
+			if tracked.block.number == expected && base.is_some_and(|base| base != tracked.block.parent) {
+				return Ok(actions);
 			}
 			expected = tracked.block.number + 1;
 			base = Some(tracked.block.hash);
@@ -179,6 +191,11 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		// 4. Finalize what the finalized head reached (journal blocks are on the best chain, so these are final).
 		while let Some(front) = self.journal.front() {
 			if front.block.number > heads.finalized.number {
+				break;
+			}
+			// Only the canonical block at its height is final: a block the chain left since step 1 is retracted by
+			// the next plan, never finalized.
+			if !is_canonical(chain, &front.block)? {
 				break;
 			}
 			let block = front.block;
@@ -219,6 +236,19 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		}
 		Ok(actions)
 	}
+}
+
+/// Whether `blocks` (sorted by number) form one chain on top of `cursor`: each block at the next height has the
+/// one before it as parent (the first, if right above the cursor, the cursor).
+fn is_linked<'a, H: Copy + Eq + 'a>(cursor: Option<BlockId<H>>, blocks: impl Iterator<Item = &'a BlockLink<H>>) -> bool {
+	let mut previous = cursor;
+	for block in blocks {
+		if previous.is_some_and(|p| p.number + 1 == block.number && p.hash != block.parent) {
+			return false;
+		}
+		previous = Some(block.id());
+	}
+	true
 }
 
 fn is_canonical<C: ChainView>(chain: &C, block: &BlockLink<C::Hash>) -> Result<bool, SinkError> {

@@ -564,3 +564,57 @@ fn ledger_keeps_a_reshipped_block_through_its_earlier_retraction() {
 	assert_eq!(ledger.complete(retracted), vec![], "the later shipment keeps the entry");
 	assert!(matches!(ledger.complete(reshipped).as_slice(), [Change::Put(e)] if e.state == EntryState::Shipped));
 }
+
+/// A chain whose best chain switches from branch A to branch B after `switch_after` lookups: the node's best
+/// chain moving while the follower checks a restored journal block by block.
+struct Switching {
+	a: Vec<BlockLink<Hash>>,
+	b: Vec<BlockLink<Hash>>,
+	lookups: std::cell::Cell<usize>,
+	switch_after: usize,
+}
+
+impl Switching {
+	fn current(&self) -> &[BlockLink<Hash>] {
+		if self.lookups.get() <= self.switch_after {
+			&self.a
+		} else {
+			&self.b
+		}
+	}
+}
+
+impl ChainView for Switching {
+	type Hash = Hash;
+
+	fn heads(&self) -> Result<Heads<Hash>, SinkError> {
+		let best = *self.current().last().unwrap();
+		Ok(Heads { best: best.id(), finalized: BlockId { number: 9, hash: 9 } })
+	}
+
+	fn canonical(&self, number: u64) -> Result<Option<BlockLink<Hash>>, SinkError> {
+		self.lookups.set(self.lookups.get() + 1);
+		Ok(self.current().get(number as usize).copied())
+	}
+}
+
+#[test]
+fn a_best_chain_switch_in_the_middle_of_a_restore_keeps_no_block_of_each_branch() {
+	let common: Vec<BlockLink<Hash>> =
+		(0..10).map(|n| BlockLink { number: n, hash: n, parent: n.saturating_sub(1) }).collect();
+	let (a10, a11) = (BlockLink { number: 10, hash: 110, parent: 9 }, BlockLink { number: 11, hash: 111, parent: 110 });
+	let (b10, b11) = (BlockLink { number: 10, hash: 210, parent: 9 }, BlockLink { number: 11, hash: 211, parent: 210 });
+	let chain = Switching {
+		a: [common.clone(), vec![a10, a11]].concat(),
+		b: [common, vec![b10, b11]].concat(),
+		lookups: Default::default(),
+		// A10 and B10 are checked on branch A, A11 and B11 on branch B.
+		switch_after: 2,
+	};
+	let restored = [a10, b10, a11, b11].map(|block| Restored { block, acknowledged: true });
+	let mut follower = Follower::new(Follow::Best, 0, Some(BlockId { number: 9, hash: 9 }), restored, 64);
+	assert_eq!(follower.plan(&chain, 8).unwrap(), Vec::new(), "A10 with B11 is no chain: nothing is decided yet");
+	let actions = follower.plan(&chain, 8).unwrap();
+	assert_eq!(actions, vec![Action::Retract(a11), Action::Retract(a10)], "branch A retracted, newest first");
+	assert_eq!(follower.journal().copied().collect::<Vec<_>>(), vec![b10, b11]);
+}

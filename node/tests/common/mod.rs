@@ -79,16 +79,23 @@ pub struct NodeConfig {
 	pub args: Vec<String>,
 	/// Reuse this database directory (to restart a node); a fresh temporary one otherwise.
 	pub base_path: Option<PathBuf>,
+	/// Extra environment variables (e.g. `HERALD_TEST_FAULTS`).
+	pub env: Vec<(String, String)>,
 }
 
 impl NodeConfig {
 	/// A `--dev` node sealing blocks on request.
 	pub fn manual_seal() -> Self {
-		Self { args: vec!["--dev".into(), "--sealing".into(), "manual".into()], base_path: None }
+		Self { args: vec!["--dev".into(), "--sealing".into(), "manual".into()], base_path: None, env: Vec::new() }
 	}
 
 	pub fn arg(mut self, arg: impl Into<String>) -> Self {
 		self.args.push(arg.into());
+		self
+	}
+
+	pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+		self.env.push((key.into(), value.into()));
 		self
 	}
 
@@ -121,6 +128,7 @@ impl NodeProcess {
 			.args(["--port", &p2p_port.to_string()])
 			.args(["--prometheus-port", &prometheus_port.to_string()])
 			.args(["--no-telemetry", "--no-mdns", "--rpc-max-connections", "1000"])
+			.envs(config.env.iter().map(|(k, v)| (k, v)))
 			.stdout(Stdio::null())
 			.stderr(Stdio::piped());
 		let mut child = command.spawn().expect("herald-node starts");
@@ -201,7 +209,7 @@ impl NodeProcess {
 		format!("http://127.0.0.1:{}", self.rpc_port)
 	}
 
-	fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
 		let response = ureq::post(&self.rpc_url())
 			.timeout(Duration::from_secs(60))
 			.send_json(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
