@@ -43,6 +43,9 @@ pub enum SinkError {
 	/// Sink code panicked (a bug); the node runs on and the sink restarts from its persisted state.
 	#[error("{0}")]
 	Panicked(String),
+	/// A failure that repeated the same way at the same place: a restart can't cure it.
+	#[error("{0}")]
+	Repeated(String),
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),
@@ -59,6 +62,12 @@ impl SinkError {
 
 	/// Errors a restart cannot cure: the sink stops instead of retrying.
 	pub fn is_fatal(&self) -> bool {
-		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. })
+		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. } | Self::Repeated(_))
+	}
+
+	/// Failures that come from the block's data or the sink's code, not from Kafka or the node's state: retried
+	/// a few times (a restart re-reads everything), then stop the sink if they repeat the same way.
+	pub fn repeats_by_itself(&self) -> bool {
+		matches!(self, Self::Metadata { .. } | Self::Encode(_) | Self::Panicked(_))
 	}
 }

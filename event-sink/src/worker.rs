@@ -47,7 +47,11 @@ const LOG_TARGET: &str = "herald::kafka";
 /// How often acknowledged progress is written to the database, at most.
 const WRITE_INTERVAL: Duration = Duration::from_millis(1000);
 
-/// Longest pause between two restarts after failures.
+/// How often a failure that repeats by itself is retried before the sink stops.
+const DETERMINISTIC_RETRIES: u32 = 3;
+
+/// Longest pause between two restarts after failures (a rebuilt producer included: a cluster that makes every new
+/// producer fail is not hammered).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The parts the worker runs on: the chain, a block reader and the state store (all over the node's client in
@@ -106,6 +110,9 @@ where
 		metrics.journal_capacity_blocks.set(config.max_unfinalized_blocks as u64);
 	}
 	let mut backoff = Duration::from_secs(1);
+	// A failure that can only repeat (the same block's metadata, encoding or a panic, failing the same way) is
+	// retried a few times, then stops the sink with the error instead of looping forever.
+	let mut same_failures: (String, u32) = (String::new(), 0);
 	loop {
 		let started = Instant::now();
 		// A panic (a bug) must not end the node: it becomes an error and the loop restarts like after any other.
@@ -114,6 +121,22 @@ where
 			Ok(Ok(never)) => match never {},
 			Ok(Err(error)) => error,
 			Err(panic) => crate::panic::error("the shipping loop", &*panic),
+		};
+		let error = if error.repeats_by_itself() {
+			let message = error.to_string();
+			same_failures = if same_failures.0 == message { (message, same_failures.1 + 1) } else { (message, 1) };
+			if same_failures.1 >= DETERMINISTIC_RETRIES {
+				SinkError::Repeated(format!(
+					"{error} — failed {DETERMINISTIC_RETRIES} times in a row the same way, so it will not pass by \
+					 itself. The node runs on without the sink: report it, upgrade Herald, or skip the block with \
+					 `herald-node kafka-cursor set` (node stopped), then restart"
+				))
+			} else {
+				error
+			}
+		} else {
+			same_failures.1 = 0;
+			error
 		};
 		if let Some(metrics) = &metrics {
 			metrics.sink_failed();
@@ -135,11 +158,6 @@ where
 			metrics.set_state(SinkState::BackingOff);
 		}
 		progress.interrupted(error.to_string());
-		if let SinkError::ProducerFatal(_) = error {
-			// Nothing is wrong with the cluster or the data: only the producer instance is spent.
-			log::error!(target: LOG_TARGET, "event sink: {error}; restarting from the cursor now");
-			continue;
-		}
 		// A run that lasted a while was healthy: start the backoff over.
 		if started.elapsed() > MAX_BACKOFF {
 			backoff = Duration::from_secs(1);

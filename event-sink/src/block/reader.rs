@@ -131,6 +131,13 @@ where
 			.ok_or_else(|| metadata_error(format!("metadata version {version} missing")))?;
 		let decoder = EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?;
 		let routes = RuntimeRoutes::new(&decoder, &self.shared.mappings, &self.shared.topic_prefix);
+		// A misspelled event in --kafka-mappings would silently fall back to the default mapping: say so, once per
+		// runtime (a warning, not an error: a table may name events of another runtime version).
+		if let Err(problems) = crate::mapping::check_references(&self.shared.mappings, &decoder) {
+			for problem in problems {
+				log::warn!(target: "herald::kafka", "event mappings, runtime spec_version {spec_version}: {problem}");
+			}
+		}
 		log::info!(
 			target: "herald::kafka",
 			"decoding events of runtime spec_version {spec_version} (code {}) with metadata v{version}",
