@@ -6,8 +6,8 @@
 #   STEPS=2 REPEAT=1 ./scripts/benchmark.sh   # a quick smoke run (do not commit its figures)
 #   PROFILE=release ./scripts/benchmark.sh     # figures for production: a release node (a long cold build)
 #
-# It builds herald-node with `--features runtime-benchmarks` (its own feature set: the first build compiles most
-# of the node again) and runs `herald-node benchmark pallet` on the dev chain with the polkadot-sdk's usual
+# It builds herald-node with the workspace's one feature set (scripts/common.sh: the node with
+# `runtime-benchmarks`, as the tests and the main job build it, so a dev build compiles nothing again) and runs `herald-node benchmark pallet` on the dev chain with the polkadot-sdk's usual
 # 50 steps x 20 repeats, writing pallets/<name>/src/weights.rs through scripts/pallet-weight-template.hbs.
 # Needs what scripts/setup.sh installs (the wasm targets).
 set -euo pipefail
@@ -23,7 +23,7 @@ for pallet in "${pallets[@]}"; do
 done
 
 log "building herald-node with runtime benchmarks"
-cargo build --locked --profile "$PROFILE" -p herald-node --features runtime-benchmarks
+herald_cargo build --profile "$PROFILE" --bins --examples
 if [ "$PROFILE" = dev ]; then node="$CARGO_TARGET_DIR/debug/herald-node"; else node="$CARGO_TARGET_DIR/$PROFILE/herald-node"; fi
 
 for pallet in "${pallets[@]}"; do

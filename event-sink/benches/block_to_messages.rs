@@ -3,7 +3,7 @@
 //! broker, so that a regression in Herald's own per-event cost shows by itself.
 //!
 //! ```sh
-//! SKIP_WASM_BUILD=1 cargo bench -p herald-event-sink --bench block_to_messages
+//! source scripts/common.sh; herald_cargo bench --bench block_to_messages
 //! ```
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it makes each block once and checks the messages: a

@@ -66,6 +66,20 @@ fn malformed_kafka_flags_are_rejected() {
 
 	let (code, stderr) = run(&["--dev", "--kafka-config", "linger.ms=5"]);
 	assert_clean_failure(code, &stderr, "--kafka-brokers");
+	// Every sink flag means nothing without the sink: refused, naming --kafka-brokers, not silently ignored.
+	for flag in [
+		["--kafka-start-from", "latest"],
+		["--kafka-topic-prefix", "other"],
+		["--kafka-topic-partitions", "6"],
+		["--kafka-read-ahead-blocks", "8"],
+		["--kafka-encode-threads", "2"],
+		["--kafka-max-unfinalized-blocks", "10"],
+		["--kafka-topic-replication-factor", "3"],
+		["--kafka-topic-config", "retention.ms=1000"],
+	] {
+		let (code, stderr) = run(&["--dev", flag[0], flag[1]]);
+		assert_clean_failure(code, &stderr, "--kafka-brokers");
+	}
 }
 
 #[test]
@@ -89,6 +103,22 @@ fn benchmark_without_the_feature_explains_how_to_build_it() {
 	assert_clean_failure(code, &stderr, "built without benchmarks");
 	assert!(stderr.contains("--features runtime-benchmarks"), "names the feature:\n{stderr}");
 	assert!(stderr.contains("scripts/benchmark.sh"), "names the script:\n{stderr}");
+}
+
+/// The test command builds the node with benchmarks (one feature set for every build): the runtime's Benchmark
+/// API answers, and lists every pallet's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn benchmark_lists_the_pallets_benchmarks() {
+	let output = std::process::Command::new(common::node_binary())
+		.args(["benchmark", "pallet", "--chain", "dev", "--list"])
+		.output()
+		.unwrap();
+	let text = String::from_utf8_lossy(&output.stdout);
+	assert!(output.status.success(), "{}\n{}", text, String::from_utf8_lossy(&output.stderr));
+	for pallet in ["pallet_dao", "pallet_agreements", "pallet_crowdfunding"] {
+		assert!(text.contains(pallet), "{pallet} listed:\n{text}");
+	}
 }
 
 #[test]
