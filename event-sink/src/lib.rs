@@ -20,6 +20,7 @@
 
 pub mod block;
 pub mod config;
+pub mod contract;
 pub mod encode_pool;
 pub mod envelope;
 pub mod error;
