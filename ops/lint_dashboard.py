@@ -43,11 +43,18 @@ KEYWORDS = {
     "topk", "quantile", "limitk", "limit_ratio",
 }
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 findings = []
 
 
 def finding(message):
-    findings.append(message)
+    if message not in findings:
+        findings.append(message)
+
+
+def rel(path):
+    """A path as the repository names it."""
+    return os.path.relpath(path, ROOT)
 
 
 # ---------------------------------------------------------------------------------------------------- PromQL
@@ -116,7 +123,7 @@ def check_dashboard(path):
     with open(path) as file:
         dashboard = json.load(file)
     queries = []
-    name = os.path.relpath(path)
+    name = rel(path)
 
     if not 36 <= dashboard.get("schemaVersion", 0) <= 41:
         finding(f"{name}: schemaVersion {dashboard.get('schemaVersion')} (expected about 39)")
@@ -196,7 +203,7 @@ def load_rules(paths):
             document = yaml.safe_load(file) or {}
         for group in document.get("groups", []):
             for rule in group.get("rules", []):
-                rules.append((os.path.relpath(path), group.get("name"), rule))
+                rules.append((rel(path), group.get("name"), rule))
     return rules
 
 
@@ -219,7 +226,7 @@ def check_rules(rules, anchors, runbook, tests):
     for path, group, rule in rules:
         if "alert" not in rule:
             continue
-        where = f"{path}: alert {rule['alert']} ({group})"
+        where = f"{path}: alert {rule['alert']} ({rule.get('labels', {}).get('severity')}, group {group})"
         severity = rule.get("labels", {}).get("severity")
         if severity not in SEVERITIES:
             finding(f"{where}: severity {severity!r}, expected one of {sorted(SEVERITIES)}")
@@ -231,7 +238,7 @@ def check_rules(rules, anchors, runbook, tests):
         if url:
             page, _, anchor = url.partition("#")
             if not page.endswith(os.path.basename(runbook)) or anchor not in anchors:
-                finding(f"{where}: runbook_url {url!r} is not a section of {os.path.relpath(runbook)}")
+                finding(f"{where}: runbook_url {url!r} is not a section of {rel(runbook)}")
 
     firing, quiet, tested_exprs = set(), set(), []
     for path in tests:
@@ -243,12 +250,12 @@ def check_rules(rules, anchors, runbook, tests):
             tested_exprs.extend(case.get("expr", "") for case in test.get("promql_expr_test", []))
     for alert in sorted({rule["alert"] for _, _, rule in rules if "alert" in rule}):
         if alert not in firing:
-            finding(f"alert {alert}: no test in ops/prometheus/tests where it fires")
+            finding(f"alert {alert}: no test in {rel(os.path.dirname(tests[0]))} where it fires")
         if alert not in quiet:
-            finding(f"alert {alert}: no test in ops/prometheus/tests where it does not fire")
+            finding(f"alert {alert}: no test in {rel(os.path.dirname(tests[0]))} where it does not fire")
     for _, _, rule in rules:
         if "record" in rule and not any(rule["record"] in metric_names(expr) for expr in tested_exprs):
-            finding(f"recording rule {rule['record']}: no promql_expr_test in ops/prometheus/tests")
+            finding(f"recording rule {rule['record']}: no promql_expr_test in {rel(os.path.dirname(tests[0]))}")
 
 
 # ---------------------------------------------------------------------------------------------------- Main
@@ -262,7 +269,7 @@ def main():
     parser.add_argument("--rules", nargs="+", default=[os.path.join(ops, "prometheus", f)
                                                        for f in ("recording.yml", "alerts.yml")])
     parser.add_argument("--tests", default=os.path.join(ops, "prometheus", "tests"))
-    parser.add_argument("--runbook", default=os.path.join(ops, "..", "docs", "operations.md"))
+    parser.add_argument("--runbook", default=os.path.join(ROOT, "docs", "operations.md"))
     parser.add_argument("--promtool", default=os.environ.get("PROMTOOL", "promtool"))
     args = parser.parse_args()
 
@@ -274,12 +281,13 @@ def main():
 
     queries = check_dashboard(args.dashboard)
     check_promql(queries, args.promtool)
-    rule_queries = [(f"{path}: {rule.get('alert') or rule.get('record')}", rule["expr"]) for path, _, rule in rules]
+    rule_queries = [(f"{path}: " + (f"alert {rule['alert']} ({rule.get('labels', {}).get('severity')})" if "alert" in rule
+                                   else f"record {rule.get('record')}"), rule["expr"]) for path, _, rule in rules]
     for where, expr in queries + rule_queries:
         for name in sorted(metric_names(expr)):
             base = next((name[: -len(s)] for s in HISTOGRAM_SUFFIXES if name.endswith(s)), None)
             if name not in known and (base not in exposed or base.endswith("_total")):
-                finding(f"{where}: metric {name} is not in {os.path.relpath(args.metrics)} (nor recorded)")
+                finding(f"{where}: metric {name} is not in {rel(args.metrics)} (nor recorded)")
 
     tests = sorted(os.path.join(args.tests, f) for f in os.listdir(args.tests) if f.endswith((".yml", ".yaml")))
     check_rules(rules, github_anchors(args.runbook), args.runbook, tests)
