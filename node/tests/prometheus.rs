@@ -37,7 +37,8 @@ impl Prometheus {
 		let ops = repository().join("ops/prometheus");
 		let config = format!(
 			"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\n  - {}\nscrape_configs:\n  \
-			 - job_name: herald\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
+			 - job_name: herald\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n        labels:\n          \
+			 kafka_sink: enabled\n",
 			ops.join("alerts.yml").display(),
 			ops.join("recording.yml").display(),
 			node.prometheus_port
