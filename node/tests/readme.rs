@@ -501,7 +501,7 @@ impl Rewrites {
 		if let Some(word) = args.iter().find(|word| word.contains('$')) {
 			panic!("`{word}` of `{}` holds a shell variable this test can't expand", command.text);
 		}
-		NodeConfig { args, base_path }
+		NodeConfig { args, base_path, env: Vec::new() }
 	}
 
 	/// A `/p2p/` multiaddr with the real port of the README node that listens on its `/tcp/PORT/`; any other word

@@ -55,14 +55,14 @@ async fn topic_partitions(
 		return Ok(PartitionTable::new(existing));
 	}
 	// -1: the cluster's `default.replication.factor`.
-	let replication = TopicReplication::Fixed(config.topic_replication_factor.unwrap_or(-1));
+	let replication = config.topic_replication_factor.unwrap_or(-1);
 	let new_topics: Vec<NewTopic<'_>> = missing
 		.iter()
 		.map(|name| {
 			config
 				.topic_configs
 				.iter()
-				.fold(NewTopic::new(name, config.topic_partitions, replication), |topic, property| {
+				.fold(NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(replication)), |topic, property| {
 					topic.set(&property.key, &property.value)
 				})
 		})

@@ -37,7 +37,14 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), metadata.clone());
 
-		assert_last_event::<T>(Event::DaoCreated { dao_id, admin: caller, metadata: metadata.try_into().unwrap() });
+		assert_last_event::<T>(Event::DaoCreated {
+			dao_id,
+			admin: caller,
+			metadata: metadata.try_into().unwrap(),
+			// The runtime-upgrade test's fixture runtime, built with benchmarks like every runtime of the workspace.
+			#[cfg(feature = "upgrade-fixture")]
+			created_at: frame_system::Pallet::<T>::block_number(),
+		});
 	}
 
 	#[benchmark]
