@@ -214,7 +214,7 @@ pub struct KafkaParams {
 }
 
 /// Kafka topic names allow ASCII letters, digits, `.`, `_` and `-`, up to 249 characters.
-fn parse_topic_prefix(prefix: &str) -> Result<String, String> {
+pub(crate) fn parse_topic_prefix(prefix: &str) -> Result<String, String> {
 	let valid = !prefix.is_empty()
 		&& prefix.len() <= 200
 		&& prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -260,6 +260,11 @@ pub enum Subcommand {
 	/// Show or change the Kafka event sink's stored position (`show`, `set BLOCK`, `reset`), on a stopped node's
 	/// database.
 	KafkaCursor(crate::kafka_cursor::KafkaCursorCmd),
+
+	/// Write the event contracts of what this node ships: a JSON Schema per envelope kind and per topic, an
+	/// AsyncAPI 3.0 document and a Markdown catalog, from a stopped node's database (`--at`), a runtime wasm
+	/// (`--wasm`) or a metadata file (`--metadata`), with the sink's mapping flags.
+	ExportContracts(crate::export_contracts::ExportContractsCmd),
 
 	/// Benchmarks of the runtime's pallets, storage, blocks and this machine; `benchmark pallet` writes a
 	/// pallet's `weights.rs`.

@@ -120,6 +120,24 @@ pub fn run() -> sc_cli::Result<()> {
 				cmd.run(client, backend, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
+		Some(Subcommand::ExportContracts(cmd)) => {
+			if cmd.from_file() {
+				return cmd.run_from_file().map_err(sc_cli::Error::Input);
+			}
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| {
+				// Opening a missing database would create an empty one.
+				if !database_exists(&config) {
+					return Err(sc_cli::Error::Input(format!(
+						"no database at {:?}: pass the node's --base-path and --chain (or --dev), or describe a \
+						 runtime file with --wasm PATH or --metadata PATH",
+						config.database.path().unwrap_or(std::path::Path::new("?"))
+					)));
+				}
+				let PartialComponents { client, .. } = service::new_partial(&config)?;
+				cmd.run_on_database(client, &config.data_path).map_err(sc_cli::Error::Input)
+			})
+		}
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;

@@ -8,6 +8,7 @@ mod cli;
 mod command;
 mod dev_seal;
 mod event_sink;
+mod export_contracts;
 mod kafka_cursor;
 mod kafka_security;
 mod rpc;

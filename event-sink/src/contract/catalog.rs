@@ -184,7 +184,58 @@ fn kind_markdown(contract: &Contract, kind: &KindContract) -> String {
 		out,
 		"## Example\n\nWritten by the sink's own JSON writer from a random value of the event's types (the block \
 		 and chain are made up):\n\n```json\n{}\n```",
-		serde_json::to_string_pretty(&kind.example).unwrap_or_default()
+		pretty(&kind.example_text)
 	);
+	out
+}
+
+/// Indents compact JSON text, keeping its keys in the order written (`serde_json` would sort them).
+pub fn pretty(compact: &str) -> String {
+	let mut out = String::with_capacity(compact.len() * 2);
+	let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+	let mut chars = compact.chars().peekable();
+	let newline = |out: &mut String, depth: usize| {
+		out.push('\n');
+		out.push_str(&"  ".repeat(depth));
+	};
+	while let Some(c) = chars.next() {
+		if in_string {
+			out.push(c);
+			match (escaped, c) {
+				(true, _) => escaped = false,
+				(false, '\\') => escaped = true,
+				(false, '"') => in_string = false,
+				_ => {}
+			}
+			continue;
+		}
+		match c {
+			'"' => {
+				in_string = true;
+				out.push(c);
+			}
+			'{' | '[' => {
+				out.push(c);
+				if matches!(chars.peek(), Some('}') | Some(']')) {
+					out.push(chars.next().expect("peeked"));
+				} else {
+					depth += 1;
+					newline(&mut out, depth);
+				}
+			}
+			'}' | ']' => {
+				depth = depth.saturating_sub(1);
+				newline(&mut out, depth);
+				out.push(c);
+			}
+			',' => {
+				out.push(c);
+				newline(&mut out, depth);
+			}
+			':' => out.push_str(": "),
+			c if c.is_whitespace() => {}
+			c => out.push(c),
+		}
+	}
 	out
 }

@@ -12,6 +12,7 @@
 pub mod asyncapi;
 pub mod catalog;
 pub mod check;
+pub mod diff;
 pub mod envelope;
 pub mod export;
 pub mod sample;
@@ -84,8 +85,8 @@ pub struct EventContract {
 	pub mapping: ResolvedMapping,
 	/// The full topic name.
 	pub topic: String,
-	/// An example `data`, a random value written by the sink's writer.
-	pub example_data: Json,
+	/// An example `data`: a random value written by the sink's writer (JSON text, in the order written).
+	pub example_data: String,
 }
 
 /// An envelope kind: everything shipped under one `name`.
@@ -105,6 +106,8 @@ pub struct KindContract {
 	pub events: Vec<usize>,
 	/// An example envelope, as the sink writes it.
 	pub example: Json,
+	/// The same, as the text the sink writes (keys in the order written).
+	pub example_text: String,
 }
 
 /// Everything a node ships from one runtime.
@@ -162,7 +165,7 @@ impl Contract {
 					})
 					.collect();
 				let example_data = example_data(&types, &decoder, &sampler, pallet.index, variant, &pallet.name)
-					.unwrap_or(Json::Null);
+					.unwrap_or_else(|| "null".into());
 				events.push(EventContract {
 					pallet: pallet.name.clone(),
 					variant: variant.name.clone(),
@@ -198,7 +201,9 @@ impl Contract {
 			let branches: Vec<Json> =
 				positions.iter().map(|position| envelope::event_envelope(&events[*position])).collect();
 			let first = &events[positions[0]];
-			let description = if positions.len() == 1 {
+			let description = if positions.len() == 1 && first.docs.is_empty() {
+				format!("{}.{}", first.pallet, first.variant)
+			} else if positions.len() == 1 {
 				format!("{}.{}: {}", first.pallet, first.variant, first.docs)
 			} else {
 				let names: Vec<String> =
@@ -217,11 +222,11 @@ impl Contract {
 				variant: first.variant.as_str().into(),
 				pallet_index: first.pallet_index,
 				variant_index: first.variant_index,
-				data: first.example_data.to_string(),
+				data: first.example_data.clone(),
 				topics: Vec::new(),
 			};
-			let example = serde_json::from_slice(&Envelope::event(&context, &decoded, &first.mapping).to_json())
-				.unwrap_or(Json::Null);
+			let example_text = text(Envelope::event(&context, &decoded, &first.mapping).to_json());
+			let example = serde_json::from_str(&example_text).unwrap_or(Json::Null);
 			kinds.insert(
 				name.clone(),
 				KindContract {
@@ -233,6 +238,7 @@ impl Contract {
 					key: key_in_words(&first.mapping.key, &first.pallet),
 					events: positions.clone(),
 					example,
+					example_text,
 				},
 			);
 		}
@@ -254,8 +260,8 @@ impl Contract {
 					part: None,
 				},
 			};
-			let example =
-				serde_json::from_slice(&Envelope::infrastructure(&context, &event).to_json()).unwrap_or(Json::Null);
+			let example_text = text(Envelope::infrastructure(&context, &event).to_json());
+			let example = serde_json::from_str(&example_text).unwrap_or(Json::Null);
 			kinds.insert(
 				name.into(),
 				KindContract {
@@ -274,6 +280,7 @@ impl Contract {
 					},
 					events: Vec::new(),
 					example,
+					example_text,
 				},
 			);
 		}
@@ -294,8 +301,7 @@ impl Contract {
 				raw_length: 2,
 			};
 			let mapping = routing.mappings.resolve_undecodable(None, None);
-			serde_json::from_slice(&Envelope::undecodable(&context, &remainder, &mapping).to_json())
-				.unwrap_or(Json::Null)
+			text(Envelope::undecodable(&context, &remainder, &mapping).to_json())
 		};
 		kinds.insert(
 			crate::mapping::UNDECODABLE_EVENT_NAME.into(),
@@ -307,7 +313,8 @@ impl Contract {
 				topics: undecodable_topics,
 				key: "the failing record's pallet name, or the chain's genesis hash when it is unknown".into(),
 				events: Vec::new(),
-				example: undecodable_example,
+				example: serde_json::from_str(&undecodable_example).unwrap_or(Json::Null),
+				example_text: undecodable_example,
 			},
 		);
 		// The stand-in for a rejected message: wherever the original was to go.
@@ -324,15 +331,16 @@ impl Contract {
 		}
 		let rejected_names: BTreeSet<String> = kinds.keys().cloned().collect();
 		let rejected_example = {
-			let original = &kinds[BLOCK_KINDS[0]].example;
-			let mut meta = original["meta"].clone();
-			if let Some(meta) = meta.as_object_mut() {
-				meta.remove("raw");
-			}
-			json!({"name": "MessageRejected", "type": "infrastructure",
-				"data": {"name": original["name"], "type": original["type"], "bytes": 1_180_000,
-					"reason": "Broker: Message size too large"},
-				"meta": meta})
+			let original = &kinds[crate::mapping::UNDECODABLE_EVENT_NAME].example_text;
+			let rejected = crate::envelope::stand_in::Rejected {
+				id: &format!("{}:5", context.hash),
+				topic: "",
+				key: None,
+				payload: original.as_bytes(),
+				block_hash: &context.hash,
+				finalized: true,
+			};
+			text(crate::envelope::stand_in::stand_in(rejected, "Broker: Message size too large").payload)
 		};
 		kinds.insert(
 			crate::envelope::stand_in::NAME.into(),
@@ -344,7 +352,8 @@ impl Contract {
 				topics: all_topics,
 				key: "the key of the message it replaces".into(),
 				events: Vec::new(),
-				example: rejected_example,
+				example: serde_json::from_str(&rejected_example).unwrap_or(Json::Null),
+				example_text: rejected_example,
 			},
 		);
 
@@ -464,7 +473,7 @@ fn example_data(
 	pallet_index: u8,
 	variant: &scale_info::Variant<PortableForm>,
 	pallet: &str,
-) -> Option<Json> {
+) -> Option<String> {
 	let seed = pallet.bytes().chain(variant.name.bytes()).fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
 		(hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
 	});
@@ -473,15 +482,20 @@ fn example_data(
 	sampler.fields(&variant.fields, &mut rng, &mut fields).ok()?;
 	let events = sample::system_events(sampler, types, pallet_index, variant.index, &fields, &mut rng).ok()?;
 	let decoded = decoder.decode_events(&events);
-	serde_json::from_str(&decoded.events.first()?.data).ok()
+	Some(decoded.events.first()?.data.clone())
+}
+
+/// JSON text the sink wrote (always UTF-8).
+fn text(bytes: Vec<u8>) -> String {
+	String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// How a key is made, in words.
 pub fn key_in_words(key: &PartitionKey, pallet: &str) -> String {
 	match key {
 		PartitionKey::Pointer(pointer) => format!(
-			"`data{pointer}` (a string as it is, any other JSON value as compact JSON text); the pallet name \
-			 `{pallet}` when it is absent or null"
+			"the value at JSON pointer `{pointer}` in `data` (a string as it is, any other JSON value as compact JSON \
+			 text); the pallet name `{pallet}` when it is absent or null"
 		),
 		PartitionKey::Pallet(pallet) => format!("the pallet name `{pallet}`: the pallet's events stay in order"),
 		PartitionKey::Chain => "the chain's genesis hash (`meta.chain`)".into(),

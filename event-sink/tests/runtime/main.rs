@@ -3,6 +3,7 @@
 //! several modules, so the runtime is linked once.
 
 mod completeness;
+mod contracts;
 mod decode;
 mod envelope;
 

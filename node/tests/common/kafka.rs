@@ -214,6 +214,26 @@ impl Broker {
 		Self::start_at(None, storage, extra_args, client_properties)
 	}
 
+	/// A broker that validates the value of every produced record against `registry/<topic>.json` (nisshi's
+	/// `--schema-registry`, files of the form `{"properties": {"value": <schema>}}`, as `export-contracts` writes
+	/// them) and refuses a record that doesn't match with `INVALID_RECORD`; topics without a file are not checked.
+	pub fn start_with_schema_registry(registry: &Path) -> Self {
+		let broker_port = free_port();
+		let proxy = Proxy::start(broker_port);
+		let address = format!("127.0.0.1:{}", proxy.port);
+		let mut launch = Launch::new(broker_port, &address, "memory://herald/", &[]);
+		// nisshi reads the registry relative to its working directory: copy the files there.
+		let copy = launch.dir.path().join("schema-registry");
+		std::fs::create_dir_all(&copy).unwrap();
+		for entry in std::fs::read_dir(registry).unwrap_or_else(|e| panic!("{}: {e}", registry.display())) {
+			let entry = entry.unwrap();
+			std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+		}
+		launch.args.extend(["--schema-registry".to_string(), "file://./schema-registry".to_string()]);
+		let child = launch.spawn();
+		Broker { child, launch, address, proxy, client_properties: Vec::new(), terminator: None }
+	}
+
 	/// Starts nisshi behind a proxy; it advertises `advertised`, or the proxy.
 	fn start_at(
 		advertised: Option<String>,
