@@ -67,12 +67,17 @@ try {
 	utilCrypto = require('@polkadot/util-crypto');
 } catch (e) {
 	fail(
-		`cannot load @polkadot/api (${e.code || e.message}): run ./scripts/setup.sh, which installs it into ` +
+		`cannot load @polkadot/api (${String(e.message).split('\n')[0]}): run ./scripts/setup.sh, which installs it into ` +
 			`${process.env.HERALD_JS || '/var/tmp/herald-js'}, and run this script with ` +
 			'NODE_PATH=$HERALD_JS/node_modules (scripts/common.sh sets both)',
 	);
 }
 const { ApiPromise, WsProvider, Keyring } = polkadot;
+// polkadot.js logs every refused RPC call itself; a refused extrinsic is reported below, once, with its step.
+const consoleError = console.error;
+console.error = (...args) => {
+	if (!args.some((a) => typeof a === 'string' && a.includes('submitAndWatchExtrinsic'))) consoleError(...args);
+};
 
 // ---- the mapping table: which envelope name and topic each runtime event ships as ----
 
@@ -384,7 +389,10 @@ async function main() {
 					break;
 				} catch (e) {
 					// Landed later than the next block (a slow pool, instant sealing): try again from the new best.
-					if (attempt < 3 && /StartInPast/.test(e.message)) continue;
+					if (attempt < 3 && /StartInPast/.test(e.message)) {
+						say(`${tag}(the crowdfunding's creation landed after its start block #${start}; creating it again)`);
+						continue;
+					}
 					throw e;
 				}
 			}
