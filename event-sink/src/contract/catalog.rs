@@ -180,6 +180,14 @@ fn kind_markdown(contract: &Contract, kind: &KindContract) -> String {
 			out.push('\n');
 		}
 	}
+	if kind.example["data"].is_null() && !kind.events.is_empty() {
+		let _ = writeln!(
+			out,
+			"## Example\n\nNone: a field's type has no value in this runtime (an enum without variants, e.g. an empty \
+			 `RuntimeHoldReason`), so the runtime can't emit this event."
+		);
+		return out;
+	}
 	let _ = writeln!(
 		out,
 		"## Example\n\nWritten by the sink's own JSON writer from a random value of the event's types (the block \

@@ -57,7 +57,8 @@ fn random_values_of_every_herald_event_validate_and_mutations_are_rejected() {
 			report.events, report.values, report.mutations
 		);
 		assert!(report.events >= 60, "every event checked: {}", report.events);
-		assert!(report.uninhabited.is_empty(), "{:?}", report.uninhabited);
+		// Herald's `RuntimeHoldReason` has no variants: the Balances events that carry one can't occur.
+		assert!(report.uninhabited.iter().all(|event| event.starts_with("Balances.")), "{:?}", report.uninhabited);
 		assert!(report.failures.is_empty(), "{}", report.failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n"));
 	}
 }
@@ -70,8 +71,11 @@ fn every_kind_and_topic_schema_is_a_strict_draft_07_document() {
 		assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
 		assert_no_permissive(&schema, name).unwrap();
 		compile(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
-		// The kind's own example validates.
+		// The kind's own example validates (an event with a field of a type without values has none).
 		let example = &contract.kinds[name].example;
+		if example["data"].is_null() && !contract.kinds[name].events.is_empty() {
+			continue;
+		}
 		compile(&schema).unwrap().validate(example).unwrap_or_else(|e| panic!("{name}'s example: {e}\n{example}"));
 	}
 	for topic in contract.topics.keys() {
