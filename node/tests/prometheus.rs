@@ -130,15 +130,25 @@ fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 		node.seal_block(true, None);
 	}
 
-	// Every name the rules and the dashboard may use is one the node really exposes.
-	let exposition = node.metrics();
+	// Every name the rules and the dashboard may use is one the node really exposes (librdkafka's statistics,
+	// e.g. the brokers' round trips, come once a second: wait for them).
 	let listed = std::fs::read_to_string(repository().join("ops/metrics.txt")).unwrap();
-	for name in listed.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-		let name = name.split_whitespace().next().unwrap();
-		assert!(
-			exposition.lines().any(|line| line.starts_with(name)),
-			"ops/metrics.txt lists {name}, which the node does not expose"
-		);
+	let names: Vec<&str> = listed
+		.lines()
+		.map(str::trim)
+		.filter(|l| !l.is_empty() && !l.starts_with('#'))
+		.map(|l| l.split_whitespace().next().unwrap())
+		.collect();
+	let deadline = Instant::now() + Duration::from_secs(30);
+	loop {
+		let exposition = node.metrics();
+		let missing: Vec<&&str> =
+			names.iter().filter(|name| !exposition.lines().any(|line| line.starts_with(**name))).collect();
+		if missing.is_empty() {
+			break;
+		}
+		assert!(Instant::now() < deadline, "ops/metrics.txt lists {missing:?}, which the node does not expose");
+		std::thread::sleep(Duration::from_millis(250));
 	}
 
 	let prometheus = Prometheus::start(&node);
