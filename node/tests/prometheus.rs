@@ -59,8 +59,10 @@ impl Prometheus {
 			.spawn()
 			.expect("prometheus starts");
 		let prometheus = Prometheus { child, port, _data: data };
+		// Until it listens, its API refuses connections.
 		prometheus.wait("the node is scraped", |p| {
-			p.query("up{job=\"herald\"}").first().is_some_and(|s| s["value"][1] == "1")
+			let answer = p.get("/api/v1/query", &[("query", "up{job=\"herald\"}")]);
+			answer["data"]["result"][0]["value"][1] == "1"
 		});
 		prometheus
 	}
