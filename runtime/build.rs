@@ -21,11 +21,18 @@ fn main() {
 		if std::env::var("HERALD_UPGRADE_FIXTURE").as_deref() == Ok("1") && !skip {
 			// Its copy would overwrite the real runtime's file (it is named after the crate, not the build).
 			std::env::remove_var("WASM_TARGET_DIRECTORY");
+			// The fixture is installed with `set_code`: without the benchmarks (which the builder would forward from
+			// this crate's features) it stays within a block's length limit, as a production runtime does.
+			let benchmarks = std::env::var_os("CARGO_FEATURE_RUNTIME_BENCHMARKS");
+			std::env::remove_var("CARGO_FEATURE_RUNTIME_BENCHMARKS");
 			// The fixture first: the shared wasm project is left configured for the real runtime.
 			WasmBuilder::init_with_defaults()
 				.enable_feature("upgrade-fixture")
 				.set_file_name("upgrade_fixture")
 				.build();
+			if let Some(value) = benchmarks {
+				std::env::set_var("CARGO_FEATURE_RUNTIME_BENCHMARKS", value);
+			}
 		} else {
 			let none = "pub const WASM_BINARY_PATH: Option<&str> = None;\n\
 			            pub const WASM_BINARY: Option<&[u8]> = None;\n\
