@@ -48,13 +48,17 @@ run_group() {
 
 run_group "unit and pallet tests (pallet benchmarks included)" --lib --bins
 run_group "doc tests" --doc
-run_group "micro-benchmark smoke run (block_to_messages)" --benches
+run_group "micro-benchmark smoke run (block_to_messages)" --bench block_to_messages
+# One group per test target name (`--test NAME` runs every package's target of that name).
+declare -A seen=()
 for target in event-sink/tests/*.rs event-sink/tests/*/main.rs node/tests/*.rs; do
 	[ -e "$target" ] || continue
 	name=$(basename "$target" .rs)
 	[ "$name" = main ] && name=$(basename "$(dirname "$target")")
+	[ -z "${seen[$name]:-}" ] || continue
+	seen[$name]=1
 	if [ -n "${HERALD_TESTS:-}" ] && ! grep -qw "$name" <<<"$HERALD_TESTS"; then continue; fi
-	run_group "$name ($(dirname "$target"))" --test "$name"
+	run_group "$name" --test "$name"
 done
 
 if [ -x "$HERALD_ROOT/ops/test.sh" ]; then
