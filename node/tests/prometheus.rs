@@ -113,12 +113,12 @@ impl Drop for Prometheus {
 	}
 }
 
-/// A dashboard query with Grafana's variables replaced: this chain, every instance, short intervals.
-fn concrete(expr: &str) -> String {
+/// A dashboard query with Grafana's variables replaced: the node's chain, every instance, short intervals.
+fn concrete(expr: &str, chain: &str) -> String {
 	expr.replace("$__rate_interval", "1m")
 		.replace("$__interval", "15s")
 		.replace("$__range", "5m")
-		.replace("$chain", "dev")
+		.replace("$chain", chain)
 		.replace("$instance", ".*")
 }
 
@@ -178,12 +178,14 @@ fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 	// some.
 	let dashboard: Value =
 		serde_json::from_str(&std::fs::read_to_string(repository().join("ops/grafana/herald.json")).unwrap()).unwrap();
+	// The chain variable's value, as Grafana's `label_values(herald_kafka_sink_up, chain)` finds it.
+	let chain = prometheus.query("herald_kafka_sink_up")[0]["metric"]["chain"].as_str().unwrap().to_string();
 	let may_be_empty = ["Since the last failure", "Catch-up ETA"];
 	let mut empty = Vec::new();
 	for panel in dashboard["panels"].as_array().unwrap() {
 		for target in panel["targets"].as_array().into_iter().flatten() {
 			let Some(expr) = target["expr"].as_str() else { continue };
-			let samples = prometheus.query(&concrete(expr));
+			let samples = prometheus.query(&concrete(expr, &chain));
 			let title = panel["title"].as_str().unwrap_or_default();
 			if samples.is_empty() && !may_be_empty.contains(&title) {
 				empty.push(format!("{title}: {expr}"));
