@@ -143,7 +143,7 @@ impl NodeProcess {
 				sink.lock().unwrap().push(line);
 			}
 		});
-		let node = NodeProcess {
+		let mut node = NodeProcess {
 			child: Mutex::new(child),
 			rpc_port,
 			prometheus_port,
@@ -156,8 +156,24 @@ impl NodeProcess {
 		node
 	}
 
-	fn wait_for_rpc(&self, timeout: Duration) {
+	/// Waits for the RPC server to answer. Substrate binds a random port when the one asked for was taken
+	/// meanwhile (by a parallel test), so the port is read from the node's own "Running JSON-RPC server" line.
+	fn wait_for_rpc(&mut self, timeout: Duration) {
 		let deadline = Instant::now() + timeout;
+		loop {
+			if let Some(port) = self.listening_port("Running JSON-RPC server: addr=127.0.0.1:") {
+				self.rpc_port = port;
+				break;
+			}
+			if let Some(status) = self.exit_status() {
+				panic!("herald-node exited with {status} before its RPC came up:\n{}", self.log());
+			}
+			assert!(Instant::now() < deadline, "herald-node RPC not up after {timeout:?}:\n{}", self.log());
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		if let Some(port) = self.listening_port("Prometheus exporter started at 127.0.0.1:") {
+			self.prometheus_port = port;
+		}
 		loop {
 			if self.try_rpc("system_health", json!([])).is_ok() {
 				return;
@@ -168,6 +184,14 @@ impl NodeProcess {
 			assert!(Instant::now() < deadline, "herald-node RPC not up after {timeout:?}:\n{}", self.log());
 			std::thread::sleep(Duration::from_millis(200));
 		}
+	}
+
+	/// The port printed right after `prefix` in the node's log, if such a line was printed yet.
+	fn listening_port(&self, prefix: &str) -> Option<u16> {
+		let output = self.output.lock().unwrap();
+		let line = output.iter().find(|line| line.contains(prefix))?;
+		let rest = &line[line.find(prefix)? + prefix.len()..];
+		rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 	}
 
 	fn exit_status(&self) -> Option<std::process::ExitStatus> {
