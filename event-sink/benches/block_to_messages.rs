@@ -95,6 +95,7 @@ impl Setup {
 			parent_hash: format!("0x{:064x}", number.saturating_sub(1)),
 			spec_version: 100,
 			previous_spec_version: Some(100),
+			runtime_changes: None,
 			timestamp: Some(1_700_000_000_000 + number * 6_000),
 			extrinsics_count: events.extrinsics_count(),
 			finalized: true,

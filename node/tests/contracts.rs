@@ -84,8 +84,6 @@ fn read_json(path: &Path) -> Value {
 }
 
 #[test]
-#[ignore = "known failure, issue 16: with --kafka-skip-unmapped the export lists no more unshipped events than without; \
-            run with --ignored once fixed"]
 fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	let dir = tempfile::tempdir().unwrap();
 	let wasm = runtime_wasm(dir.path());
@@ -137,14 +135,22 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	let hex = dir.path().join("metadata.hex");
 	std::fs::write(&hex, format!("0x{}\n", hex::encode(std::fs::read(&metadata).unwrap()))).unwrap();
 	let prefixed = dir.path().join("prefixed");
+	// The operator's mapping file is laid over the node's table, as the sink does (every event of this runtime
+	// has an entry, so --kafka-skip-unmapped alone changes nothing here; an exclusion does).
+	let overrides = dir.path().join("mappings.toml");
+	std::fs::write(&overrides, "[exclude]\nevents = [\"Dao.DaoMetadataUpdated\"]\n").unwrap();
 	export_ok(&["--metadata", hex.to_str().unwrap(), "--out", prefixed.to_str().unwrap(), "--kafka-topic-prefix", "acme",
-		"--kafka-skip-unmapped", "--kafka-topic-partitions", "12"]);
+		"--kafka-skip-unmapped", "--kafka-topic-partitions", "12", "--kafka-mappings", overrides.to_str().unwrap()]);
 	assert!(prefixed.join("topics/acme.daos.json").exists());
 	let summary = read_json(&prefixed.join("contract.json"));
 	assert_eq!(summary["partitions"], 12);
 	let default_summary = read_json(&from_wasm.join("contract.json"));
-	let skipped = |summary: &Value| summary["not_shipped"].as_array().map_or(0, Vec::len);
-	assert!(skipped(&summary) > skipped(&default_summary), "--kafka-skip-unmapped ships fewer events");
+	let not_shipped = |summary: &Value| -> Vec<String> {
+		summary["not_shipped"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+	};
+	assert!(!not_shipped(&default_summary).contains(&"Dao.DaoMetadataUpdated".to_string()));
+	assert!(not_shipped(&summary).contains(&"Dao.DaoMetadataUpdated".to_string()), "{summary:#}");
+	assert!(!prefixed.join("schemas/DaoMetadataUpdatedEvent.json").exists(), "an excluded event has no schema");
 
 	// A database: a dev node's, stopped.
 	let base = tempfile::tempdir().unwrap();
@@ -222,7 +228,12 @@ fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
 	{
 		std::thread::sleep(Duration::from_millis(20));
 	}
-	let hash = node.seal_block(true, None);
+	// Finalized after import, not at import: with archive-canonical state pruning (the sink's default for a new
+	// database) sc-client-db 0.55 skips canonicalizing a block imported as final (`have_state_at` is asked before
+	// the block's state is written), and every later finalization then fails ("Trying to canonicalize invalid
+	// block"). GRANDPA finalizes after import, as this does.
+	let hash = node.seal_block(false, None);
+	node.finalize(hash);
 	let failed: Vec<_> = node
 		.events(hash)
 		.into_iter()
@@ -233,8 +244,6 @@ fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
 }
 
 #[test]
-#[ignore = "known failure, issue 16: engine_finalizeBlock of the re-org's new head does not finalize it (the node stays \
-            at the old finalized block), so the test times out before its validators run; run with --ignored once fixed"]
 fn every_message_a_node_ships_matches_the_exported_contract() {
 	let dir = tempfile::tempdir().unwrap();
 	let contracts = dir.path().join("contracts");

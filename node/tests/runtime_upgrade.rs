@@ -33,6 +33,21 @@ fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
 	node.seal_block(true, None)
 }
 
+/// `herald-node export-contracts ARGS`, which must succeed.
+fn export(args: &[&str]) {
+	let output = std::process::Command::new(common::node_binary())
+		.arg("export-contracts")
+		.args(args)
+		.output()
+		.expect("herald-node runs");
+	assert!(
+		output.status.success(),
+		"export-contracts {args:?} failed:\n{}{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+}
+
 fn of_block<'a>(records: &'a [Record], hash: H256) -> Vec<&'a Record> {
 	let hash = format!("{hash:?}");
 	records.iter().filter(|r| r.envelope["meta"]["block"]["hash"] == hash.as_str()).collect()
@@ -110,7 +125,59 @@ fn events_before_at_and_after_a_runtime_upgrade_decode_with_the_runtime_that_exe
 		records.iter().map(|r| &r.envelope).filter(|e| e["name"] == "RuntimeUpgraded").collect();
 	assert_eq!(upgraded.len(), 1, "{upgraded:#?}");
 	assert_eq!(upgraded[0]["meta"]["block"]["hash"], format!("{after:?}"));
-	assert_eq!(upgraded[0]["data"], serde_json::json!({"from": old, "to": old + 1}));
+	// It tells consumers, in-band, what changed: the fixture's DaoCreated gained a field, nothing else changed.
+	assert_eq!(
+		upgraded[0]["data"],
+		serde_json::json!({"from": old, "to": old + 1, "changes": [{
+			"event": "Dao.DaoCreated",
+			"name": "DaoCreatedEvent",
+			"change": "changed compatibly",
+			"details": ["data.created_at added"]
+		}]})
+	);
+	// The summary is the one `export-contracts --compare-with` writes for the two runtimes.
+	let dir = tempfile::tempdir().unwrap();
+	let (old_contract, new_contract) = (dir.path().join("old"), dir.path().join("new"));
+	let old_wasm = dir.path().join("old.wasm");
+	let new_wasm = dir.path().join("new.wasm");
+	std::fs::write(&old_wasm, herald_runtime::WASM_BINARY.expect("the runtime's wasm is built")).unwrap();
+	std::fs::write(&new_wasm, code).unwrap();
+	export(&["--wasm", old_wasm.to_str().unwrap(), "--out", old_contract.to_str().unwrap()]);
+	export(&[
+		"--wasm",
+		new_wasm.to_str().unwrap(),
+		"--compare-with",
+		old_contract.to_str().unwrap(),
+		"--out",
+		new_contract.to_str().unwrap(),
+	]);
+	let compared: Value =
+		serde_json::from_str(&std::fs::read_to_string(new_contract.join("changes.json")).unwrap()).unwrap();
+	assert_eq!(upgraded[0]["data"]["changes"], compared);
+
+	// Every message, before and after the upgrade, matches the contract of the runtime that executed its block
+	// (Python's jsonschema, independent of the node's code).
+	for (spec_version, contract) in [(old, &old_contract), (old + 1, &new_contract)] {
+		let lines: Vec<String> = records
+			.iter()
+			.filter(|r| r.envelope["meta"]["spec_version"] == spec_version)
+			.map(|r| serde_json::json!({"topic": r.topic, "value": r.envelope}).to_string())
+			.collect();
+		assert!(lines.len() >= 3, "messages of spec {spec_version}");
+		let jsonl = dir.path().join(format!("messages-{spec_version}.jsonl"));
+		std::fs::write(&jsonl, lines.join("\n")).unwrap();
+		let python =
+			format!("{}/bin/python", std::env::var("HERALD_VENV").unwrap_or_else(|_| "/var/tmp/herald-venv".into()));
+		let output = std::process::Command::new(&python)
+			.arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/python/validate_messages.py"))
+			.arg(contract)
+			.arg(&jsonl)
+			.output()
+			.unwrap_or_else(|e| panic!("{python} runs ({e}): scripts/setup.sh creates the virtualenv"));
+		let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+		assert!(output.status.success(), "spec {spec_version}'s messages break its contract:\n{text}");
+	}
+
 	// The set_code block itself carries the code change, labelled with the old runtime.
 	let code_updated = named(&of_block(&records, at), "RuntimeCodeUpdatedEvent");
 	assert_eq!(code_updated.len(), 1, "System.CodeUpdated ships with the block that ran set_code");

@@ -13,12 +13,15 @@ use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::{Block as BlockT, Header as HeaderT, NumberFor, UniqueSaturatedInto};
 use sp_storage::StorageKey;
 
+use serde_json::Value as Json;
+
 use crate::{
 	block::{
 		decode::EventDecoder,
 		storage::{decode_timestamp, system_events_storage_key, timestamp_storage_key},
 	},
 	config::SinkConfig,
+	contract::{diff, Contract, Routing as ContractRouting, RuntimeLabel},
 	encode_pool::LoadedBlock,
 	envelope::{
 		assemble::{block_messages, BlockData, Routing},
@@ -53,7 +56,10 @@ pub trait BlockReader: Send {
 }
 
 /// What one runtime's blocks are decoded and routed with, prepared once per runtime.
-struct Runtime {
+struct Runtime<H> {
+	code_hash: H,
+	/// Its metadata, to compare its contract with the next runtime's at an upgrade.
+	metadata: Vec<u8>,
 	decoder: EventDecoder,
 	routes: RuntimeRoutes,
 }
@@ -77,7 +83,9 @@ pub struct ClientBlockReader<B: BlockT, C, BE> {
 	/// One decoder and route table per runtime code (by the hash of `:code`, so that two runtimes that share a
 	/// `spec_version`, e.g. after `set_code_without_checks` or a forgotten bump, never share a decoder); there
 	/// are few, and each is reused for every block its runtime executed.
-	runtimes: HashMap<B::Hash, Arc<Runtime>>,
+	runtimes: HashMap<B::Hash, Arc<Runtime<B::Hash>>>,
+	/// `RuntimeUpgraded`'s change summary, by (old, new) runtime code: computed once per upgrade.
+	changes: HashMap<(B::Hash, B::Hash), Arc<Json>>,
 	/// The last block read and the `spec_version` that executed it, to know the previous runtime without asking
 	/// the grandparent's state again.
 	last: Option<(B::Hash, u32)>,
@@ -99,7 +107,15 @@ where
 			mappings: config.mappings,
 			topic_prefix: config.topic_prefix,
 		});
-		Self { client, backend, shared, runtimes: HashMap::new(), last: None, _block: PhantomData }
+		Self {
+			client,
+			backend,
+			shared,
+			runtimes: HashMap::new(),
+			changes: HashMap::new(),
+			last: None,
+			_block: PhantomData,
+		}
 	}
 
 	/// The `spec_version` of the runtime in `hash`'s state.
@@ -110,7 +126,12 @@ where
 	}
 
 	/// The decoder and routes of the runtime in `state`'s state, whose version is `spec_version`.
-	fn runtime(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<Runtime>, SinkError> {
+	fn runtime(
+		&mut self,
+		state: B::Hash,
+		number: u64,
+		spec_version: u32,
+	) -> Result<Arc<Runtime<B::Hash>>, SinkError> {
 		// The trie keeps the hash of a large value: this does not read the code itself.
 		let code = StorageKey(b":code".to_vec()); // sp_storage::well_known_keys::CODE
 		let code_hash = self.client.storage_hash(state, &code).map_err(SinkError::database)?.ok_or_else(|| {
@@ -143,9 +164,65 @@ where
 			"decoding events of runtime spec_version {spec_version} (code {}) with metadata v{version}",
 			hex0x(code_hash)
 		);
-		let runtime = Arc::new(Runtime { decoder, routes });
+		let runtime = Arc::new(Runtime { code_hash, metadata: metadata.to_vec(), decoder, routes });
 		self.runtimes.insert(code_hash, runtime.clone());
 		Ok(runtime)
+	}
+
+	/// How the shipped events' contracts changed from the runtime that executed `block`'s parent to `new` (which
+	/// executed `block`): `RuntimeUpgraded`'s `changes`. `None`, with a warning, when the previous runtime's state
+	/// is gone or a contract can't be built: the upgrade still ships, without its summary.
+	fn runtime_changes(
+		&mut self,
+		block: &BlockLink<B::Hash>,
+		from: u32,
+		new: &Runtime<B::Hash>,
+	) -> Result<Option<Arc<Json>>, SinkError> {
+		let number = block.number;
+		let parent = self
+			.client
+			.header(block.parent)
+			.map_err(SinkError::database)?
+			.ok_or_else(|| SinkError::Database(format!("the header of block #{} is missing", number - 1)))?;
+		let grandparent = *parent.parent_hash();
+		if !self.have_state(grandparent, number.saturating_sub(2)) {
+			log::warn!(
+				target: "herald::kafka",
+				"block #{number}: RuntimeUpgraded ships without its change summary: the state of the previous runtime \
+				 (block #{}) is pruned",
+				number.saturating_sub(2)
+			);
+			return Ok(None);
+		}
+		let old = self.runtime(grandparent, number - 1, from)?;
+		if let Some(changes) = self.changes.get(&(old.code_hash, new.code_hash)) {
+			return Ok(Some(changes.clone()));
+		}
+		let routing = ContractRouting {
+			mappings: self.shared.mappings.clone(),
+			topic_prefix: self.shared.topic_prefix.clone(),
+			partitions: 1,
+			brokers: None,
+		};
+		let build = |metadata: &[u8]| Contract::build(metadata, RuntimeLabel::default(), routing.clone());
+		let changes = match (build(&old.metadata), build(&new.metadata)) {
+			(Ok(before), Ok(after)) => Arc::new(diff::to_json(&diff::compare(&before, &after))),
+			(Err(error), _) | (_, Err(error)) => {
+				log::warn!(
+					target: "herald::kafka",
+					"block #{number}: RuntimeUpgraded ships without its change summary: a contract can't be built \
+					 ({error})"
+				);
+				return Ok(None);
+			}
+		};
+		log::info!(
+			target: "herald::kafka",
+			"runtime upgrade at block #{number}: {} shipped events changed (RuntimeUpgraded's `changes`)",
+			changes.as_array().map_or(0, Vec::len)
+		);
+		self.changes.insert((old.code_hash, new.code_hash), changes.clone());
+		Ok(Some(changes))
 	}
 
 	fn storage(&self, hash: B::Hash, key: Vec<u8>) -> Result<Option<Vec<u8>>, SinkError> {
@@ -198,6 +275,10 @@ where
 		self.last = Some((hash, spec_version));
 
 		let runtime = self.runtime(executed_in, number, spec_version)?;
+		let runtime_changes = match previous_spec_version {
+			Some(from) if from != spec_version => self.runtime_changes(block, from, &runtime)?,
+			_ => None,
+		};
 		let events = self.storage(hash, system_events_storage_key())?.unwrap_or_default();
 		let timestamp = match self.storage(hash, timestamp_storage_key())? {
 			Some(raw) => Some(decode_timestamp(&raw).map_err(SinkError::Database)?),
@@ -224,6 +305,7 @@ where
 				parent_hash: hex0x(parent),
 				spec_version,
 				previous_spec_version,
+				runtime_changes,
 				timestamp,
 				extrinsics_count,
 				finalized,

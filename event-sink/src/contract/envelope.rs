@@ -164,7 +164,21 @@ pub fn infrastructure_data(name: &str) -> Json {
 			"additionalProperties": false,
 			"properties": {"event_count": u32_schema(), "extrinsics_count": u32_schema()}}),
 		"RuntimeUpgraded" => json!({"type": "object", "required": ["from", "to"], "additionalProperties": false,
-			"properties": {"from": u32_schema(), "to": u32_schema()}}),
+			"properties": {"from": u32_schema(), "to": u32_schema(),
+				"changes": {"type": "array",
+					"description": "how the shipped events changed between the two runtimes (unchanged events are left \
+						out); absent when the previous runtime's state was pruned before the block was shipped",
+					"items": {"type": "object", "required": ["event", "name", "change", "details"],
+						"additionalProperties": false,
+						"properties": {
+							"event": {"type": "string", "pattern": "^[A-Za-z0-9_]+\\.[A-Za-z0-9_]+$",
+								"description": "`Pallet.Variant`"},
+							"name": {"type": "string", "description": "the envelope's `name` (the old one when removed)"},
+							"change": {"enum": ["added", "removed", "changed compatibly", "changed incompatibly"],
+								"description": "compatibly: fields were only added; incompatibly: a consumer of the old \
+									contract breaks (a field removed or retyped, variants changed, or the name, topic \
+									or key changed)"},
+							"details": {"type": "array", "items": {"type": "string"}}}}}}}),
 		"BlockFinalized" => json!({"type": "object", "additionalProperties": false}),
 		// `part` and `parts` only when the retraction of one partition is split into several messages.
 		"BlockRetracted" => json!({"type": "object", "required": ["event_ids"], "additionalProperties": false,

@@ -253,6 +253,12 @@ impl Contract {
 				"RuntimeUpgraded" => InfrastructureEvent::RuntimeUpgraded {
 					from: spec_version.saturating_sub(1),
 					to: spec_version,
+					changes: Some(std::sync::Arc::new(serde_json::json!([{
+						"event": "Balances.Transfer",
+						"name": "BalancesTransfer",
+						"change": "changed compatibly",
+						"details": ["data.memo added"]
+					}]))),
 				},
 				"BlockFinalized" => InfrastructureEvent::BlockFinalized,
 				_ => InfrastructureEvent::BlockRetracted {

@@ -3,6 +3,10 @@
 //! `BlockFinalized` when it is final), the later `BlockFinalized` of a block shipped before it was final, and the
 //! `BlockRetracted` of a block a re-org took back.
 
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
 use crate::{
 	block::decode::DecodedEvents,
 	config::SinkConfig,
@@ -26,6 +30,8 @@ pub struct BlockData<'a> {
 	pub spec_version: u32,
 	/// The parent's runtime version (`None` for genesis).
 	pub previous_spec_version: Option<u32>,
+	/// When the runtime changed: how the shipped events' contracts changed (`RuntimeUpgraded`'s `changes`).
+	pub runtime_changes: Option<Arc<Json>>,
 	/// The block's `pallet_timestamp::Now`, in ms.
 	pub timestamp: Option<u64>,
 	/// `None` when the body was pruned.
@@ -78,7 +84,11 @@ pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(Outg
 	if let Some(from) = block.previous_spec_version.filter(|from| *from != block.spec_version) {
 		messages.push(infrastructure(
 			&routing.infrastructure.runtime_upgraded,
-			InfrastructureEvent::RuntimeUpgraded { from, to: block.spec_version },
+			InfrastructureEvent::RuntimeUpgraded {
+				from,
+				to: block.spec_version,
+				changes: block.runtime_changes.clone(),
+			},
 		));
 	}
 	for event in &events.events {

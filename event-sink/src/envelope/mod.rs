@@ -99,8 +99,10 @@ pub enum InfrastructureEvent {
 	BlockCreated { event_count: u32, extrinsics_count: u32 },
 	/// A block was finalized.
 	BlockFinalized,
-	/// The block runs a new runtime: `spec_version` went `from` → `to`.
-	RuntimeUpgraded { from: u32, to: u32 },
+	/// The block runs a new runtime: `spec_version` went `from` → `to`. `changes`: how the events the node ships
+	/// changed between the two runtimes' contracts ([`crate::contract::diff::to_json`]), when the previous
+	/// runtime's state was still there to compare with.
+	RuntimeUpgraded { from: u32, to: u32, changes: Option<Arc<Json>> },
 	/// A shipped block left the best chain: cancel the messages with these ids (full `meta.id`s).
 	/// `part`: `(n, of)` when the retraction of one topic-partition is split into `of` messages (1-based `n`), so
 	/// that none passes Kafka's message size limit; `None` (and no `part`/`parts` fields) when one message holds it.
@@ -124,7 +126,10 @@ impl InfrastructureEvent {
 				json!({"event_count": event_count, "extrinsics_count": extrinsics_count})
 			}
 			InfrastructureEvent::BlockFinalized => json!({}),
-			InfrastructureEvent::RuntimeUpgraded { from, to } => json!({"from": from, "to": to}),
+			InfrastructureEvent::RuntimeUpgraded { from, to, changes: None } => json!({"from": from, "to": to}),
+			InfrastructureEvent::RuntimeUpgraded { from, to, changes: Some(changes) } => {
+				json!({"from": from, "to": to, "changes": changes})
+			}
 			InfrastructureEvent::BlockRetracted { event_ids, part: None } => json!({"event_ids": event_ids}),
 			InfrastructureEvent::BlockRetracted { event_ids, part: Some((part, parts)) } => {
 				json!({"event_ids": event_ids, "part": part, "parts": parts})

@@ -128,6 +128,21 @@ fn a_real_blocks_messages_validate_against_their_topics_schemas() {
 				parent_hash: context.parent_hash.clone(),
 				spec_version: 100,
 				previous_spec_version: Some(99),
+				// One block with the change summary a runtime upgrade carries, one without (its state was pruned).
+				runtime_changes: finalized.then(|| {
+					std::sync::Arc::new(herald_event_sink::contract::diff::to_json(&[
+						herald_event_sink::contract::diff::EventChange {
+							event: "Dao.DaoCreated".into(),
+							name: "DaoCreatedEvent".into(),
+							change: herald_event_sink::contract::diff::Change::Compatible(vec!["data.created_at added".into()]),
+						},
+						herald_event_sink::contract::diff::EventChange {
+							event: "Dao.DaoRemoved".into(),
+							name: "DaoRemovedEvent".into(),
+							change: herald_event_sink::contract::diff::Change::Removed,
+						},
+					]))
+				}),
 				timestamp: context.timestamp,
 				extrinsics_count: Some(3),
 				finalized,

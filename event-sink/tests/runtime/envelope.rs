@@ -50,7 +50,7 @@ fn all_envelopes() -> Vec<Envelope> {
 	for kind in [
 		InfrastructureEvent::BlockCreated { event_count: 6, extrinsics_count: 4 },
 		InfrastructureEvent::BlockFinalized,
-		InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100 },
+		InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100, changes: None },
 	] {
 		envelopes.push(Envelope::infrastructure(&context, &kind));
 	}
@@ -287,6 +287,7 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 			parent_hash: context.parent_hash.clone(),
 			spec_version: context.spec_version,
 			previous_spec_version: Some(99),
+			runtime_changes: None,
 			timestamp: context.timestamp,
 			extrinsics_count: Some(3),
 			finalized,
@@ -302,7 +303,7 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 			mappings.infrastructure("BlockCreated"),
 		)];
 		expected.push((
-			Envelope::infrastructure(&context, &InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100 }),
+			Envelope::infrastructure(&context, &InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100, changes: None }),
 			mappings.infrastructure("RuntimeUpgraded"),
 		));
 		for event in &events.events {

@@ -293,6 +293,17 @@ impl NodeProcess {
 	pub fn finalize(&self, hash: H256) {
 		let done = self.rpc("engine_finalizeBlock", json!([hash, null]));
 		assert_eq!(done, json!(true), "engine_finalizeBlock({hash:?}) returned {done}");
+		// Manual seal answers `true` even when the client refused to finalize: check the finalized head.
+		let number = self.block_number(hash);
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while self.finalized_number() < number {
+			assert!(
+				Instant::now() < deadline,
+				"engine_finalizeBlock({hash:?}) answered true, but the node did not finalize #{number}:\n{}",
+				self.log_tail(20)
+			);
+			std::thread::sleep(Duration::from_millis(50));
+		}
 	}
 
 	/// The `spec_version` of the runtime at the best block (a runtime upgrade changes it).
