@@ -49,7 +49,11 @@ pub struct Restored<H> {
 #[derive(Clone, Copy, Debug)]
 struct Tracked<H> {
 	block: BlockLink<H>,
+	/// To be shipped (again) before anything after it: a crash may have left it half-shipped, or it fills a hole.
 	reship: bool,
+	/// Shipped at least once, so it has a journal entry (a hole waiting for its turn has none: leaving the chain,
+	/// it is dropped without a retraction).
+	shipped: bool,
 }
 
 /// The state machine. See the module documentation.
@@ -79,7 +83,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		max_unfinalized: usize,
 	) -> Self {
 		let mut journal: Vec<Tracked<H>> =
-			journal.into_iter().map(|r| Tracked { block: r.block, reship: !r.acknowledged }).collect();
+			journal.into_iter().map(|r| Tracked { block: r.block, reship: !r.acknowledged, shipped: true }).collect();
 		journal.sort_by_key(|t| t.block.number);
 		Self {
 			mode,
@@ -94,7 +98,13 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 
 	/// The blocks shipped and not final, oldest first.
 	pub fn journal(&self) -> impl Iterator<Item = &BlockLink<H>> {
-		self.journal.iter().map(|t| &t.block)
+		self.journal.iter().filter(|t| t.shipped).map(|t| &t.block)
+	}
+
+	/// Whether blocks of the journal (holes, or blocks a crash may have left half-shipped) still wait to be
+	/// shipped: the read-ahead budget let only part of them go.
+	pub fn catching_up_journal(&self) -> bool {
+		self.journal.iter().any(|t| t.reship)
 	}
 
 	/// Whether the last plan stopped shipping because the journal is full (finality has stalled).
@@ -115,7 +125,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 				if is_canonical(chain, &tip.block)? {
 					break;
 				}
-				retracted.extend(self.journal.pop_back().map(|t| t.block));
+				retracted.extend(self.journal.pop_back().filter(|t| t.shipped).map(|t| t.block));
 			}
 		} else {
 			let mut kept = VecDeque::with_capacity(self.journal.len());
@@ -123,7 +133,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			for tracked in self.journal.iter() {
 				if is_canonical(chain, &tracked.block)? {
 					kept.push_back(*tracked);
-				} else {
+				} else if tracked.shipped {
 					dropped.push(tracked.block);
 				}
 			}
@@ -172,8 +182,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			let mut after_hole = false;
 			for mut tracked in std::mem::take(&mut self.journal) {
 				while let Some(block) = holes.next_if(|b| b.number < tracked.block.number) {
-					actions.push(Action::Ship { block, finalized: false });
-					refilled.push_back(Tracked { block, reship: false });
+					refilled.push_back(Tracked { block, reship: true, shipped: false });
 					after_hole = true;
 				}
 				tracked.reship |= after_hole;
@@ -182,14 +191,11 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			self.journal = refilled;
 		}
 
-		// 3. Ship again what a crash may have left half-shipped.
-		for tracked in self.journal.iter_mut().filter(|t| t.reship) {
-			tracked.reship = false;
-			actions.push(Action::Ship { block: tracked.block, finalized: false });
-		}
-
-		// 4. Finalize what the finalized head reached (journal blocks are on the best chain, so these are final).
-		while let Some(front) = self.journal.front() {
+		// 3. From the oldest on, in chain order: finalize what the finalized head reached, and ship what a hole or
+		//    a crash left unshipped, within the budget (a restore respects the read-ahead as catch-up does). A hole
+		//    the finalized head reached ships as final, like any final block.
+		let mut budget = budget;
+		while let Some(front) = self.journal.front_mut() {
 			if front.block.number > heads.finalized.number {
 				break;
 			}
@@ -199,9 +205,32 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 				break;
 			}
 			let block = front.block;
+			if front.reship {
+				if budget == 0 {
+					return Ok(actions);
+				}
+				budget -= 1;
+				if !front.shipped {
+					self.journal.pop_front();
+					self.cursor = Some(block.id());
+					actions.push(Action::Ship { block, finalized: true });
+					continue;
+				}
+				front.reship = false;
+				actions.push(Action::Ship { block, finalized: false });
+			}
 			self.journal.pop_front();
 			self.cursor = Some(block.id());
 			actions.push(Action::Finalize(block));
+		}
+		for tracked in self.journal.iter_mut().filter(|t| t.reship) {
+			if budget == 0 {
+				return Ok(actions);
+			}
+			budget -= 1;
+			tracked.reship = false;
+			tracked.shipped = true;
+			actions.push(Action::Ship { block: tracked.block, finalized: false });
 		}
 
 		// 5. Ship the chain on from the tip, in order.
@@ -211,7 +240,6 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 		};
 		let mut base = self.journal.back().map(|t| t.block.id()).or(self.cursor);
 		let mut next = base.map_or(self.start, |b| b.number + 1);
-		let mut budget = budget;
 		self.stalled = false;
 		while next <= target && budget > 0 {
 			let finalized = next <= heads.finalized.number;
@@ -228,7 +256,7 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 			if finalized {
 				self.cursor = Some(block.id());
 			} else {
-				self.journal.push_back(Tracked { block, reship: false });
+				self.journal.push_back(Tracked { block, reship: false, shipped: true });
 			}
 			base = Some(block.id());
 			next += 1;
