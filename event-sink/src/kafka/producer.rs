@@ -230,12 +230,52 @@ impl ProducerContext for SinkContext {
 	}
 }
 
-/// A producer for one run of the sink; dropping it purges what was not acknowledged.
+/// How long dropping a producer waits for the broker to answer the requests it already sent.
+const QUIESCE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A producer for one run of the sink. Dropping it first waits for the answers to what it already sent (see
+/// [`Drop`]), then purges the rest.
 pub struct KafkaProducer {
 	producer: ThreadedProducer<SinkContext>,
 	on_rejected: OnRejected,
 	metrics: Option<Metrics>,
 	signing_key: Option<SigningKey>,
+}
+
+/// The next run's producer must not send while requests of this one may still land: the broker orders one
+/// connection's requests, not two producers', so a message the old instance sent could land after the new instance's
+/// `BlockRetracted` of its block and leave a phantom. So what is only queued here is purged (the next run ships it
+/// again, same ids), and the requests already on the wire are waited for until the broker answered every one
+/// (acknowledged or failed) or [`QUIESCE_TIMEOUT`] passed: a broker that is down fails them at once (the connection
+/// is gone), a slow one answers. Only a broker that stops answering for longer (a zombie) leaves a window, which is
+/// logged (docs/envelope.md, "Crashes and restarts"). This runs on the sink's own
+/// thread, never the node's.
+impl Drop for KafkaProducer {
+	fn drop(&mut self) {
+		use rdkafka::producer::{Producer, PurgeConfig};
+		let started = std::time::Instant::now();
+		loop {
+			self.producer.purge(PurgeConfig::default().queue());
+			if self.producer.in_flight_count() == 0 || started.elapsed() >= QUIESCE_TIMEOUT {
+				break;
+			}
+			let _ = self.producer.flush(Duration::from_millis(100));
+		}
+		let left = self.producer.in_flight_count();
+		if left > 0 {
+			log::warn!(
+				target: "herald::kafka",
+				"{left} requests of the previous producer were not answered within {QUIESCE_TIMEOUT:?}: if the broker \
+				 still writes them, they may land after the new producer's messages (consumers dedupe by meta.id)"
+			);
+		} else if started.elapsed() > Duration::from_millis(500) {
+			log::info!(
+				target: "herald::kafka",
+				"the previous producer's requests were all answered after {:.1} s; the new producer starts",
+				started.elapsed().as_secs_f64()
+			);
+		}
+	}
 }
 
 impl KafkaProducer {
