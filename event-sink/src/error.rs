@@ -62,7 +62,10 @@ impl SinkError {
 
 	/// Errors a restart cannot cure: the sink stops instead of retrying.
 	pub fn is_fatal(&self) -> bool {
-		matches!(self, Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. } | Self::Repeated(_))
+		matches!(
+			self,
+			Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. } | Self::Repeated(_)
+		)
 	}
 
 	/// Failures that come from the block's data or the sink's code, not from Kafka or the node's state: retried

@@ -93,7 +93,8 @@ impl Progress {
 		let seconds = elapsed.as_secs_f64();
 		let blocks_per_s = self.counted.blocks.saturating_sub(self.at_last_line.blocks) as f64 / seconds;
 		let events_per_s = self.counted.events.saturating_sub(self.at_last_line.events) as f64 / seconds;
-		let journal = if self.follows == "best" { format!(", journal {journal}/{journal_capacity}") } else { String::new() };
+		let journal =
+			if self.follows == "best" { format!(", journal {journal}/{journal_capacity}") } else { String::new() };
 		if behind > CAUGHT_UP_WITHIN {
 			self.caught_up = false;
 			let eta = if blocks_per_s > 0.0 {

@@ -116,7 +116,8 @@ where
 	loop {
 		let started = Instant::now();
 		// A panic (a bug) must not end the node: it becomes an error and the loop restarts like after any other.
-		let attempt = AssertUnwindSafe(ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake, &mut progress, &status));
+		let attempt =
+			AssertUnwindSafe(ship(&mut parts, &pool, &config, metrics.as_ref(), &mut wake, &mut progress, &status));
 		let error = match Unwinding(Box::pin(attempt.catch_unwind())).await {
 			Ok(Ok(never)) => match never {},
 			Ok(Err(error)) => error,

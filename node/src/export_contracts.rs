@@ -120,8 +120,10 @@ impl ExportContractsCmd {
 			metadata_of_wasm(path)?
 		} else {
 			let path = self.metadata.as_ref().expect("from_file");
-			let raw = std::fs::read(path).map_err(|e| format!("--metadata {}: cannot read it ({e})", path.display()))?;
-			let metadata = contract::normalize_metadata(&raw).map_err(|e| format!("--metadata {}: {e}", path.display()))?;
+			let raw =
+				std::fs::read(path).map_err(|e| format!("--metadata {}: cannot read it ({e})", path.display()))?;
+			let metadata =
+				contract::normalize_metadata(&raw).map_err(|e| format!("--metadata {}: {e}", path.display()))?;
 			(metadata, RuntimeLabel { origin: format!("metadata file {}", file_name(path)), ..Default::default() })
 		};
 		self.write(&metadata, label, routing)
@@ -134,8 +136,9 @@ impl ExportContractsCmd {
 		let (hash, number) = match self.at.as_deref().map(str::trim) {
 			None => (info.finalized_hash, info.finalized_number),
 			Some(at) if at.starts_with("0x") => {
-				let hash: herald_runtime::Hash =
-					at.parse().map_err(|_| format!("--at {at}: not a block hash (0x and 64 hex digits) nor a number"))?;
+				let hash: herald_runtime::Hash = at
+					.parse()
+					.map_err(|_| format!("--at {at}: not a block hash (0x and 64 hex digits) nor a number"))?;
 				let number = client
 					.number(hash)
 					.map_err(|e| e.to_string())?
@@ -203,7 +206,8 @@ impl ExportContractsCmd {
 		if let Some(previous) = previous {
 			let changes = contract::diff::compare(&previous, &contract);
 			let json = serde_json::to_string_pretty(&contract::diff::to_json(&changes)).map_err(|e| e.to_string())?;
-			std::fs::write(self.out.join("changes.json"), json + "\n").map_err(|e| format!("cannot write changes.json: {e}"))?;
+			std::fs::write(self.out.join("changes.json"), json + "\n")
+				.map_err(|e| format!("cannot write changes.json: {e}"))?;
 			std::fs::write(self.out.join("changes.md"), contract::diff::to_markdown(&previous, &contract, &changes))
 				.map_err(|e| format!("cannot write changes.md: {e}"))?;
 			let count = |label: &str| changes.iter().filter(|c| c.change.label() == label).count();
@@ -224,7 +228,11 @@ impl ExportContractsCmd {
 fn previous_contract(dir: &Path, routing: Routing) -> Result<Contract, String> {
 	let path = dir.join("metadata.scale");
 	let raw = std::fs::read(&path).map_err(|e| {
-		format!("--compare-with {}: cannot read {} ({e}): pass a directory export-contracts wrote", dir.display(), path.display())
+		format!(
+			"--compare-with {}: cannot read {} ({e}): pass a directory export-contracts wrote",
+			dir.display(),
+			path.display()
+		)
 	})?;
 	let metadata = contract::normalize_metadata(&raw).map_err(|e| format!("--compare-with {}: {e}", path.display()))?;
 	let summary: Option<serde_json::Value> =

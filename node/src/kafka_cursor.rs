@@ -80,7 +80,8 @@ impl KafkaCursorCmd {
 		data_path: &std::path::Path,
 	) -> Result<(), String> {
 		let genesis = client.info().genesis_hash;
-		let mut store = crate::event_sink::open_state_store(&crate::event_sink::state_dir(data_path), backend, genesis)?;
+		let mut store =
+			crate::event_sink::open_state_store(&crate::event_sink::state_dir(data_path), backend, genesis)?;
 		let journal = store.load().map_err(|e| e.to_string())?.journal;
 		if self.action != CursorAction::Show && !journal.is_empty() && !self.yes {
 			return Err(format!(

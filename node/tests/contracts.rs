@@ -79,8 +79,7 @@ fn validate_asyncapi(file: &Path) -> String {
 }
 
 fn read_json(path: &Path) -> Value {
-	serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-		.unwrap()
+	serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
 #[test]
@@ -88,7 +87,8 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	let dir = tempfile::tempdir().unwrap();
 	let wasm = runtime_wasm(dir.path());
 	let from_wasm = dir.path().join("from-wasm");
-	let stdout = export_ok(&["--wasm", &wasm, "--out", from_wasm.to_str().unwrap(), "--kafka-brokers", "k1:9092,k2:9092"]);
+	let stdout =
+		export_ok(&["--wasm", &wasm, "--out", from_wasm.to_str().unwrap(), "--kafka-brokers", "k1:9092,k2:9092"]);
 	assert!(stdout.contains("wrote the contracts of runtime herald"), "{stdout}");
 	for file in [
 		"asyncapi.json",
@@ -122,7 +122,10 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 		for name in &fresh {
 			let stale = std::fs::read_to_string(docs.join(sub).join(name)).ok()
 				!= std::fs::read_to_string(from_wasm.join(sub).join(name)).ok();
-			assert!(!stale, "docs/contracts/{sub}/{name:?} is stale: regenerate docs/contracts (docs/contracts/README.md)");
+			assert!(
+				!stale,
+				"docs/contracts/{sub}/{name:?} is stale: regenerate docs/contracts (docs/contracts/README.md)"
+			);
 		}
 		assert_eq!(fresh.len(), published, "docs/contracts/{sub} has other files: regenerate docs/contracts");
 	}
@@ -131,7 +134,10 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	let from_metadata = dir.path().join("from-metadata");
 	let metadata = from_wasm.join("metadata.scale");
 	export_ok(&["--metadata", metadata.to_str().unwrap(), "--out", from_metadata.to_str().unwrap()]);
-	assert_eq!(read_json(&from_wasm.join("topics/herald.daos.json")), read_json(&from_metadata.join("topics/herald.daos.json")));
+	assert_eq!(
+		read_json(&from_wasm.join("topics/herald.daos.json")),
+		read_json(&from_metadata.join("topics/herald.daos.json"))
+	);
 	let hex = dir.path().join("metadata.hex");
 	std::fs::write(&hex, format!("0x{}\n", hex::encode(std::fs::read(&metadata).unwrap()))).unwrap();
 	let prefixed = dir.path().join("prefixed");
@@ -139,8 +145,19 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	// has an entry, so --kafka-skip-unmapped alone changes nothing here; an exclusion does).
 	let overrides = dir.path().join("mappings.toml");
 	std::fs::write(&overrides, "[exclude]\nevents = [\"Dao.DaoMetadataUpdated\"]\n").unwrap();
-	export_ok(&["--metadata", hex.to_str().unwrap(), "--out", prefixed.to_str().unwrap(), "--kafka-topic-prefix", "acme",
-		"--kafka-skip-unmapped", "--kafka-topic-partitions", "12", "--kafka-mappings", overrides.to_str().unwrap()]);
+	export_ok(&[
+		"--metadata",
+		hex.to_str().unwrap(),
+		"--out",
+		prefixed.to_str().unwrap(),
+		"--kafka-topic-prefix",
+		"acme",
+		"--kafka-skip-unmapped",
+		"--kafka-topic-partitions",
+		"12",
+		"--kafka-mappings",
+		overrides.to_str().unwrap(),
+	]);
 	assert!(prefixed.join("topics/acme.daos.json").exists());
 	let summary = read_json(&prefixed.join("contract.json"));
 	assert_eq!(summary["partitions"], 12);
@@ -162,25 +179,42 @@ fn export_from_a_wasm_a_metadata_file_and_a_database_with_clear_errors() {
 	let from_db = dir.path().join("from-db");
 	let stdout = export_ok(&["--dev", "--base-path", base_path, "--out", from_db.to_str().unwrap()]);
 	assert!(stdout.contains("block #2 of the database"), "the finalized head by default: {stdout}");
-	assert_eq!(read_json(&from_wasm.join("topics/herald.daos.json")), read_json(&from_db.join("topics/herald.daos.json")));
+	assert_eq!(
+		read_json(&from_wasm.join("topics/herald.daos.json")),
+		read_json(&from_db.join("topics/herald.daos.json"))
+	);
 	export_ok(&["--dev", "--base-path", base_path, "--at", "1", "--out", from_db.to_str().unwrap()]);
 
 	// Clear errors.
 	let error = export_err(&["--dev", "--base-path", base_path, "--at", "999", "--out", from_db.to_str().unwrap()]);
 	assert!(error.contains("no block #999"), "{error}");
-	let error = export_err(&["--dev", "--base-path", base_path, "--at", &format!("{:?}", H256::repeat_byte(9)),
-		"--out", from_db.to_str().unwrap()]);
+	let error = export_err(&[
+		"--dev",
+		"--base-path",
+		base_path,
+		"--at",
+		&format!("{:?}", H256::repeat_byte(9)),
+		"--out",
+		from_db.to_str().unwrap(),
+	]);
 	assert!(error.contains("no such block"), "{error}");
 	let empty = tempfile::tempdir().unwrap();
-	let error = export_err(&["--dev", "--base-path", empty.path().to_str().unwrap(), "--out", from_db.to_str().unwrap()]);
+	let error =
+		export_err(&["--dev", "--base-path", empty.path().to_str().unwrap(), "--out", from_db.to_str().unwrap()]);
 	assert!(error.contains("no database at"), "{error}");
 	let not_wasm = write_wasm(dir.path(), "not.wasm", b"\0asm but not really a runtime");
 	let error = export_err(&["--wasm", &not_wasm, "--out", from_db.to_str().unwrap()]);
 	assert!(error.contains("not a runtime wasm"), "{error}");
 	let error = export_err(&["--metadata", &not_wasm, "--out", from_db.to_str().unwrap()]);
 	assert!(error.contains("not runtime metadata"), "{error}");
-	let error = export_err(&["--wasm", &wasm, "--kafka-mappings", "/nonexistent/mappings.toml", "--out",
-		from_db.to_str().unwrap()]);
+	let error = export_err(&[
+		"--wasm",
+		&wasm,
+		"--kafka-mappings",
+		"/nonexistent/mappings.toml",
+		"--out",
+		from_db.to_str().unwrap(),
+	]);
 	assert!(error.contains("cannot read the mapping file"), "{error}");
 }
 
@@ -195,17 +229,28 @@ fn the_upgrade_fixtures_events_round_trip_through_their_schemas() {
 	export_ok(&["--wasm", &wasm, "--out", out.to_str().unwrap()]);
 	let metadata = std::fs::read(out.join("metadata.scale")).unwrap();
 	let report = check_runtime(&metadata, 60, 0xf1c5, compile).unwrap();
-	println!("upgrade fixture: {} events, {} values, {} mutations rejected", report.events, report.values, report.mutations);
-	assert!(report.events >= 60 && report.failures.is_empty(), "{:?}", report.failures.iter().take(5).collect::<Vec<_>>());
+	println!(
+		"upgrade fixture: {} events, {} values, {} mutations rejected",
+		report.events, report.values, report.mutations
+	);
+	assert!(
+		report.events >= 60 && report.failures.is_empty(),
+		"{:?}",
+		report.failures.iter().take(5).collect::<Vec<_>>()
+	);
 	// Its DaoCreated has the extra field.
 	let schema = read_json(&out.join("schemas/DaoCreatedEvent.json"));
 	let current = dir.path().join("current");
 	export_ok(&["--wasm", &runtime_wasm(dir.path()), "--out", current.to_str().unwrap()]);
-	assert_ne!(schema["properties"]["data"], read_json(&current.join("schemas/DaoCreatedEvent.json"))["properties"]["data"]);
+	assert_ne!(
+		schema["properties"]["data"],
+		read_json(&current.join("schemas/DaoCreatedEvent.json"))["properties"]["data"]
+	);
 
 	// The comparison of the two contracts: DaoCreated gained a field, nothing else changed.
 	let compared = dir.path().join("compared");
-	let stdout = export_ok(&["--wasm", &wasm, "--compare-with", current.to_str().unwrap(), "--out", compared.to_str().unwrap()]);
+	let stdout =
+		export_ok(&["--wasm", &wasm, "--compare-with", current.to_str().unwrap(), "--out", compared.to_str().unwrap()]);
 	assert!(stdout.contains("0 added, 0 removed, 1 changed compatibly, 0 changed incompatibly"), "{stdout}");
 	let changes = read_json(&compared.join("changes.json"));
 	assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
@@ -214,7 +259,14 @@ fn the_upgrade_fixtures_events_round_trip_through_their_schemas() {
 	assert_eq!(changes[0]["details"][0], "data.created_at added");
 	// The other way round, the field is removed: incompatible.
 	let back = dir.path().join("back");
-	export_ok(&["--wasm", &runtime_wasm(dir.path()), "--compare-with", out.to_str().unwrap(), "--out", back.to_str().unwrap()]);
+	export_ok(&[
+		"--wasm",
+		&runtime_wasm(dir.path()),
+		"--compare-with",
+		out.to_str().unwrap(),
+		"--out",
+		back.to_str().unwrap(),
+	]);
 	let changes = read_json(&back.join("changes.json"));
 	assert_eq!(changes[0]["change"], "changed incompatibly", "{changes}");
 	assert_eq!(changes[0]["details"][0], "data.created_at removed");
@@ -237,7 +289,9 @@ fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
 	let failed: Vec<_> = node
 		.events(hash)
 		.into_iter()
-		.filter(|r| matches!(r.event, herald_runtime::RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. })))
+		.filter(|r| {
+			matches!(r.event, herald_runtime::RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. }))
+		})
 		.collect();
 	assert!(failed.is_empty(), "extrinsics failed: {failed:#?}");
 	hash
@@ -252,11 +306,7 @@ fn every_message_a_node_ships_matches_the_exported_contract() {
 	// Best-chain mode, so that a re-org retracts a block; a record the broker refuses stops the sink (and the
 	// test then times out waiting for the rest).
 	let node = NodeProcess::start(
-		NodeConfig::manual_seal()
-			.arg("--kafka-brokers")
-			.arg(broker.address.clone())
-			.arg("--kafka-follow")
-			.arg("best"),
+		NodeConfig::manual_seal().arg("--kafka-brokers").arg(broker.address.clone()).arg("--kafka-follow").arg("best"),
 	);
 	let dao = |call| RuntimeCall::Dao(call);
 	let agreements = |call| RuntimeCall::Agreements(call);
@@ -340,7 +390,9 @@ fn every_message_a_node_ships_matches_the_exported_contract() {
 
 	let records = broker
 		.try_consume_until("herald.", TIMEOUT, |records| {
-			records.iter().any(|r| r.envelope["name"] == "BlockFinalized" && r.envelope["meta"]["block"]["hash"] == last)
+			records
+				.iter()
+				.any(|r| r.envelope["name"] == "BlockFinalized" && r.envelope["meta"]["block"]["hash"] == last)
 				&& records
 					.iter()
 					.any(|r| r.envelope["name"] == "BlockRetracted" && r.envelope["meta"]["block"]["hash"] == retracted)
@@ -380,7 +432,8 @@ fn every_message_a_node_ships_matches_the_exported_contract() {
 		.map(|r| serde_json::json!({"topic": r.topic, "value": String::from_utf8_lossy(&r.payload)}).to_string())
 		.collect();
 	std::fs::write(&jsonl, lines.join("\n")).unwrap();
-	let python = format!("{}/bin/python", std::env::var("HERALD_VENV").unwrap_or_else(|_| "/var/tmp/herald-venv".into()));
+	let python =
+		format!("{}/bin/python", std::env::var("HERALD_VENV").unwrap_or_else(|_| "/var/tmp/herald-venv".into()));
 	let output = Command::new(&python)
 		.arg(repository().join("tools/python/validate_messages.py"))
 		.arg(&contracts)

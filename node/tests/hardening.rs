@@ -82,7 +82,8 @@ fn live_ids(records: &[Record]) -> BTreeSet<String> {
 #[test]
 fn a_panic_in_the_sink_never_stops_the_node() {
 	let broker = Broker::start();
-	for (fault, why) in [("encode-panic@2", "making a block's messages panicked"), ("worker-panic@2", "shipping loop panicked")]
+	for (fault, why) in
+		[("encode-panic@2", "making a block's messages panicked"), ("worker-panic@2", "shipping loop panicked")]
 	{
 		let prefix = fault.replace(['@', '-'], "");
 		let node = NodeProcess::start(sink_node(&broker, &prefix, "finalized").env("HERALD_TEST_FAULTS", fault));
@@ -168,7 +169,10 @@ fn a_kill_right_after_kafka_acknowledged_a_block_still_retracts_it_after_a_reorg
 		// Every block of the dead branch that reached Kafka is retracted in the blocks partition.
 		let reached: BTreeSet<&str> =
 			records.iter().filter(|r| genesis_branch.contains(block_hash(r))).map(block_hash).collect();
-		assert!(reached.iter().any(|h| *h == hex(shipped[killed_at as usize - 1])), "round {round}: the block reached Kafka");
+		assert!(
+			reached.iter().any(|h| *h == hex(shipped[killed_at as usize - 1])),
+			"round {round}: the block reached Kafka"
+		);
 		for hash in &reached {
 			assert!(
 				records.iter().any(|r| name(r) == "BlockRetracted" && block_hash(r) == *hash),
@@ -252,10 +256,16 @@ fn kafka_cursor_set_needs_yes_to_drop_a_journal() {
 			.args(extra)
 			.output()
 			.unwrap();
-		(output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout))
+		(
+			output.status.success(),
+			String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout),
+		)
 	};
 	let (ok, text) = cursor(&[]);
-	assert!(!ok && text.contains("--yes") && text.contains("#1"), "refused, naming the journal's block and --yes: {text}");
+	assert!(
+		!ok && text.contains("--yes") && text.contains("#1"),
+		"refused, naming the journal's block and --yes: {text}"
+	);
 	let (ok, text) = cursor(&["--yes"]);
 	assert!(ok && text.contains("dropped the journal"), "{text}");
 }

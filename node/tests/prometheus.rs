@@ -125,8 +125,7 @@ fn concrete(expr: &str, chain: &str) -> String {
 #[test]
 fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 	let mut broker = Broker::start_persistent();
-	let node =
-		NodeProcess::start(NodeConfig::manual_seal().arg("--kafka-brokers").arg(broker.address.clone()));
+	let node = NodeProcess::start(NodeConfig::manual_seal().arg("--kafka-brokers").arg(broker.address.clone()));
 	for _ in 0..3 {
 		common::submit_busy_extrinsics(&node, 0);
 		node.seal_block(true, None);
@@ -163,7 +162,9 @@ fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 	broker.kill();
 	prometheus.wait("KafkaBrokersUnreachable pending", |p| {
 		node.seal_block(true, None);
-		p.alerts().iter().any(|(name, state)| name == "KafkaBrokersUnreachable" && (state == "pending" || state == "firing"))
+		p.alerts()
+			.iter()
+			.any(|(name, state)| name == "KafkaBrokersUnreachable" && (state == "pending" || state == "firing"))
 	});
 	broker.resume();
 	prometheus.wait("KafkaBrokersUnreachable resolved", |p| {

@@ -126,12 +126,7 @@ where
 	}
 
 	/// The decoder and routes of the runtime in `state`'s state, whose version is `spec_version`.
-	fn runtime(
-		&mut self,
-		state: B::Hash,
-		number: u64,
-		spec_version: u32,
-	) -> Result<Arc<Runtime<B::Hash>>, SinkError> {
+	fn runtime(&mut self, state: B::Hash, number: u64, spec_version: u32) -> Result<Arc<Runtime<B::Hash>>, SinkError> {
 		// The trie keeps the hash of a large value: this does not read the code itself.
 		let code = StorageKey(b":code".to_vec()); // sp_storage::well_known_keys::CODE
 		let code_hash = self.client.storage_hash(state, &code).map_err(SinkError::database)?.ok_or_else(|| {

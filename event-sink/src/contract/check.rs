@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use super::{
 	sample::{self, Rng, Sampler},
-	Contract, RuntimeLabel, Routing,
+	Contract, Routing, RuntimeLabel,
 };
 use crate::{
 	block::{decode::EventDecoder, metadata},
@@ -52,7 +52,8 @@ pub fn check_runtime<V: Validate>(
 	let types = metadata::read(metadata_bytes).map_err(|e| e.to_string())?;
 	let decoder = EventDecoder::new(metadata_bytes).map_err(|e| e.to_string())?;
 	// Every event shipped, under its PalletVariant name: one kind per event.
-	let routing = Routing { mappings: Mappings::default(), topic_prefix: "herald".into(), partitions: 3, brokers: None };
+	let routing =
+		Routing { mappings: Mappings::default(), topic_prefix: "herald".into(), partitions: 3, brokers: None };
 	let contract = Contract::build(metadata_bytes, RuntimeLabel::default(), routing)?;
 	let registry = &types.registry;
 	let shapes = Shapes::new(registry);
@@ -83,11 +84,14 @@ pub fn check_runtime<V: Validate>(
 		for _ in 0..values_per_event {
 			let mut fields = Vec::new();
 			sampler.fields(&variant.fields, &mut rng, &mut fields).map_err(|e| format!("{label}: {e}"))?;
-			let events = sample::system_events(&sampler, &types, event.pallet_index, event.variant_index, &fields, &mut rng)
-				.map_err(|e| format!("{label}: {e}"))?;
+			let events =
+				sample::system_events(&sampler, &types, event.pallet_index, event.variant_index, &fields, &mut rng)
+					.map_err(|e| format!("{label}: {e}"))?;
 			let decoded = decoder.decode_events(&events);
 			let Some(record) = decoded.events.first().filter(|_| decoded.undecodable.is_none()) else {
-				report.failures.push(format!("{label}: the sink did not decode a generated value: {:?}", decoded.undecodable));
+				report
+					.failures
+					.push(format!("{label}: the sink did not decode a generated value: {:?}", decoded.undecodable));
 				continue;
 			};
 			let envelope = Envelope::event(&context, record, &event.mapping);
@@ -106,7 +110,10 @@ pub fn check_runtime<V: Validate>(
 				envelope["data"] = apply(&data, &pointer, mutated);
 				report.mutations += 1;
 				if validator.validate(&envelope).is_ok() {
-					report.failures.push(format!("{label}: a mutation is accepted ({what} at data{pointer}): {}", envelope["data"]));
+					report.failures.push(format!(
+						"{label}: a mutation is accepted ({what} at data{pointer}): {}",
+						envelope["data"]
+					));
 				}
 			}
 		}
@@ -170,9 +177,17 @@ pub fn assert_no_permissive(schema: &Json, label: &str) -> Result<(), String> {
 
 /// Collects `(pointer, mutated value, what)` for mutations of `value` (a value of type `type_id` as written)
 /// that its schema must reject, at every level; `path` is where `value` is in `data`.
-fn mutate(registry: &PortableRegistry, shapes: &Shapes, type_id: u32, value: &Json, path: &mut Vec<String>, out: &mut Vec<(String, Json, String)>) {
+fn mutate(
+	registry: &PortableRegistry,
+	shapes: &Shapes,
+	type_id: u32,
+	value: &Json,
+	path: &mut Vec<String>,
+	out: &mut Vec<(String, Json, String)>,
+) {
 	let here = |path: &Vec<String>| path.iter().map(|p| format!("/{p}")).collect::<String>();
-	let mut push = |path: &Vec<String>, replacement: Json, what: &str| out.push((here(path), replacement, what.to_string()));
+	let mut push =
+		|path: &Vec<String>, replacement: Json, what: &str| out.push((here(path), replacement, what.to_string()));
 	match shapes.of(type_id) {
 		Shape::ByteSequence | Shape::ByteArray(_) => {
 			if let Some(text) = value.as_str() {
@@ -185,7 +200,9 @@ fn mutate(registry: &PortableRegistry, shapes: &Shapes, type_id: u32, value: &Js
 			return;
 		}
 		Shape::Option => {
-			if let (Some(TypeDef::Variant(variant)), false) = (registry.resolve(type_id).map(|t| &t.type_def), value.is_null()) {
+			if let (Some(TypeDef::Variant(variant)), false) =
+				(registry.resolve(type_id).map(|t| &t.type_def), value.is_null())
+			{
 				if let Some(field) = variant.variants.iter().find_map(|v| v.fields.first()) {
 					mutate(registry, shapes, field.ty.id, value, path, out);
 				}
@@ -212,7 +229,14 @@ fn mutate(registry: &PortableRegistry, shapes: &Shapes, type_id: u32, value: &Js
 				if let Some(over) = over {
 					push(path, Json::from(over), "a number past the width");
 				}
-				if matches!(primitive, TypeDefPrimitive::U8 | TypeDefPrimitive::U16 | TypeDefPrimitive::U32 | TypeDefPrimitive::U64 | TypeDefPrimitive::U128) {
+				if matches!(
+					primitive,
+					TypeDefPrimitive::U8
+						| TypeDefPrimitive::U16
+						| TypeDefPrimitive::U32
+						| TypeDefPrimitive::U64
+						| TypeDefPrimitive::U128
+				) {
 					push(path, Json::from(-1), "a negative unsigned");
 				}
 			}
@@ -338,7 +362,9 @@ fn mutate_fields(
 				path.pop();
 			}
 		}
-		(FieldsForm::EmptyObject, _) => out.push((here, serde_json::json!({"unexpected": 1}), "a field in an event without fields".into())),
+		(FieldsForm::EmptyObject, _) => {
+			out.push((here, serde_json::json!({"unexpected": 1}), "a field in an event without fields".into()))
+		}
 		_ => {}
 	}
 }

@@ -126,7 +126,8 @@ fn compare_schemas(old: &Json, new: &Json, at: &str, breaking: &mut Vec<String>,
 	}
 	let properties = |schema: &Json| schema.get("properties").and_then(Json::as_object).cloned();
 	let is_object = |schema: &Json| schema.get("type") == Some(&Json::from("object"));
-	if let (true, true, Some(before), Some(after)) = (is_object(old), is_object(new), properties(old), properties(new)) {
+	if let (true, true, Some(before), Some(after)) = (is_object(old), is_object(new), properties(old), properties(new))
+	{
 		for (field, schema) in &before {
 			match after.get(field) {
 				None => breaking.push(format!("{at}.{field} removed")),
@@ -174,7 +175,13 @@ pub fn to_markdown(old: &Contract, new: &Contract, changes: &[EventChange]) -> S
 			Change::Compatible(details) | Change::Incompatible(details) => details.join("; "),
 			_ => String::new(),
 		};
-		out.push_str(&format!("| `{}` | `{}` | {} | {} |\n", change.event, change.name, change.change.label(), details));
+		out.push_str(&format!(
+			"| `{}` | `{}` | {} | {} |\n",
+			change.event,
+			change.name,
+			change.change.label(),
+			details
+		));
 	}
 	out
 }

@@ -20,12 +20,18 @@ pub const REJECTED_DESCRIPTION: &str = "`--kafka-on-rejected stand-in`: in place
 pub fn infrastructure_description(name: &str) -> &'static str {
 	match name {
 		"BlockCreated" => "The first message of every shipped block: how many event records and extrinsics it holds.",
-		"RuntimeUpgraded" => "After BlockCreated of the first block the new runtime executed (the block after the \
-			one that ran set_code): the spec versions before and after.",
-		"BlockFinalized" => "The block is final: its last message when it was final when shipped; in best-chain \
-			mode a separate message once it becomes final.",
-		"BlockRetracted" => "Best-chain mode: a shipped block left the best chain; cancel the envelopes whose \
-			meta.id is in event_ids.",
+		"RuntimeUpgraded" => {
+			"After BlockCreated of the first block the new runtime executed (the block after the \
+			one that ran set_code): the spec versions before and after."
+		}
+		"BlockFinalized" => {
+			"The block is final: its last message when it was final when shipped; in best-chain \
+			mode a separate message once it becomes final."
+		}
+		"BlockRetracted" => {
+			"Best-chain mode: a shipped block left the best chain; cancel the envelopes whose \
+			meta.id is in event_ids."
+		}
 		_ => "",
 	}
 }
@@ -250,12 +256,8 @@ pub fn rejected_envelope(names: &BTreeSet<String>) -> Json {
 				"description": "only when the original was an UndecodableEvent: its meta.decode_error"},
 		},
 	});
-	let mut schema = envelope(
-		json!({"const": crate::envelope::stand_in::NAME}),
-		json!({"const": "infrastructure"}),
-		data,
-		meta,
-	);
+	let mut schema =
+		envelope(json!({"const": crate::envelope::stand_in::NAME}), json!({"const": "infrastructure"}), data, meta);
 	schema["description"] = REJECTED_DESCRIPTION.into();
 	schema
 }

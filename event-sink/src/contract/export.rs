@@ -38,7 +38,8 @@ fn create(dir: &Path) -> Result<(), String> {
 /// generated sub-directories emptied first so that a removed event leaves no stale file).
 pub fn write(contract: &Contract, dir: &Path) -> Result<Written, String> {
 	create(dir)?;
-	let mut written = Written { kinds: contract.kinds.len(), topics: contract.topics.len(), events: contract.events.len(), files: 0 };
+	let mut written =
+		Written { kinds: contract.kinds.len(), topics: contract.topics.len(), events: contract.events.len(), files: 0 };
 	for sub in ["schemas", "topics", "schema-registry", "catalog"] {
 		let path = dir.join(sub);
 		if path.exists() {
@@ -54,7 +55,10 @@ pub fn write(contract: &Contract, dir: &Path) -> Result<Written, String> {
 	for topic in contract.topics.keys() {
 		let schema = contract.topic_schema(topic).expect("a known topic");
 		write_json(&dir.join("topics").join(format!("{topic}.json")), &schema)?;
-		write_json(&dir.join("schema-registry").join(format!("{topic}.json")), &json!({"properties": {"value": schema}}))?;
+		write_json(
+			&dir.join("schema-registry").join(format!("{topic}.json")),
+			&json!({"properties": {"value": schema}}),
+		)?;
 		written.files += 2;
 	}
 	write_json(&dir.join("asyncapi.json"), &asyncapi::document(contract))?;

@@ -480,9 +480,10 @@ fn example_data(
 	variant: &scale_info::Variant<PortableForm>,
 	pallet: &str,
 ) -> Option<String> {
-	let seed = pallet.bytes().chain(variant.name.bytes()).fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-		(hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-	});
+	let seed = pallet
+		.bytes()
+		.chain(variant.name.bytes())
+		.fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
 	let mut rng = Rng::new(seed);
 	let mut fields = Vec::new();
 	sampler.fields(&variant.fields, &mut rng, &mut fields).ok()?;
@@ -573,7 +574,11 @@ pub fn shape_in_words(schemas: &TypeSchemas<'_>, type_id: u32) -> String {
 					}
 				})
 				.collect();
-			let more = if variant.variants.len() > 6 { format!(", … ({} variants)", variant.variants.len()) } else { String::new() };
+			let more = if variant.variants.len() > 6 {
+				format!(", … ({} variants)", variant.variants.len())
+			} else {
+				String::new()
+			};
 			format!("one of {}{more}", names.join(", "))
 		}
 	}

@@ -82,8 +82,18 @@ impl<'a> Sampler<'a> {
 		fields.iter().try_for_each(|field| self.walk(field.ty.id, rng, out, 1, false))
 	}
 
-	fn walk(&self, type_id: u32, rng: &mut Rng, out: &mut Vec<u8>, depth: usize, compact: bool) -> Result<(), SampleError> {
-		let ty = self.types.resolve(type_id).ok_or_else(|| SampleError(format!("type #{type_id} is not in the registry")))?;
+	fn walk(
+		&self,
+		type_id: u32,
+		rng: &mut Rng,
+		out: &mut Vec<u8>,
+		depth: usize,
+		compact: bool,
+	) -> Result<(), SampleError> {
+		let ty = self
+			.types
+			.resolve(type_id)
+			.ok_or_else(|| SampleError(format!("type #{type_id} is not in the registry")))?;
 		let deep = depth >= self.max_depth;
 		match &ty.type_def {
 			TypeDef::Composite(composite) => {
@@ -128,7 +138,9 @@ impl<'a> Sampler<'a> {
 			TypeDef::Array(array) => {
 				(0..array.len).try_for_each(|_| self.walk(array.type_param.id, rng, out, depth + 1, false))
 			}
-			TypeDef::Tuple(tuple) => tuple.fields.iter().try_for_each(|field| self.walk(field.id, rng, out, depth + 1, compact)),
+			TypeDef::Tuple(tuple) => {
+				tuple.fields.iter().try_for_each(|field| self.walk(field.id, rng, out, depth + 1, compact))
+			}
 			TypeDef::Primitive(primitive) => primitive_value(primitive, rng, out, compact),
 			TypeDef::Compact(inner) => self.walk(inner.type_param.id, rng, out, depth + 1, true),
 			TypeDef::BitSequence(bits) => self.bit_sequence(bits, rng, out),
@@ -206,7 +218,16 @@ fn termination_costs(types: &PortableRegistry) -> Vec<u32> {
 fn unsigned(bits: u32, rng: &mut Rng) -> u128 {
 	let max = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
 	let safe = MAX_SAFE_INTEGER;
-	let candidates = [0, 1, max, max.saturating_sub(1), safe.min(max), (safe + 1).min(max), random_u128(rng) & max, rng.below(1000) as u128 & max];
+	let candidates = [
+		0,
+		1,
+		max,
+		max.saturating_sub(1),
+		safe.min(max),
+		(safe + 1).min(max),
+		random_u128(rng) & max,
+		rng.below(1000) as u128 & max,
+	];
 	candidates[rng.below(candidates.len() as u64) as usize]
 }
 
@@ -215,7 +236,8 @@ fn signed(bits: u32, rng: &mut Rng) -> i128 {
 	let min = -max - 1;
 	let safe = MAX_SAFE_INTEGER as i128;
 	let random = (random_u128(rng) as i128) >> (128 - bits);
-	let candidates = [0, 1, -1, max, min, safe.min(max), (-safe).max(min), (safe + 1).min(max), (-safe - 1).max(min), random];
+	let candidates =
+		[0, 1, -1, max, min, safe.min(max), (-safe).max(min), (safe + 1).min(max), (-safe - 1).max(min), random];
 	candidates[rng.below(candidates.len() as u64) as usize]
 }
 
@@ -223,7 +245,12 @@ fn random_u128(rng: &mut Rng) -> u128 {
 	(u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())
 }
 
-fn primitive_value(primitive: &TypeDefPrimitive, rng: &mut Rng, out: &mut Vec<u8>, compact: bool) -> Result<(), SampleError> {
+fn primitive_value(
+	primitive: &TypeDefPrimitive,
+	rng: &mut Rng,
+	out: &mut Vec<u8>,
+	compact: bool,
+) -> Result<(), SampleError> {
 	use TypeDefPrimitive as P;
 	if compact {
 		match primitive {

@@ -237,7 +237,8 @@ impl<'a> TypeSchemas<'a> {
 				for field in fields {
 					properties.insert(field.name.clone().unwrap_or_default(), self.field(field));
 				}
-				let required: Vec<Json> = fields.iter().map(|field| field.name.clone().unwrap_or_default().into()).collect();
+				let required: Vec<Json> =
+					fields.iter().map(|field| field.name.clone().unwrap_or_default().into()).collect();
 				json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 			}
 		}
@@ -468,7 +469,10 @@ fn same_length(low: &[u8], high: &[u8]) -> Vec<String> {
 	let any = |count: usize| if count == 0 { String::new() } else { format!("[0-9]{{{count}}}") };
 	let class = |a: u8, b: u8| if a == b { (a as char).to_string() } else { format!("[{}-{}]", a as char, b as char) };
 	if low[0] == high[0] {
-		return same_length(&low[1..], &high[1..]).into_iter().map(|rest| format!("{}{rest}", low[0] as char)).collect();
+		return same_length(&low[1..], &high[1..])
+			.into_iter()
+			.map(|rest| format!("{}{rest}", low[0] as char))
+			.collect();
 	}
 	if low[1..].iter().all(|d| *d == b'0') && high[1..].iter().all(|d| *d == b'9') {
 		return vec![format!("{}{}", class(low[0], high[0]), any(n - 1))];
@@ -480,8 +484,9 @@ fn same_length(low: &[u8], high: &[u8]) -> Vec<String> {
 	if low[0] + 1 < high[0] {
 		alternatives.push(format!("{}{}", class(low[0] + 1, high[0] - 1), any(n - 1)));
 	}
-	alternatives
-		.extend(same_length(&vec![b'0'; n - 1], &high[1..]).into_iter().map(|rest| format!("{}{rest}", high[0] as char)));
+	alternatives.extend(
+		same_length(&vec![b'0'; n - 1], &high[1..]).into_iter().map(|rest| format!("{}{rest}", high[0] as char)),
+	);
 	alternatives
 }
 
@@ -574,7 +579,9 @@ mod tests {
 			[(1, 9), (7, 123), (10, 99), (9007199254740992, u64::MAX as u128), (45, 45), (9007199254740992, u128::MAX)];
 		for (low, high) in cases {
 			let pattern = decimal_range(&low.to_string(), &high.to_string());
-			for probe in [low, high, low + 1, high - 1, low / 2 + high / 2].into_iter().filter(|p| (low..=high).contains(p)) {
+			for probe in
+				[low, high, low + 1, high - 1, low / 2 + high / 2].into_iter().filter(|p| (low..=high).contains(p))
+			{
 				assert!(matches(&pattern, &probe.to_string()), "{probe} in [{low}, {high}]: {pattern}");
 			}
 			if low > 1 {

@@ -268,7 +268,10 @@ impl<H: Copy + Eq + std::fmt::Debug> Follower<H> {
 
 /// Whether `blocks` (sorted by number) form one chain on top of `cursor`: each block at the next height has the
 /// one before it as parent (the first, if right above the cursor, the cursor).
-fn is_linked<'a, H: Copy + Eq + 'a>(cursor: Option<BlockId<H>>, blocks: impl Iterator<Item = &'a BlockLink<H>>) -> bool {
+fn is_linked<'a, H: Copy + Eq + 'a>(
+	cursor: Option<BlockId<H>>,
+	blocks: impl Iterator<Item = &'a BlockLink<H>>,
+) -> bool {
 	let mut previous = cursor;
 	for block in blocks {
 		if previous.is_some_and(|p| p.number + 1 == block.number && p.hash != block.parent) {

@@ -59,12 +59,10 @@ async fn topic_partitions(
 	let new_topics: Vec<NewTopic<'_>> = missing
 		.iter()
 		.map(|name| {
-			config
-				.topic_configs
-				.iter()
-				.fold(NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(replication)), |topic, property| {
-					topic.set(&property.key, &property.value)
-				})
+			config.topic_configs.iter().fold(
+				NewTopic::new(name, config.topic_partitions, TopicReplication::Fixed(replication)),
+				|topic, property| topic.set(&property.key, &property.value),
+			)
 		})
 		.collect();
 	let options = AdminOptions::new()

@@ -296,7 +296,8 @@ fn read_snapshot<H: Copy + Eq + std::fmt::Debug + Decode>(path: &Path, genesis: 
 	if body.len() < 4 || crc32fast::hash(&body[4..]) != u32::from_le_bytes(body[..4].try_into().expect("4 bytes")) {
 		return Err(unreadable("its checksum does not match (the file is damaged)".into()));
 	}
-	let snapshot = Snapshot::<H>::decode(&mut &body[4..]).map_err(|e| unreadable(format!("it does not decode ({e})")))?;
+	let snapshot =
+		Snapshot::<H>::decode(&mut &body[4..]).map_err(|e| unreadable(format!("it does not decode ({e})")))?;
 	if snapshot.genesis != genesis {
 		return Err(unreadable(format!(
 			"it belongs to another chain (genesis {:?}, this node's is {genesis:?})",
@@ -324,7 +325,11 @@ mod tests {
 			state: EntryState::Shipping,
 			spec_version: 100,
 			timestamp: Some(7),
-			placements: vec![Placement { topic: "herald.blocks".into(), partition: 2, ids: vec!["BlockCreated".into()] }],
+			placements: vec![Placement {
+				topic: "herald.blocks".into(),
+				partition: 2,
+				ids: vec!["BlockCreated".into()],
+			}],
 		}
 	}
 
@@ -368,7 +373,12 @@ mod tests {
 	fn compaction_keeps_the_state_and_empties_the_log() {
 		let dir = tempfile::tempdir().unwrap();
 		let mut store = FileStateStore::open(dir.path(), [0u8; 4]).unwrap();
-		store.commit(vec![Change::Put(entry(1, 1)), Change::Identity(Identity { cluster_id: None, topic_prefix: "p".into() })]).unwrap();
+		store
+			.commit(vec![
+				Change::Put(entry(1, 1)),
+				Change::Identity(Identity { cluster_id: None, topic_prefix: "p".into() }),
+			])
+			.unwrap();
 		store.compact().unwrap();
 		assert_eq!(fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(), 0);
 		store.commit(vec![Change::Cursor(id(4))]).unwrap();

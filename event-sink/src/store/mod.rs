@@ -16,8 +16,8 @@ pub mod identity;
 pub mod journal;
 pub mod ledger;
 
+pub use file::FileStateStore;
 pub use journal::{
 	AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore,
 };
-pub use file::FileStateStore;
 pub use ledger::{Effect, Ledger};

@@ -8,7 +8,7 @@ use herald_event_sink::{
 	block::decode::EventDecoder,
 	contract::{
 		check::{assert_no_permissive, check_runtime, Validate},
-		Contract, RuntimeLabel, Routing,
+		Contract, Routing, RuntimeLabel,
 	},
 	envelope::{
 		assemble::{block_messages, BlockData, Routing as BlockRouting},
@@ -59,7 +59,11 @@ fn random_values_of_every_herald_event_validate_and_mutations_are_rejected() {
 		assert!(report.events >= 60, "every event checked: {}", report.events);
 		// Herald's `RuntimeHoldReason` has no variants: the Balances events that carry one can't occur.
 		assert!(report.uninhabited.iter().all(|event| event.starts_with("Balances.")), "{:?}", report.uninhabited);
-		assert!(report.failures.is_empty(), "{}", report.failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n"));
+		assert!(
+			report.failures.is_empty(),
+			"{}",
+			report.failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
+		);
 	}
 }
 
@@ -84,9 +88,15 @@ fn every_kind_and_topic_schema_is_a_strict_draft_07_document() {
 		compile(&schema).unwrap_or_else(|e| panic!("{topic}: {e}"));
 	}
 	let names: Vec<&String> = contract.kinds.keys().collect();
-	for expected in ["AssetCreatedEvent", "BlockCreated", "BlockFinalized", "BlockRetracted", "MessageRejected",
-		"RuntimeUpgraded", "UndecodableEvent"]
-	{
+	for expected in [
+		"AssetCreatedEvent",
+		"BlockCreated",
+		"BlockFinalized",
+		"BlockRetracted",
+		"MessageRejected",
+		"RuntimeUpgraded",
+		"UndecodableEvent",
+	] {
 		assert!(contract.kinds.contains_key(expected), "{expected} in {names:?}");
 	}
 	assert!(contract.topics.contains_key("herald.blocks") && contract.topics.contains_key("herald.assets"));
@@ -119,8 +129,12 @@ fn a_real_blocks_messages_validate_against_their_topics_schemas() {
 			};
 			let routes = RuntimeRoutes::new(&decoder, &mappings, prefix);
 			let infrastructure = InfrastructureRoutes::new(&mappings, prefix);
-			let routing =
-				BlockRouting { events: &routes, infrastructure: &infrastructure, mappings: &mappings, topic_prefix: prefix };
+			let routing = BlockRouting {
+				events: &routes,
+				infrastructure: &infrastructure,
+				mappings: &mappings,
+				topic_prefix: prefix,
+			};
 			let block = BlockData {
 				chain: &context.chain,
 				number: 42,
@@ -134,7 +148,9 @@ fn a_real_blocks_messages_validate_against_their_topics_schemas() {
 						herald_event_sink::contract::diff::EventChange {
 							event: "Dao.DaoCreated".into(),
 							name: "DaoCreatedEvent".into(),
-							change: herald_event_sink::contract::diff::Change::Compatible(vec!["data.created_at added".into()]),
+							change: herald_event_sink::contract::diff::Change::Compatible(vec![
+								"data.created_at added".into(),
+							]),
 						},
 						herald_event_sink::contract::diff::EventChange {
 							event: "Dao.DaoRemoved".into(),

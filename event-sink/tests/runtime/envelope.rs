@@ -303,7 +303,10 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 			mappings.infrastructure("BlockCreated"),
 		)];
 		expected.push((
-			Envelope::infrastructure(&context, &InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100, changes: None }),
+			Envelope::infrastructure(
+				&context,
+				&InfrastructureEvent::RuntimeUpgraded { from: 99, to: 100, changes: None },
+			),
 			mappings.infrastructure("RuntimeUpgraded"),
 		));
 		for event in &events.events {
