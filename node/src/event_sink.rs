@@ -29,19 +29,27 @@ use crate::{
 /// Runtime developers edit this file when they add a pallet (docs/mappings.md).
 const RUNTIME_MAPPINGS: &str = include_str!("../event-mappings.toml");
 
+/// The node's mapping table with the operator's `--kafka-mappings` file laid over it and `--kafka-skip-unmapped`
+/// applied: what the sink ships, and what `export-contracts` describes.
+pub fn load_mappings(file: Option<&std::path::Path>, skip_unmapped: bool) -> Result<Mappings, String> {
+	let mut mappings = Mappings::load(RUNTIME_MAPPINGS, file).map_err(|e| {
+		format!("event mappings: {e} (fix the file given with --kafka-mappings, or leave the flag out)")
+	})?;
+	if skip_unmapped {
+		mappings = mappings
+			.with_override("[defaults]\nskip_unmapped = true\n", "--kafka-skip-unmapped")
+			.map_err(|e| e.to_string())?;
+	}
+	Ok(mappings)
+}
+
 /// The sink's configuration, or `None` when `--kafka-brokers` is not given. Errors name the bad flag.
 pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 	let Some(brokers) = params.kafka_brokers.clone() else { return Ok(None) };
 	if brokers.trim().is_empty() {
 		return Err("--kafka-brokers is empty: give host:port of at least one broker".into());
 	}
-	let mut mappings = Mappings::load(RUNTIME_MAPPINGS, params.kafka_mappings.as_deref())
-		.map_err(|e| format!("event mappings: {e}"))?;
-	if params.kafka_skip_unmapped {
-		mappings = mappings
-			.with_override("[defaults]\nskip_unmapped = true\n", "--kafka-skip-unmapped")
-			.map_err(|e| e.to_string())?;
-	}
+	let mappings = load_mappings(params.kafka_mappings.as_deref(), params.kafka_skip_unmapped)?;
 	// Herald's defaults < --kafka-config-file < the typed TLS/SASL flags < --kafka-config.
 	let mut kafka_properties = match &params.kafka_config_file {
 		Some(path) => kafka_security::config_file(path)?,

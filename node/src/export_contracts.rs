@@ -8,18 +8,12 @@ use std::{
 	sync::Arc,
 };
 
-use herald_event_sink::{
-	contract::{self, export, Contract, Routing, RuntimeLabel},
-	mapping::Mappings,
-};
+use herald_event_sink::contract::{self, export, Contract, Routing, RuntimeLabel};
 use sc_cli::{CliConfiguration, DatabaseParams, SharedParams};
 use sc_client_api::HeaderBackend;
 use sp_api::{Core, Metadata, ProvideRuntimeApi};
 
 use crate::service::{FullClient, HostFunctions};
-
-/// The runtime's mapping table, as the sink embeds it.
-const RUNTIME_MAPPINGS: &str = include_str!("../event-mappings.toml");
 
 /// Metadata versions Herald reads, newest first.
 const METADATA_VERSIONS: [u32; 3] = [16, 15, 14];
@@ -95,16 +89,9 @@ impl ExportContractsCmd {
 		self.wasm.is_some() || self.metadata.is_some()
 	}
 
-	/// The mapping table and flags, as the sink builds them (`event_sink::sink_config`).
+	/// The mapping table and flags, as the sink builds them.
 	fn routing(&self) -> Result<Routing, String> {
-		let mut mappings = Mappings::load(RUNTIME_MAPPINGS, self.kafka_mappings.as_deref()).map_err(|e| {
-			format!("event mappings: {e} (fix the file given with --kafka-mappings, or leave the flag out)")
-		})?;
-		if self.kafka_skip_unmapped {
-			mappings = mappings
-				.with_override("[defaults]\nskip_unmapped = true\n", "--kafka-skip-unmapped")
-				.map_err(|e| e.to_string())?;
-		}
+		let mappings = crate::event_sink::load_mappings(self.kafka_mappings.as_deref(), self.kafka_skip_unmapped)?;
 		Ok(Routing {
 			mappings,
 			topic_prefix: self.kafka_topic_prefix.clone(),
