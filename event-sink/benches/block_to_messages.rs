@@ -19,10 +19,11 @@ use frame_system::{EventRecord, Phase};
 use herald_event_sink::{
 	block::decode::{DecodedEvents, EventDecoder},
 	envelope::{
-		assemble::{block_messages, BlockData, Routing},
+		assemble::{BlockData, Routing},
 		route::{InfrastructureRoutes, RuntimeRoutes},
 		OutgoingMessage,
 	},
+	kafka::request::block_messages,
 	mapping::Mappings,
 };
 use herald_runtime::{Runtime, RuntimeEvent};
@@ -80,8 +81,8 @@ impl Setup {
 		let metadata = Runtime::metadata_at_version(15).expect("the runtime offers metadata v15").to_vec();
 		let decoder = EventDecoder::new(&metadata).expect("usable metadata");
 		let mappings = Mappings::from_toml(NODE_TABLE, "node/event-mappings.toml").expect("the node's table loads");
-		let routes = RuntimeRoutes::new(&decoder, &mappings, "herald");
-		let infrastructure = InfrastructureRoutes::new(&mappings, "herald");
+		let routes = RuntimeRoutes::new(&decoder, &mappings);
+		let infrastructure = InfrastructureRoutes::new(&mappings);
 		Setup { decoder, mappings, routes, infrastructure }
 	}
 
@@ -101,13 +102,8 @@ impl Setup {
 			finalized: true,
 			events: &events,
 		};
-		let routing = Routing {
-			events: &self.routes,
-			infrastructure: &self.infrastructure,
-			mappings: &self.mappings,
-			topic_prefix: "herald",
-		};
-		let messages = block_messages(&block, &routing);
+		let routing = Routing { events: &self.routes, infrastructure: &self.infrastructure, mappings: &self.mappings };
+		let messages = block_messages(&block, &routing, "herald");
 		(events, messages)
 	}
 }

@@ -15,31 +15,32 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use crate::{block::reader::ReadBlock, error::SinkError};
+use crate::{error::SinkError, stream::CommittedBlock};
 
-/// A block read from the database whose messages are still to be made: a job for the pool.
-pub struct LoadedBlock(Box<dyn FnOnce() -> ReadBlock + Send>);
+/// A block read from the database whose envelopes are still to be written: a job for the pool.
+pub struct LoadedBlock(Box<dyn FnOnce() -> CommittedBlock + Send>);
 
 impl LoadedBlock {
-	/// A block whose messages `encode` makes.
-	pub fn new(encode: impl FnOnce() -> ReadBlock + Send + 'static) -> LoadedBlock {
+	/// A block whose envelopes `encode` writes.
+	pub fn new(encode: impl FnOnce() -> CommittedBlock + Send + 'static) -> LoadedBlock {
 		LoadedBlock(Box::new(encode))
 	}
 
-	/// A block whose messages are made already.
-	pub fn ready(read: ReadBlock) -> LoadedBlock {
-		LoadedBlock::new(move || read)
+	/// A block whose envelopes are written already.
+	pub fn ready(block: CommittedBlock) -> LoadedBlock {
+		LoadedBlock::new(move || block)
 	}
 
-	fn encode(self) -> ReadBlock {
+	/// Decodes the events and writes the envelopes, here.
+	pub fn encode(self) -> CommittedBlock {
 		(self.0)()
 	}
 }
 
-type Job = (LoadedBlock, oneshot::Sender<Timed>);
+type Job = Box<dyn FnOnce() + Send>;
 
 /// A job's result and how long it took to run.
-type Timed = (Result<ReadBlock, SinkError>, std::time::Duration);
+type Timed<T> = (Result<T, SinkError>, std::time::Duration);
 
 /// The pool. Dropping it ends its threads once they finish their current job.
 pub struct EncodePool {
@@ -48,7 +49,7 @@ pub struct EncodePool {
 }
 
 /// The result of one job, in the order the jobs were submitted when awaited in that order.
-pub type Encoded = oneshot::Receiver<Timed>;
+pub type Encoded<T = CommittedBlock> = oneshot::Receiver<Timed<T>>;
 
 impl EncodePool {
 	/// A pool of `threads` threads (at least one).
@@ -66,10 +67,10 @@ impl EncodePool {
 					// Inside a node, a panic would otherwise end the process before `catch_unwind` sees it.
 					let _unwind = sp_panic_handler::AbortGuard::force_unwind();
 					loop {
-						// The lock is held only to take a job, never while encoding one.
+						// The lock is held only to take a job, never while running one.
 						let job = receiver.lock().map_err(|_| ()).and_then(|jobs| jobs.recv().map_err(|_| ()));
-						let Ok((block, result)) = job else { return };
-						let _ = result.send(encode(block));
+						let Ok(job) = job else { return };
+						job();
 					}
 				})
 				.map_err(|e| SinkError::Encode(format!("cannot start an encoding thread: {e}")))?;
@@ -79,28 +80,34 @@ impl EncodePool {
 
 	/// Hands `block` to the pool; await the result.
 	pub fn submit(&self, block: LoadedBlock) -> Encoded {
+		self.run(move || block.encode())
+	}
+
+	/// Runs `job` on the pool (a panic in it becomes an error); await the result.
+	pub fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Encoded<T> {
 		let (result, receiver) = oneshot::channel();
+		let job: Job = Box::new(move || {
+			let _ = result.send(timed(job));
+		});
 		match &self.jobs {
 			Some(jobs) => {
-				if let Err(mpsc::SendError((block, result))) = jobs.send((block, result)) {
-					// Every thread is gone (only a bug could do that): encode here rather than lose the block.
-					let _ = result.send(encode(block));
+				if let Err(mpsc::SendError(job)) = jobs.send(job) {
+					// Every thread is gone (only a bug could do that): run it here rather than lose the block.
+					job();
 				}
 			}
-			None => {
-				let _ = result.send(encode(block));
-			}
+			None => job(),
 		}
 		receiver
 	}
 
 	/// The result of a submitted job.
-	pub async fn result(encoded: Encoded) -> Result<ReadBlock, SinkError> {
+	pub async fn result<T>(encoded: Encoded<T>) -> Result<T, SinkError> {
 		Self::timed_result(encoded).await.map(|(read, _)| read)
 	}
 
-	/// The result of a submitted job and how long making its messages took.
-	pub async fn timed_result(encoded: Encoded) -> Result<(ReadBlock, std::time::Duration), SinkError> {
+	/// The result of a submitted job and how long it took.
+	pub async fn timed_result<T>(encoded: Encoded<T>) -> Result<(T, std::time::Duration), SinkError> {
 		let (result, took) = encoded
 			.await
 			.unwrap_or_else(|_| (Err(SinkError::Encode("an encoding thread stopped".into())), Default::default()));
@@ -109,11 +116,11 @@ impl EncodePool {
 }
 
 /// Runs one job; a panic (a bug) becomes an error, and the thread lives on.
-fn encode(block: LoadedBlock) -> Timed {
+fn timed<T>(job: impl FnOnce() -> T) -> Timed<T> {
 	let started = std::time::Instant::now();
 	// On the caller's thread (a pool of one) the shipping loop's guard is in force; on the pool's, the thread's.
-	let result = catch_unwind(AssertUnwindSafe(|| block.encode()))
-		.map_err(|panic| crate::panic::error("making a block's messages", &*panic));
+	let result =
+		catch_unwind(AssertUnwindSafe(job)).map_err(|panic| crate::panic::error("making a block's messages", &*panic));
 	(result, started.elapsed())
 }
 
@@ -125,7 +132,19 @@ mod tests {
 		LoadedBlock::new(move || {
 			// Later blocks finish first: the order comes from the awaiting, not from the threads.
 			std::thread::sleep(std::time::Duration::from_millis(u64::from(20 - n)));
-			ReadBlock { messages: Vec::new(), spec_version: n, timestamp: None }
+			CommittedBlock {
+				context: crate::envelope::BlockContext {
+					chain: String::new(),
+					number: 0,
+					hash: String::new(),
+					parent_hash: String::new(),
+					spec_version: n,
+					timestamp: None,
+					finalized: false,
+				},
+				block_hash: "".into(),
+				envelopes: Vec::new(),
+			}
 		})
 	}
 
@@ -136,7 +155,7 @@ mod tests {
 			let pending: Vec<_> = (0..20).map(|n| pool.submit(block(n))).collect();
 			let mut order = Vec::new();
 			for encoded in pending {
-				order.push(EncodePool::result(encoded).await.unwrap().spec_version);
+				order.push(EncodePool::result(encoded).await.unwrap().context.spec_version);
 			}
 			assert_eq!(order, (0..20).collect::<Vec<_>>(), "{threads} threads");
 		}
@@ -148,6 +167,6 @@ mod tests {
 		let failed = pool.submit(LoadedBlock::new(|| panic!("broken block")));
 		let error = EncodePool::result(failed).await.err().expect("an error");
 		assert!(error.to_string().contains("broken block"), "{error}");
-		assert_eq!(EncodePool::result(pool.submit(block(3))).await.unwrap().spec_version, 3);
+		assert_eq!(EncodePool::result(pool.submit(block(3))).await.unwrap().context.spec_version, 3);
 	}
 }

@@ -32,4 +32,5 @@ pub mod panic;
 pub mod progress;
 pub mod status;
 pub mod store;
+pub mod stream;
 pub mod worker;

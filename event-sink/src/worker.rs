@@ -10,6 +10,7 @@
 use std::{
 	collections::VecDeque,
 	panic::AssertUnwindSafe,
+	sync::Arc,
 	time::{Duration, Instant},
 };
 
@@ -17,18 +18,18 @@ use futures::FutureExt;
 use tokio::sync::watch;
 
 use crate::{
-	block::reader::{BlockReader, ReadBlock},
+	block::reader::BlockReader,
 	config::{Follow, SinkConfig},
 	encode_pool::{EncodePool, Encoded},
-	envelope::{assemble, json::hex0x, BlockContext, OutgoingMessage},
+	envelope::{json::hex0x, BlockContext, OutgoingMessage},
 	error::SinkError,
 	faults,
 	follow::{Action, BlockId, ChainView, Follower, Restored},
 	kafka::{
 		admin::ensure_topics,
 		metrics::{Metrics, SinkState, Tally},
-		partition::PartitionTable,
 		producer::{Delivery, Failure, KafkaProducer, Report},
+		request::{self, KafkaBuild, Request},
 	},
 	panic::Unwinding,
 	progress::Progress,
@@ -37,8 +38,7 @@ use crate::{
 		cursor::check_or_start,
 		identity::{self, Identity},
 		journal::JournalEntry,
-		ledger::retraction_targets,
-		Change, Effect, EntryState, Ledger, Placement, StateStore,
+		Change, Effect, EntryState, Ledger, StateStore,
 	},
 };
 
@@ -169,21 +169,6 @@ where
 	}
 }
 
-/// One message ready for the producer.
-struct Outgoing {
-	message: OutgoingMessage,
-	partition: i32,
-	is_event: bool,
-}
-
-impl Outgoing {
-	/// A message for the partition its key chooses.
-	fn keyed(message: OutgoingMessage, partitions: &PartitionTable, is_event: bool) -> Self {
-		let partition = partitions.partition(&message.topic, message.key.as_deref().unwrap_or_default());
-		Self { message, partition, is_event }
-	}
-}
-
 /// An action handed to the producer and not yet acknowledged in full.
 struct Pending<H> {
 	seq: u64,
@@ -254,7 +239,7 @@ where
 	// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which the
 	// admin client's errors don't say.
 	let (producer, mut reports) = KafkaProducer::new(config, metrics.cloned())?;
-	let topics = assemble::topics(config);
+	let topics = request::topics(config);
 	let cluster = match ensure_topics(config, &topics).await {
 		Ok(cluster) => cluster,
 		Err(SinkError::Kafka(error)) => {
@@ -265,7 +250,7 @@ where
 		}
 		Err(error) => return Err(error),
 	};
-	let partitions = cluster.partitions;
+	let build = Arc::new(KafkaBuild::new(config, reader.chain(), cluster.partitions));
 	let here = Identity { cluster_id: cluster.id, topic_prefix: config.topic_prefix.clone() };
 	if let Some(identity) = identity::check(state.identity.as_ref(), &here)? {
 		store.commit(vec![Change::Identity(identity)])?;
@@ -299,12 +284,22 @@ where
 
 		// Build every action's messages and write-ahead change, persist those at once, then produce in order. The
 		// blocks to ship are read in order and their messages made on the pool, in parallel.
-		let mut encoded: VecDeque<(Encoded, Duration)> = VecDeque::new();
+		let mut encoded: VecDeque<(Encoded<Built>, Duration)> = VecDeque::new();
 		for action in &actions {
 			if let Action::Ship { block, finalized } = action {
 				let reading = Instant::now();
 				let loaded = reader.load(block, *finalized)?;
-				encoded.push_back((pool.submit(loaded), reading.elapsed()));
+				let build = build.clone();
+				// The envelopes are written and turned into requests on the pool (pointer keys parse `data`).
+				let job = pool.run(move || {
+					let block = loaded.encode();
+					Built {
+						requests: build.committed(&block),
+						spec_version: block.context.spec_version,
+						timestamp: block.context.timestamp,
+					}
+				});
+				encoded.push_back((job, reading.elapsed()));
 			}
 		}
 		let mut write_ahead = Vec::new();
@@ -323,8 +318,7 @@ where
 				}
 				_ => None,
 			};
-			let (messages, change, effect, what) =
-				prepare(action, read, seq, reader.chain(), &mut ledger, &partitions, config)?;
+			let (messages, change, effect, what) = prepare(action, read, seq, reader.chain(), &mut ledger, &build)?;
 			write_ahead.extend(change);
 			if matches!(action, Action::Retract(_)) {
 				if let Some(metrics) = metrics {
@@ -458,7 +452,7 @@ where
 /// An action's messages, made and ready to be produced.
 struct Ready<H> {
 	seq: u64,
-	messages: Vec<Outgoing>,
+	messages: Vec<Request>,
 	effect: Effect<H>,
 	is_ship: bool,
 	number: u64,
@@ -607,10 +601,17 @@ fn record<H>(
 	}
 }
 
-type Prepared<H> = (Vec<Outgoing>, Option<Change<H>>, Effect<H>, String);
+/// A block to ship, turned into requests on the pool.
+struct Built {
+	requests: Vec<Request>,
+	spec_version: u32,
+	timestamp: Option<u64>,
+}
+
+type Prepared<H> = (Vec<Request>, Option<Change<H>>, Effect<H>, String);
 
 /// The messages of an action, by topic.
-fn tallies(messages: &[Outgoing]) -> Vec<Tally> {
+fn tallies(messages: &[Request]) -> Vec<Tally> {
 	let mut tallies: Vec<Tally> = Vec::new();
 	for outgoing in messages {
 		let message = &outgoing.message;
@@ -627,46 +628,39 @@ fn tallies(messages: &[Outgoing]) -> Vec<Tally> {
 	tallies
 }
 
-/// An action's messages, its write-ahead change and what completing it changes; `read` is a ship's block.
+/// An action's messages, its write-ahead change and what completing it changes; `read` is a ship's messages.
 fn prepare<H: AsRef<[u8]> + Copy + Eq + std::hash::Hash>(
 	action: Action<H>,
-	read: Option<ReadBlock>,
+	read: Option<Built>,
 	seq: u64,
 	chain: &str,
 	ledger: &mut Ledger<H>,
-	partitions: &PartitionTable,
-	config: &SinkConfig,
+	build: &KafkaBuild,
 ) -> Result<Prepared<H>, SinkError> {
 	let describe = |number: u64, hash: &H| format!("block #{number} ({})", hex0x(hash));
 	match action {
 		Action::Ship { block, finalized } => {
-			let read = read.expect("a ship's block is read");
-			let messages: Vec<Outgoing> = read
-				.messages
-				.into_iter()
-				.map(|(message, is_event)| Outgoing::keyed(message, partitions, is_event))
-				.collect();
+			let Built { requests: messages, spec_version, timestamp } = read.expect("a ship's block is read");
 			let what = describe(block.number, &block.hash);
 			if finalized {
 				return Ok((messages, None, Effect::ShippedFinal(block.id()), what));
 			}
-			let placements = placements(&hex0x(block.hash), &messages);
-			let (change, effect) = ledger.shipping(seq, block, read.spec_version, read.timestamp, placements);
+			let placements = request::placements(&block.hash, &messages);
+			let (change, effect) = ledger.shipping(seq, block, spec_version, timestamp, placements);
 			Ok((messages, Some(change), effect, what))
 		}
 		Action::Retract(block) => {
 			let what = describe(block.number, &block.hash);
 			let entry = journal_entry(ledger, &block.hash, &what, "retracted")?;
-			let messages = retraction(chain, &entry, config);
+			let messages = build.retraction(&entry_context(chain, &entry, false), &entry.placements);
 			let (change, effect) = ledger.retracting(seq, block.hash).expect("the entry exists: checked above");
 			Ok((messages, Some(change), effect, what))
 		}
 		Action::Finalize(block) => {
 			let what = describe(block.number, &block.hash);
 			let entry = journal_entry(ledger, &block.hash, &what, "finalized")?;
-			let message = assemble::finalized_message(&entry_context(chain, &entry, true), config);
-			let outgoing = Outgoing::keyed(message, partitions, false);
-			Ok((vec![outgoing], None, Effect::Finalized(block.id()), what))
+			let message = build.finalized(&entry_context(chain, &entry, true));
+			Ok((vec![message], None, Effect::Finalized(block.id()), what))
 		}
 	}
 }
@@ -683,83 +677,6 @@ fn journal_entry<H: Copy + Eq + std::hash::Hash>(
 	})
 }
 
-/// Where a block's messages go, by topic-partition, ids without the block hash prefix.
-fn placements(hash: &str, messages: &[Outgoing]) -> Vec<Placement> {
-	let mut placements: Vec<Placement> = Vec::new();
-	for outgoing in messages {
-		let id =
-			outgoing.message.id.strip_prefix(hash).and_then(|s| s.strip_prefix(':')).unwrap_or(&outgoing.message.id);
-		let topic = &*outgoing.message.topic;
-		match placements.iter_mut().find(|p| p.topic == topic && p.partition == outgoing.partition) {
-			Some(placement) => placement.ids.push(id.to_string()),
-			None => placements.push(Placement {
-				topic: topic.to_string(),
-				partition: outgoing.partition,
-				ids: vec![id.to_string()],
-			}),
-		}
-	}
-	placements
-}
-
-/// `BlockRetracted` for every topic-partition the block's messages reached ([`retraction_targets`]). A list of
-/// ids too long for one message (a full block retracted on its blocks partition names every id of the block) is
-/// split into parts that each stay under half of `message.max.bytes`, in the same partition, in order.
-fn retraction<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, config: &SinkConfig) -> Vec<Outgoing> {
-	let hash = hex0x(entry.block.hash);
-	let context = entry_context(chain, entry, false);
-	let budget = retraction_budget(config);
-	let mut messages = Vec::new();
-	for (placement, ids) in retraction_targets(entry) {
-		let ids: Vec<String> = ids.into_iter().map(|id| format!("{hash}:{id}")).collect();
-		let parts = split_by_size(ids, budget);
-		let count = parts.len() as u32;
-		for (n, event_ids) in parts.into_iter().enumerate() {
-			let part = (count > 1).then_some((n as u32 + 1, count));
-			messages.push(Outgoing {
-				message: assemble::retraction_message(&context, config, &placement.topic, event_ids, part),
-				partition: placement.partition,
-				is_event: false,
-			});
-		}
-	}
-	messages
-}
-
-/// librdkafka's default `message.max.bytes`.
-const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
-
-/// The JSON bytes of ids one retraction message may carry: half of the producer's `message.max.bytes` (the rest
-/// is the envelope, headers and Kafka's framing, far smaller).
-fn retraction_budget(config: &SinkConfig) -> usize {
-	let max = config
-		.kafka_properties
-		.iter()
-		.rev()
-		.find(|property| property.key == "message.max.bytes")
-		.and_then(|property| property.value.trim().parse::<usize>().ok())
-		.unwrap_or(DEFAULT_MESSAGE_MAX_BYTES);
-	(max / 2).max(1024)
-}
-
-/// `ids` in consecutive parts whose JSON (quotes and commas included) stays within `budget` bytes; at least one
-/// part (an empty list stays one empty part), and at least one id per part.
-fn split_by_size(ids: Vec<String>, budget: usize) -> Vec<Vec<String>> {
-	let mut parts: Vec<Vec<String>> = vec![Vec::new()];
-	let mut size = 0;
-	for id in ids {
-		let cost = id.len() + 3;
-		let current = parts.last_mut().expect("one part at least");
-		if !current.is_empty() && size + cost > budget {
-			parts.push(Vec::new());
-			size = 0;
-		}
-		size += cost;
-		parts.last_mut().expect("one part at least").push(id);
-	}
-	parts
-}
-
 /// The envelope context of a block known by its journal entry (its state may be gone).
 fn entry_context<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, finalized: bool) -> BlockContext {
 	BlockContext {
@@ -770,24 +687,5 @@ fn entry_context<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, fi
 		spec_version: entry.spec_version,
 		timestamp: entry.timestamp,
 		finalized,
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn long_retractions_are_split_into_parts_within_the_budget_and_in_order() {
-		let ids: Vec<String> = (0..1000).map(|n| format!("0x{:064x}:{n}", 7)).collect();
-		let parts = split_by_size(ids.clone(), 10_000);
-		assert!(parts.len() > 1, "split");
-		for part in &parts {
-			let json = serde_json::to_string(part).unwrap();
-			assert!(json.len() <= 10_000, "{} bytes", json.len());
-		}
-		assert_eq!(parts.concat(), ids, "every id once, in order");
-		assert_eq!(split_by_size(Vec::new(), 10).len(), 1, "an empty retraction is one message");
-		assert_eq!(split_by_size(vec!["x".repeat(50)], 10).len(), 1, "an id longer than the budget still ships");
 	}
 }

@@ -10,14 +10,18 @@ use std::{
 };
 
 use herald_event_sink::{
-	block::reader::{BlockReader, ReadBlock},
+	block::reader::BlockReader,
 	config::{Follow, OnRejected, SinkConfig, StartFrom},
 	encode_pool::LoadedBlock,
-	envelope::{MessageHeaders, OutgoingMessage},
+	envelope::{
+		route::{KeyRule, Route},
+		BlockContext,
+	},
 	error::SinkError,
 	follow::{BlockId, BlockLink, ChainView, Heads},
 	mapping::Mappings,
 	store::{Change, MemoryStateStore, SinkState, StateStore},
+	stream::{BlockEnvelope, CommittedBlock, Origin},
 	worker::{self, Parts},
 };
 use rdkafka::{
@@ -70,29 +74,38 @@ impl BlockReader for FakeReader {
 
 	fn load(&mut self, block: &BlockLink<Hash>, _finalized: bool) -> Result<LoadedBlock, SinkError> {
 		let number = block.number;
-		let messages = (0..MESSAGES_PER_BLOCK)
+		// The sink's prefix ("faults") makes the topic `faults.events`.
+		let route = Arc::new(Route {
+			name: "Fake".into(),
+			event_type: herald_event_sink::mapping::EventType::Domain,
+			topic: TOPIC.strip_prefix("faults.").expect("prefixed").into(),
+			key: KeyRule::Fixed(b"chain"[..].into()),
+		});
+		let envelopes = (0..MESSAGES_PER_BLOCK)
 			.map(|i| {
-				let id = format!("{number}:{i}");
 				let mut payload = format!(r#"{{"block":{number},"index":{i}}}"#).into_bytes();
 				if self.huge_at == Some(number) && i == 0 {
 					payload.resize(2_000_000, b' ');
 				}
-				let message = OutgoingMessage {
-					id: id.clone(),
-					topic: TOPIC.into(),
-					key: Some(b"chain"[..].into()),
-					payload,
-					headers: MessageHeaders {
-						name: "Fake".into(),
-						event_type: herald_event_sink::mapping::EventType::Domain,
-						block_hash: "0x00".into(),
-						finalized: true,
-					},
-				};
-				(message, true)
+				BlockEnvelope {
+					id: format!("{number}:{i}"),
+					route: route.clone(),
+					json: payload.into(),
+					data: 0..0,
+					origin: Origin::Event { index: i as u32, pallet: "Fake".into(), variant: "Fake".into() },
+				}
 			})
 			.collect();
-		Ok(LoadedBlock::ready(ReadBlock { messages, spec_version: 1, timestamp: None }))
+		let context = BlockContext {
+			chain: "0x00".into(),
+			number,
+			hash: "0x00".into(),
+			parent_hash: "0x00".into(),
+			spec_version: 1,
+			timestamp: None,
+			finalized: true,
+		};
+		Ok(LoadedBlock::ready(CommittedBlock { context, block_hash: "0x00".into(), envelopes }))
 	}
 }
 

@@ -168,7 +168,7 @@ pub fn start(
 	let store = open_state_store(&state_dir, backend.clone(), genesis).map_err(ServiceError::Other)?;
 	let parts = Parts {
 		chain: ClientChain::new(client.clone()),
-		reader: ClientBlockReader::new(client, backend, config.clone()),
+		reader: ClientBlockReader::new(client, backend, config.mappings.clone(), config.topic_prefix.clone()),
 		store,
 	};
 	let shipping = async move {

@@ -1,8 +1,8 @@
 //! Reading one block from the node's database: its events (decoded with the metadata of the runtime that
-//! executed it: the runtime in its parent's state), its timestamp, and its messages.
+//! executed it: the runtime in its parent's state), its timestamp, and its envelopes.
 //!
 //! Reading is split in two: [`BlockReader::load`] reads the database in chain order (it knows the previous
-//! block's runtime), and the [`LoadedBlock`] it returns decodes the events and writes the messages, the costly
+//! block's runtime), and the [`LoadedBlock`] it returns decodes the events and writes the envelopes, the costly
 //! part, on any thread ([`crate::encode_pool`]).
 
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
@@ -20,38 +20,26 @@ use crate::{
 		decode::EventDecoder,
 		storage::{decode_timestamp, system_events_storage_key, timestamp_storage_key},
 	},
-	config::SinkConfig,
 	contract::{diff, Contract, Routing as ContractRouting, RuntimeLabel},
 	encode_pool::LoadedBlock,
 	envelope::{
-		assemble::{block_messages, BlockData, Routing},
+		assemble::{block_envelopes, BlockData, Routing},
 		json::hex0x,
 		route::{InfrastructureRoutes, RuntimeRoutes},
-		OutgoingMessage,
 	},
 	error::SinkError,
 	follow::BlockLink,
 	mapping::Mappings,
 };
 
-/// A block read and turned into messages.
-pub struct ReadBlock {
-	/// In order, each flagged `true` when it carries a runtime event.
-	pub messages: Vec<(OutgoingMessage, bool)>,
-	/// The `spec_version` of the runtime that executed the block.
-	pub spec_version: u32,
-	/// The block's `Timestamp::Now`.
-	pub timestamp: Option<u64>,
-}
-
-/// What the worker needs to read blocks. Implemented over the node's client, and by tests.
+/// What a follower needs to read blocks. Implemented over the node's client, and by tests. Implemented over the node's client, and by tests.
 pub trait BlockReader: Send {
 	type Hash: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Sync + 'static;
 
 	/// The chain's genesis hash, `0x`-hex (`meta.chain`).
 	fn chain(&self) -> &str;
-	/// Reads what `block`'s messages are made of (blocks are loaded in chain order); the returned job makes them.
-	/// `finalized` when it ships as final.
+	/// Reads what `block`'s envelopes are made of (blocks are loaded in chain order); the returned job writes
+	/// them. `finalized` when it ships as final.
 	fn load(&mut self, block: &BlockLink<Self::Hash>, finalized: bool) -> Result<LoadedBlock, SinkError>;
 }
 
@@ -64,10 +52,11 @@ struct Runtime<H> {
 	routes: RuntimeRoutes,
 }
 
-/// What every block's messages are made with.
+/// What every block's envelopes are made with.
 struct Shared {
 	chain: String,
 	mappings: Mappings,
+	/// Only for `RuntimeUpgraded`'s change summary, whose details name the topics as Kafka's consumers see them.
 	topic_prefix: String,
 	infrastructure: InfrastructureRoutes,
 }
@@ -100,12 +89,14 @@ where
 	C: Send + Sync + 'static,
 	C::Api: Metadata<B>,
 {
-	pub fn new(client: Arc<C>, backend: Arc<BE>, config: SinkConfig) -> Self {
+	/// A reader that names, types and routes envelopes by `mappings`; `topic_prefix` is the Kafka topic prefix
+	/// that `RuntimeUpgraded`'s change summary names topics with (part of the envelope, so every output gets it).
+	pub fn new(client: Arc<C>, backend: Arc<BE>, mappings: Mappings, topic_prefix: String) -> Self {
 		let shared = Arc::new(Shared {
 			chain: hex0x(client.info().genesis_hash),
-			infrastructure: InfrastructureRoutes::new(&config.mappings, &config.topic_prefix),
-			mappings: config.mappings,
-			topic_prefix: config.topic_prefix,
+			infrastructure: InfrastructureRoutes::new(&mappings),
+			mappings,
+			topic_prefix,
 		});
 		Self {
 			client,
@@ -146,7 +137,7 @@ where
 			.map_err(|e| metadata_error(e.to_string()))?
 			.ok_or_else(|| metadata_error(format!("metadata version {version} missing")))?;
 		let decoder = EventDecoder::new(&metadata).map_err(|e| metadata_error(e.to_string()))?;
-		let routes = RuntimeRoutes::new(&decoder, &self.shared.mappings, &self.shared.topic_prefix);
+		let routes = RuntimeRoutes::new(&decoder, &self.shared.mappings);
 		// A misspelled event in --kafka-mappings would silently fall back to the default mapping: say so, once per
 		// runtime (a warning, not an error: a table may name events of another runtime version).
 		if let Err(problems) = crate::mapping::check_references(&self.shared.mappings, &decoder) {
@@ -306,13 +297,9 @@ where
 				finalized,
 				events: &events,
 			};
-			let routing = Routing {
-				events: &runtime.routes,
-				infrastructure: &shared.infrastructure,
-				mappings: &shared.mappings,
-				topic_prefix: &shared.topic_prefix,
-			};
-			ReadBlock { messages: block_messages(&data, &routing), spec_version, timestamp }
+			let routing =
+				Routing { events: &runtime.routes, infrastructure: &shared.infrastructure, mappings: &shared.mappings };
+			block_envelopes(&data, &routing)
 		}))
 	}
 }

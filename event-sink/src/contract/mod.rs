@@ -137,7 +137,8 @@ impl Contract {
 		let registry = &types.registry;
 		let mut schemas = TypeSchemas::new(registry);
 		let sampler = Sampler::new(registry);
-		let route = |mapping: &ResolvedMapping| Route::new(mapping, &routing.topic_prefix).topic.to_string();
+		let topics = crate::kafka::request::Topics::new(&routing.mappings, &routing.topic_prefix);
+		let route = |mapping: &ResolvedMapping| topics.full(&Route::new(mapping).topic).to_string();
 		let mut events = Vec::new();
 		let mut skipped = Vec::new();
 		for pallet in &types.pallets {
@@ -346,7 +347,7 @@ impl Contract {
 				block_hash: &context.hash,
 				finalized: true,
 			};
-			text(crate::envelope::stand_in::stand_in(rejected, "Broker: Message size too large").payload)
+			text(crate::envelope::stand_in::stand_in(rejected, "Broker: Message size too large").payload.to_vec())
 		};
 		kinds.insert(
 			crate::envelope::stand_in::NAME.into(),

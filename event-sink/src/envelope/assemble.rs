@@ -1,4 +1,4 @@
-//! The messages of a block, pure JSON (no Kafka): the ones that ship it, in order (`BlockCreated`,
+//! The envelopes of a block, pure JSON (no Kafka): the ones that ship it, in order (`BlockCreated`,
 //! `RuntimeUpgraded` when the runtime changed, every mapped event, the undecodable remainder if any, and
 //! `BlockFinalized` when it is final), the later `BlockFinalized` of a block shipped before it was final, and the
 //! `BlockRetracted` of a block a re-org took back.
@@ -9,15 +9,14 @@ use serde_json::Value as Json;
 
 use crate::{
 	block::decode::DecodedEvents,
-	config::SinkConfig,
 	envelope::{
 		infrastructure_id,
 		route::{InfrastructureRoutes, Route, RuntimeRoutes},
-		to_message,
-		write::{envelope_json, BlockFrame, EventMeta, Head},
-		BlockContext, Envelope, InfrastructureEvent, OutgoingMessage,
+		write::{write_envelope, BlockFrame, EventMeta, Head},
+		BlockContext, Envelope, InfrastructureEvent,
 	},
 	mapping::{EventType, Mappings},
+	stream::{BlockEnvelope, CommittedBlock, Origin},
 };
 
 /// What the sink knows about a block when it ships it.
@@ -40,7 +39,7 @@ pub struct BlockData<'a> {
 	pub events: &'a DecodedEvents,
 }
 
-/// Where a block's messages go: everything resolved before the block is read.
+/// How a block's envelopes are named, typed and routed: everything resolved before the block is read.
 #[derive(Clone, Copy)]
 pub struct Routing<'a> {
 	/// The routes of the runtime that executed the block.
@@ -49,11 +48,10 @@ pub struct Routing<'a> {
 	pub infrastructure: &'a InfrastructureRoutes,
 	/// For an undecodable remainder, resolved when one is met.
 	pub mappings: &'a Mappings,
-	pub topic_prefix: &'a str,
 }
 
-/// The block's messages, each flagged `true` when it carries a runtime event.
-pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(OutgoingMessage, bool)> {
+/// The block's envelopes, in order, written once for every output.
+pub fn block_envelopes(block: &BlockData<'_>, routing: &Routing<'_>) -> CommittedBlock {
 	let context = BlockContext {
 		chain: block.chain.to_string(),
 		number: block.number,
@@ -65,24 +63,18 @@ pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(Outg
 	};
 	// The block's part of every envelope, written once.
 	let frame = BlockFrame::new(&context);
-	let infrastructure = |route: &Route, event: InfrastructureEvent| {
-		let data = event.data().to_string();
-		let id = infrastructure_id(&context.hash, event.name());
-		let head = Head { name: event.name(), event_type: EventType::Infrastructure, data: &data, id: &id };
-		let payload = envelope_json(head, &frame, &EventMeta::default());
-		let key = route.key(&data, None, &frame.chain_key);
-		(OutgoingMessage::new(route, &frame, id, payload, key), false)
-	};
+	let infrastructure =
+		|route: &Arc<Route>, event: InfrastructureEvent| infrastructure_envelope(&context.hash, &frame, route, &event);
 
 	let events = block.events;
 	let event_count = events.record_count.unwrap_or(events.events.len() as u32);
-	let mut messages = Vec::with_capacity(events.events.len() + 3);
-	messages.push(infrastructure(
+	let mut envelopes = Vec::with_capacity(events.events.len() + 3);
+	envelopes.push(infrastructure(
 		&routing.infrastructure.block_created,
 		InfrastructureEvent::BlockCreated { event_count, extrinsics_count: block.extrinsics_count.unwrap_or_default() },
 	));
 	if let Some(from) = block.previous_spec_version.filter(|from| *from != block.spec_version) {
-		messages.push(infrastructure(
+		envelopes.push(infrastructure(
 			&routing.infrastructure.runtime_upgraded,
 			InfrastructureEvent::RuntimeUpgraded {
 				from,
@@ -102,9 +94,14 @@ pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(Outg
 			..EventMeta::default()
 		};
 		let head = Head { name: &route.name, event_type: route.event_type, data: &event.data, id: &id };
-		let payload = envelope_json(head, &frame, &meta);
-		let key = route.key(&event.data, meta.pallet, &frame.chain_key);
-		messages.push((OutgoingMessage::new(route, &frame, id, payload, key), true));
+		let (json, data) = write_envelope(head, &frame, &meta);
+		envelopes.push(BlockEnvelope {
+			id,
+			route: route.clone(),
+			json: json.into(),
+			data,
+			origin: Origin::Event { index: event.index, pallet: event.pallet.clone(), variant: event.variant.clone() },
+		});
 	}
 	if let Some(remainder) = &events.undecodable {
 		log::warn!(
@@ -116,39 +113,54 @@ pub fn block_messages(block: &BlockData<'_>, routing: &Routing<'_>) -> Vec<(Outg
 		);
 		let mapping = routing.mappings.resolve_undecodable(remainder.pallet.as_deref(), remainder.variant.as_deref());
 		let envelope = Envelope::undecodable(&context, remainder, &mapping);
-		messages.push((to_message(&envelope, &mapping, routing.topic_prefix), true));
+		let (json, data) = envelope.write();
+		envelopes.push(BlockEnvelope {
+			id: envelope.meta.id,
+			route: Arc::new(Route::new(&mapping)),
+			json: json.into(),
+			data,
+			origin: Origin::Undecodable {
+				index: remainder.index,
+				pallet: remainder.pallet.as_deref().map(Into::into),
+				variant: remainder.variant.as_deref().map(Into::into),
+			},
+		});
 	}
 	if block.finalized {
-		messages.push(infrastructure(&routing.infrastructure.block_finalized, InfrastructureEvent::BlockFinalized));
+		envelopes.push(infrastructure(&routing.infrastructure.block_finalized, InfrastructureEvent::BlockFinalized));
 	}
-	messages
+	CommittedBlock { block_hash: frame.hash.clone(), context, envelopes }
 }
 
-/// The topics the sink produces to (full names), to create them before shipping.
-pub fn topics(config: &SinkConfig) -> Vec<String> {
-	config.mappings.topics().into_iter().map(|suffix| format!("{}.{suffix}", config.topic_prefix)).collect()
+/// An infrastructure envelope of the block whose frame is `frame`.
+fn infrastructure_envelope(
+	hash: &str,
+	frame: &BlockFrame,
+	route: &Arc<Route>,
+	event: &InfrastructureEvent,
+) -> BlockEnvelope {
+	let data = event.data().to_string();
+	let id = infrastructure_id(hash, event.name());
+	let head = Head { name: event.name(), event_type: EventType::Infrastructure, data: &data, id: &id };
+	let (json, data) = write_envelope(head, frame, &EventMeta::default());
+	BlockEnvelope { id, route: route.clone(), json: json.into(), data, origin: Origin::Block }
 }
 
-/// `BlockFinalized` of a block shipped before it was final (`context.finalized` must be `true`).
-pub fn finalized_message(context: &BlockContext, config: &SinkConfig) -> OutgoingMessage {
-	let event = InfrastructureEvent::BlockFinalized;
-	let mapping = config.mappings.infrastructure(event.name());
-	to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix)
+/// `BlockFinalized` of a block committed before it was final (`context.finalized` must be `true`).
+pub fn finalized_envelope(context: &BlockContext, routes: &InfrastructureRoutes) -> BlockEnvelope {
+	let frame = BlockFrame::new(context);
+	infrastructure_envelope(&context.hash, &frame, &routes.block_finalized, &InfrastructureEvent::BlockFinalized)
 }
 
-/// `BlockRetracted` of a retracted block for one topic: `event_ids` are the full ids it cancels there (`part`:
-/// which part of a split retraction, see [`InfrastructureEvent::BlockRetracted`]). The caller sends it to the
-/// partition those messages went to.
-pub fn retraction_message(
+/// `BlockRetracted` of a retracted block: `event_ids` are the full ids it cancels (`part`: which part of a split
+/// retraction, see [`InfrastructureEvent::BlockRetracted`]).
+pub fn retraction_envelope(
 	context: &BlockContext,
-	config: &SinkConfig,
-	topic: &str,
+	routes: &InfrastructureRoutes,
 	event_ids: Vec<String>,
 	part: Option<(u32, u32)>,
-) -> OutgoingMessage {
+) -> BlockEnvelope {
+	let frame = BlockFrame::new(context);
 	let event = InfrastructureEvent::BlockRetracted { event_ids, part };
-	let mapping = config.mappings.infrastructure(event.name());
-	let mut message = to_message(&Envelope::infrastructure(context, &event), &mapping, &config.topic_prefix);
-	message.topic = topic.into();
-	message
+	infrastructure_envelope(&context.hash, &frame, &routes.block_retracted, &event)
 }

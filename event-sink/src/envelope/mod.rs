@@ -1,5 +1,5 @@
 //! The envelope v1: the JSON document every Kafka message carries (docs/envelope.md, docs/envelope.schema.json),
-//! its builders, and its Kafka message (topic, key, payload, headers).
+//! and its builders. What carries it (a Kafka message, a JSON-RPC notification) is the outputs' business.
 //!
 //! ```json
 //! {"name": "AssetCreatedEvent", "type": "domain", "data": {…},
@@ -14,8 +14,13 @@
 pub mod assemble;
 pub mod json;
 pub mod route;
-pub mod stand_in;
 pub mod write;
+
+// The Kafka message of an envelope lives with the Kafka output; these paths stay for existing users.
+pub use crate::kafka::{
+	request::{to_message, MessageHeaders, OutgoingMessage},
+	stand_in,
+};
 
 use std::sync::Arc;
 
@@ -23,10 +28,7 @@ use serde_json::{json, Value as Json};
 
 use crate::{
 	block::decode::{DecodedEvent, Phase, Undecodable},
-	envelope::{
-		route::Route,
-		write::{envelope_json, BlockFrame, EventMeta, Head},
-	},
+	envelope::write::{envelope_json, write_envelope, BlockFrame, EventMeta, Head},
 	mapping::{EventType, ResolvedMapping},
 };
 
@@ -120,7 +122,7 @@ impl InfrastructureEvent {
 		}
 	}
 
-	fn data(&self) -> Json {
+	pub(crate) fn data(&self) -> Json {
 		match self {
 			InfrastructureEvent::BlockCreated { event_count, extrinsics_count } => {
 				json!({"event_count": event_count, "extrinsics_count": extrinsics_count})
@@ -128,7 +130,7 @@ impl InfrastructureEvent {
 			InfrastructureEvent::BlockFinalized => json!({}),
 			InfrastructureEvent::RuntimeUpgraded { from, to, changes: None } => json!({"from": from, "to": to}),
 			InfrastructureEvent::RuntimeUpgraded { from, to, changes: Some(changes) } => {
-				json!({"from": from, "to": to, "changes": changes})
+				json!({"from": from, "to": to, "changes": &**changes})
 			}
 			InfrastructureEvent::BlockRetracted { event_ids, part: None } => json!({"event_ids": event_ids}),
 			InfrastructureEvent::BlockRetracted { event_ids, part: Some((part, parts)) } => {
@@ -154,7 +156,12 @@ impl Envelope {
 		envelope_json(self.head(), &BlockFrame::new(&self.meta.block), &self.meta.event_meta())
 	}
 
-	fn head(&self) -> Head<'_> {
+	/// [`Envelope::to_json`], and where `data` sits in it.
+	pub fn write(&self) -> (Vec<u8>, std::ops::Range<u32>) {
+		write_envelope(self.head(), &BlockFrame::new(&self.meta.block), &self.meta.event_meta())
+	}
+
+	pub(crate) fn head(&self) -> Head<'_> {
 		Head { name: &self.name, event_type: self.event_type, data: &self.data, id: &self.meta.id }
 	}
 
@@ -224,7 +231,7 @@ impl Meta {
 		}
 	}
 
-	fn event_meta(&self) -> EventMeta<'_> {
+	pub(crate) fn event_meta(&self) -> EventMeta<'_> {
 		EventMeta {
 			event_index: self.event_index,
 			phase: self.phase,
@@ -235,82 +242,4 @@ impl Meta {
 			raw_length: self.raw_length,
 		}
 	}
-}
-
-/// A Kafka message, ready for the producer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutgoingMessage {
-	/// The envelope's `meta.id`.
-	pub id: String,
-	/// `"{prefix}.{mapping topic}"` (just the mapping's topic when the prefix is empty).
-	pub topic: Arc<str>,
-	/// The partition key; `None` lets the producer choose the partition.
-	pub key: Option<Arc<[u8]>>,
-	/// The envelope as compact JSON.
-	pub payload: Vec<u8>,
-	/// What the headers say besides the id.
-	pub headers: MessageHeaders,
-}
-
-/// The envelope's facts every message also carries as headers, so that consumers can route and deduplicate
-/// without parsing the payload ([`OutgoingMessage::headers`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MessageHeaders {
-	/// The envelope's `name`.
-	pub name: Arc<str>,
-	/// The envelope's `type`.
-	pub event_type: EventType,
-	/// `meta.block.hash`.
-	pub block_hash: Arc<str>,
-	/// `meta.finalized`.
-	pub finalized: bool,
-}
-
-// The `schema_version` header is written as a constant.
-const _: () = assert!(SCHEMA_VERSION == 1);
-
-impl OutgoingMessage {
-	/// The message of an envelope written by [`envelope_json`], routed by `route`.
-	pub fn new(route: &Route, frame: &BlockFrame, id: String, payload: Vec<u8>, key: Arc<[u8]>) -> OutgoingMessage {
-		OutgoingMessage {
-			id,
-			topic: route.topic.clone(),
-			key: Some(key),
-			payload,
-			headers: MessageHeaders {
-				name: route.name.clone(),
-				event_type: route.event_type,
-				block_hash: frame.hash.clone(),
-				finalized: frame.finalized,
-			},
-		}
-	}
-
-	/// The headers, in order: `id`, `name`, `type`, `schema_version`, `block_hash`, `finalized`.
-	pub fn headers(&self) -> [(&'static str, &[u8]); 6] {
-		let headers = &self.headers;
-		[
-			("id", self.id.as_bytes()),
-			("name", headers.name.as_bytes()),
-			("type", headers.event_type.as_str().as_bytes()),
-			("schema_version", b"1"),
-			("block_hash", headers.block_hash.as_bytes()),
-			("finalized", if headers.finalized { b"true" } else { b"false" }),
-		]
-	}
-}
-
-/// The message carrying `envelope`, routed by `mapping` under `topic_prefix`. The key is the mapping's; when its
-/// pointer finds nothing in `data`, the pallet name (or, with no pallet, the chain) keeps the order; an
-/// infrastructure mapping ([`crate::mapping::PartitionKey::Chain`]) keys by `meta.chain`.
-pub fn to_message(envelope: &Envelope, mapping: &ResolvedMapping, topic_prefix: &str) -> OutgoingMessage {
-	let route = Route::new(mapping, topic_prefix);
-	let frame = BlockFrame::new(&envelope.meta.block);
-	let meta = envelope.meta.event_meta();
-	let payload = envelope_json(envelope.head(), &frame, &meta);
-	let key = route.key(&envelope.data, meta.pallet, &frame.chain_key);
-	let mut message = OutgoingMessage::new(&route, &frame, envelope.meta.id.clone(), payload, key);
-	message.headers.name = envelope.name.as_str().into();
-	message.headers.event_type = envelope.event_type;
-	message
 }

@@ -1,30 +1,31 @@
 //! Where each event goes, decided once: a [`Route`] is a [`ResolvedMapping`] made ready for the hot path (the
-//! full topic name, the name and key shared by reference), and [`RuntimeRoutes`] holds the route of every event
+//! name, topic and key shared by reference), and [`RuntimeRoutes`] holds the route of every event
 //! one runtime declares, by (pallet index, variant index), so that shipping an event resolves nothing.
 
 use std::sync::Arc;
-
-use serde_json::Value as Json;
 
 use crate::{
 	block::decode::EventDecoder,
 	mapping::{EventType, Mappings, PartitionKey, ResolvedMapping},
 };
 
-/// A resolved mapping, ready to ship messages.
+/// A resolved mapping, ready for the hot path: what the mapping table decided for an event, with no notion of
+/// Kafka (the topic is the mapping's, without any prefix; each output turns it into its own destination).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
 	/// The envelope's `name`.
 	pub name: Arc<str>,
 	/// The envelope's `type`.
 	pub event_type: EventType,
-	/// The full topic name: `"{prefix}.{mapping topic}"`, or the mapping's topic when the prefix is empty.
+	/// The mapping's topic, e.g. `"assets"` (Kafka prefixes it: `herald.assets`).
 	pub topic: Arc<str>,
-	key: RouteKey,
+	/// What orders the event's messages (a Kafka output's partition key).
+	pub key: KeyRule,
 }
 
+/// The mapping's key, ready to evaluate ([`crate::kafka::request::partition_key`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum RouteKey {
+pub enum KeyRule {
 	/// A JSON pointer into `data`; when it finds nothing, the pallet (or the chain) keys the message.
 	Pointer(String),
 	/// The same key for every message (the pallet's name).
@@ -34,40 +35,16 @@ enum RouteKey {
 }
 
 impl Route {
-	pub fn new(mapping: &ResolvedMapping, topic_prefix: &str) -> Route {
-		let topic =
-			if topic_prefix.is_empty() { mapping.topic.clone() } else { format!("{topic_prefix}.{}", mapping.topic) };
+	pub fn new(mapping: &ResolvedMapping) -> Route {
 		Route {
 			name: mapping.name.as_str().into(),
 			event_type: mapping.event_type,
-			topic: topic.into(),
+			topic: mapping.topic.as_str().into(),
 			key: match &mapping.key {
-				PartitionKey::Pointer(pointer) => RouteKey::Pointer(pointer.clone()),
-				PartitionKey::Pallet(pallet) => RouteKey::Fixed(pallet.as_bytes().into()),
-				PartitionKey::Chain => RouteKey::Chain,
+				PartitionKey::Pointer(pointer) => KeyRule::Pointer(pointer.clone()),
+				PartitionKey::Pallet(pallet) => KeyRule::Fixed(pallet.as_bytes().into()),
+				PartitionKey::Chain => KeyRule::Chain,
 			},
-		}
-	}
-
-	/// The partition key of a message with this `data` (JSON text) about `pallet` on the chain `chain_key`: the
-	/// mapping's key; when its pointer finds nothing in `data`, the pallet's name (or, with no pallet, the chain)
-	/// keeps the order.
-	pub fn key(&self, data: &str, pallet: Option<&str>, chain_key: &Arc<[u8]>) -> Arc<[u8]> {
-		match &self.key {
-			RouteKey::Fixed(key) => key.clone(),
-			RouteKey::Chain => chain_key.clone(),
-			RouteKey::Pointer(pointer) => {
-				// Only a pointer key needs `data` as a tree.
-				let data: Json = serde_json::from_str(data).unwrap_or(Json::Null);
-				match data.pointer(pointer) {
-					None | Some(Json::Null) => match pallet {
-						Some(pallet) => pallet.as_bytes().into(),
-						None => chain_key.clone(),
-					},
-					Some(Json::String(text)) => text.as_bytes().into(),
-					Some(other) => other.to_string().into_bytes().into(),
-				}
-			}
 		}
 	}
 }
@@ -80,7 +57,7 @@ pub struct RuntimeRoutes {
 }
 
 impl RuntimeRoutes {
-	pub fn new(decoder: &EventDecoder, mappings: &Mappings, topic_prefix: &str) -> RuntimeRoutes {
+	pub fn new(decoder: &EventDecoder, mappings: &Mappings) -> RuntimeRoutes {
 		let mut by_pallet: Vec<Vec<Option<Arc<Route>>>> = Vec::new();
 		for event in decoder.event_indexes() {
 			let (pallet, variant) = (event.pallet_index as usize, event.variant_index as usize);
@@ -91,9 +68,8 @@ impl RuntimeRoutes {
 			if variants.len() <= variant {
 				variants.resize(variant + 1, None);
 			}
-			variants[variant] = mappings
-				.resolve(event.pallet, event.variant)
-				.map(|mapping| Arc::new(Route::new(&mapping, topic_prefix)));
+			variants[variant] =
+				mappings.resolve(event.pallet, event.variant).map(|mapping| Arc::new(Route::new(&mapping)));
 		}
 		RuntimeRoutes { by_pallet }
 	}
@@ -107,15 +83,15 @@ impl RuntimeRoutes {
 /// The routes of the envelopes the sink makes itself, resolved once per run.
 #[derive(Clone, Debug)]
 pub struct InfrastructureRoutes {
-	pub block_created: Route,
-	pub block_finalized: Route,
-	pub runtime_upgraded: Route,
-	pub block_retracted: Route,
+	pub block_created: Arc<Route>,
+	pub block_finalized: Arc<Route>,
+	pub runtime_upgraded: Arc<Route>,
+	pub block_retracted: Arc<Route>,
 }
 
 impl InfrastructureRoutes {
-	pub fn new(mappings: &Mappings, topic_prefix: &str) -> InfrastructureRoutes {
-		let route = |name: &str| Route::new(&mappings.infrastructure(name), topic_prefix);
+	pub fn new(mappings: &Mappings) -> InfrastructureRoutes {
+		let route = |name: &str| Arc::new(Route::new(&mappings.infrastructure(name)));
 		InfrastructureRoutes {
 			block_created: route("BlockCreated"),
 			block_finalized: route("BlockFinalized"),

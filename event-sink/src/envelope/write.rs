@@ -9,7 +9,7 @@
 //!  "spec_version":…,"timestamp":…,"finalized":…,"decode_error"?:…,"raw"?:…,"raw_length"?:…}}
 //! ```
 
-use std::sync::Arc;
+use std::{ops::Range, sync::Arc};
 
 use crate::{
 	block::decode::Phase,
@@ -104,13 +104,21 @@ pub struct Head<'a> {
 
 /// The envelope as compact JSON.
 pub fn envelope_json(head: Head<'_>, frame: &BlockFrame, event: &EventMeta<'_>) -> Vec<u8> {
+	write_envelope(head, frame, event).0
+}
+
+/// The envelope as compact JSON, and where its `data` sits in it (byte range): outputs that need `data` again
+/// (a pointer key, a filter) read it there instead of keeping a second copy.
+pub fn write_envelope(head: Head<'_>, frame: &BlockFrame, event: &EventMeta<'_>) -> (Vec<u8>, Range<u32>) {
 	let mut out = Vec::with_capacity(head.data.len() + frame.head.len() + frame.tail.len() + 192);
 	out.extend_from_slice(b"{\"name\":");
 	write_str(&mut out, head.name);
 	out.extend_from_slice(b",\"type\":\"");
 	out.extend_from_slice(head.event_type.as_str().as_bytes());
 	out.extend_from_slice(b"\",\"data\":");
+	let data_start = out.len() as u32;
 	out.extend_from_slice(head.data.as_bytes());
+	let data = data_start..out.len() as u32;
 	out.extend_from_slice(b",\"meta\":{\"id\":");
 	write_str(&mut out, head.id);
 	out.push(b',');
@@ -147,7 +155,7 @@ pub fn envelope_json(head: Head<'_>, frame: &BlockFrame, event: &EventMeta<'_>) 
 		write_u64(&mut out, raw_length as u64);
 	}
 	out.extend_from_slice(b"}}");
-	out
+	(out, data)
 }
 
 /// `meta.phase.kind` and `meta.phase.extrinsic_index` of a phase.

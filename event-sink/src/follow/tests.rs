@@ -13,7 +13,8 @@ use crate::{
 	config::Follow,
 	error::SinkError,
 	follow::{Action, BlockId, BlockLink, ChainView, Follower, Heads, Restored},
-	store::{ledger::retraction_targets, Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore},
+	kafka::request::retraction_targets,
+	store::{Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore},
 };
 
 type Hash = u64;
@@ -248,7 +249,7 @@ impl World {
 				}
 				Action::Retract(block) => {
 					let entry = self.sink.ledger.entry(&block.hash).expect("retracting a journal block").clone();
-					let out = retraction_targets(&entry)
+					let out = retraction_targets(&entry.placements)
 						.into_iter()
 						.map(|(placement, ids)| {
 							let partition = (leak(&placement.topic), placement.partition);

@@ -6,4 +6,6 @@ pub mod client_config;
 pub mod metrics;
 pub mod partition;
 pub mod producer;
+pub mod request;
 pub mod signing;
+pub mod stand_in;

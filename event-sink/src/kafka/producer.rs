@@ -399,7 +399,7 @@ impl KafkaProducer {
 		let ticket = Ticket { seq, is_event, is_stand_in }.pack();
 		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket)
 			.partition(partition)
-			.payload(&message.payload)
+			.payload(&*message.payload)
 			.headers(headers);
 		if let Some(key) = &message.key {
 			record = record.key(&**key);

@@ -122,25 +122,3 @@ pub fn merge_placements(placements: &mut Vec<Placement>, earlier: &[Placement]) 
 		}
 	}
 }
-
-/// Where a block's `BlockRetracted` envelopes go and the ids each cancels (suffixes, as in the journal): one per
-/// topic-partition the block's messages reached; the one on the blocks partition (where `BlockCreated` went)
-/// names all of the block's ids, so a consumer of the blocks topic alone can cancel the whole block.
-pub fn retraction_targets<H>(entry: &JournalEntry<H>) -> Vec<(&Placement, Vec<&str>)> {
-	let all: Vec<&str> = entry.placements.iter().flat_map(|p| p.ids.iter().map(String::as_str)).collect();
-	entry
-		.placements
-		.iter()
-		.map(|placement| {
-			let ids = if placement.ids.iter().any(|id| id == BLOCK_CREATED) {
-				all.clone()
-			} else {
-				placement.ids.iter().map(String::as_str).collect()
-			};
-			(placement, ids)
-		})
-		.collect()
-}
-
-/// The id suffix of `BlockCreated`, which marks a block's blocks partition.
-const BLOCK_CREATED: &str = "BlockCreated";

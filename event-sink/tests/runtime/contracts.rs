@@ -11,11 +11,12 @@ use herald_event_sink::{
 		Contract, Routing, RuntimeLabel,
 	},
 	envelope::{
-		assemble::{block_messages, BlockData, Routing as BlockRouting},
+		assemble::{BlockData, Routing as BlockRouting},
 		route::{InfrastructureRoutes, RuntimeRoutes},
 		stand_in::{stand_in, Rejected},
 		BlockContext,
 	},
+	kafka::request::block_messages,
 	mapping::Mappings,
 };
 use serde_json::Value as Json;
@@ -127,14 +128,9 @@ fn a_real_blocks_messages_validate_against_their_topics_schemas() {
 				timestamp: Some(1_700_000_000_000),
 				finalized,
 			};
-			let routes = RuntimeRoutes::new(&decoder, &mappings, prefix);
-			let infrastructure = InfrastructureRoutes::new(&mappings, prefix);
-			let routing = BlockRouting {
-				events: &routes,
-				infrastructure: &infrastructure,
-				mappings: &mappings,
-				topic_prefix: prefix,
-			};
+			let routes = RuntimeRoutes::new(&decoder, &mappings);
+			let infrastructure = InfrastructureRoutes::new(&mappings);
+			let routing = BlockRouting { events: &routes, infrastructure: &infrastructure, mappings: &mappings };
 			let block = BlockData {
 				chain: &context.chain,
 				number: 42,
@@ -164,7 +160,7 @@ fn a_real_blocks_messages_validate_against_their_topics_schemas() {
 				finalized,
 				events: &events,
 			};
-			let messages = block_messages(&block, &routing);
+			let messages = block_messages(&block, &routing, prefix);
 			assert!(messages.len() >= 4);
 			for (message, _) in &messages {
 				let envelope: Json = serde_json::from_slice(&message.payload).unwrap();

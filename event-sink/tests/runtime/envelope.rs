@@ -265,9 +265,10 @@ fn messages_are_routed_by_the_mapping() {
 #[test]
 fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 	use herald_event_sink::envelope::{
-		assemble::{block_messages, BlockData, Routing},
+		assemble::{BlockData, Routing},
 		route::{InfrastructureRoutes, RuntimeRoutes},
 	};
+	use herald_event_sink::kafka::request::block_messages;
 	let decoder = EventDecoder::new(&metadata(15)).expect("usable metadata");
 	let mappings = mappings();
 	let mut value = encoded(&sample_records());
@@ -276,10 +277,9 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 		[(decoded(), true, "herald"), (decoder.decode_events(&value), false, ""), (decoded(), false, "x.y")]
 	{
 		let context = context(finalized);
-		let routes = RuntimeRoutes::new(&decoder, &mappings, prefix);
-		let infrastructure = InfrastructureRoutes::new(&mappings, prefix);
-		let routing =
-			Routing { events: &routes, infrastructure: &infrastructure, mappings: &mappings, topic_prefix: prefix };
+		let routes = RuntimeRoutes::new(&decoder, &mappings);
+		let infrastructure = InfrastructureRoutes::new(&mappings);
+		let routing = Routing { events: &routes, infrastructure: &infrastructure, mappings: &mappings };
 		let block = BlockData {
 			chain: &context.chain,
 			number: context.number,
@@ -293,7 +293,7 @@ fn a_blocks_messages_are_the_envelopes_byte_for_byte() {
 			finalized,
 			events: &events,
 		};
-		let messages = block_messages(&block, &routing);
+		let messages = block_messages(&block, &routing, prefix);
 
 		let mut expected = vec![(
 			Envelope::infrastructure(

@@ -63,7 +63,7 @@ pub fn stand_in(rejected: Rejected<'_>, reason: &str) -> OutgoingMessage {
 		id: rejected.id.to_string(),
 		topic: rejected.topic.into(),
 		key: rejected.key.map(Into::into),
-		payload: serde_json::to_vec(&envelope).expect("JSON values always serialise"),
+		payload: serde_json::to_vec(&envelope).expect("JSON values always serialise").into(),
 		headers: MessageHeaders {
 			name: NAME.into(),
 			event_type: EventType::Infrastructure,
