@@ -45,6 +45,11 @@ pub trait ChainView {
 	/// The best chain's block at `number` (at or below the finalized head, the finalized block); `None` above
 	/// the best head.
 	fn canonical(&self, number: u64) -> Result<Option<BlockLink<Self::Hash>>, SinkError>;
+
+	/// The block whose hash is these bytes, on any fork, if the database has it (a subscription's `from`).
+	fn link_of(&self, _hash: &[u8]) -> Result<Option<BlockLink<Self::Hash>>, SinkError> {
+		Ok(None)
+	}
 }
 
 /// [`ChainView`] over the node's client: reads the database, never holds a notification or a pin.
@@ -83,5 +88,11 @@ where
 			.map_err(SinkError::database)?
 			.ok_or_else(|| SinkError::Database(format!("the header of block #{number} ({hash:?}) is missing")))?;
 		Ok(Some(BlockLink { number, hash, parent: *header.parent_hash() }))
+	}
+
+	fn link_of(&self, bytes: &[u8]) -> Result<Option<BlockLink<B::Hash>>, SinkError> {
+		let Ok(hash) = B::Hash::decode(&mut &bytes[..]) else { return Ok(None) };
+		let Some(header) = self.client.header(hash).map_err(SinkError::database)? else { return Ok(None) };
+		Ok(Some(BlockLink { number: (*header.number()).unique_saturated_into(), hash, parent: *header.parent_hash() }))
 	}
 }

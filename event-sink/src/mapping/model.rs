@@ -19,7 +19,7 @@ pub const DEFAULT_INFRASTRUCTURE_TOPIC: &str = "blocks";
 pub const UNDECODABLE_EVENT_NAME: &str = "UndecodableEvent";
 
 /// The envelope's `type`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
 	/// A business event of the chain (an asset issued, a DAO created, …).
