@@ -19,6 +19,8 @@ pub enum Sealing {
 
 /// Herald node command line.
 #[derive(Debug, clap::Parser)]
+// The mapping table and topic prefix serve every output: Kafka, the JSON-RPC subscription, or both.
+#[command(group(clap::ArgGroup::new("event_outputs").multiple(true).args(["kafka_brokers", "herald_follow_rpc"])))]
 pub struct Cli {
 	/// Sub-commands.
 	#[command(subcommand)]
@@ -37,6 +39,63 @@ pub struct Cli {
 	#[allow(missing_docs)]
 	#[clap(flatten)]
 	pub kafka: KafkaParams,
+
+	#[allow(missing_docs)]
+	#[clap(flatten)]
+	pub follow: FollowParams,
+}
+
+/// The `herald_v1_follow` JSON-RPC subscription: the chain's envelopes pushed to WebSocket clients, with or
+/// without Kafka.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Event subscription (JSON-RPC)")]
+pub struct FollowParams {
+	/// Serve `herald_v1_follow` on the node's RPC port: the same envelopes as Kafka's values, finalized or best
+	/// chain, with replay from the database, filters and resume positions (README "Following events over
+	/// JSON-RPC"). Needs no Kafka.
+	#[arg(long)]
+	pub herald_follow_rpc: bool,
+
+	/// Envelopes one subscription may have waiting for its connection; when full, the subscription gets a `stop`
+	/// notification with the position to resume from.
+	#[arg(
+		long,
+		value_name = "ENVELOPES",
+		default_value_t = 1024,
+		value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+		requires = "herald_follow_rpc"
+	)]
+	pub herald_follow_queue: u32,
+
+	/// Subscriptions the node serves at once.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		default_value_t = 256,
+		value_parser = clap::value_parser!(u32).range(1..=100_000),
+		requires = "herald_follow_rpc"
+	)]
+	pub herald_follow_max_subscriptions: u32,
+
+	/// Subscriptions one connection may hold at once.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		default_value_t = 16,
+		value_parser = clap::value_parser!(u32).range(1..=1024),
+		requires = "herald_follow_rpc"
+	)]
+	pub herald_follow_max_per_connection: u32,
+
+	/// Subscriptions replaying history from the database at once (each reads and decodes blocks); more wait.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		default_value_t = 2,
+		value_parser = clap::value_parser!(u32).range(1..=64),
+		requires = "herald_follow_rpc"
+	)]
+	pub herald_follow_max_replays: u32,
 }
 
 /// The event sink: ships the chain's runtime events to Kafka, finalized blocks only or the best chain with
@@ -57,7 +116,7 @@ pub struct KafkaParams {
 		value_name = "PREFIX",
 		default_value = "herald",
 		value_parser = parse_topic_prefix,
-		requires = "kafka_brokers"
+		requires = "event_outputs"
 	)]
 	pub kafka_topic_prefix: String,
 
@@ -88,7 +147,7 @@ pub struct KafkaParams {
 
 	/// A TOML file of event mappings that extends and overrides the runtime's built-in table
 	/// (see docs/mappings.md).
-	#[arg(long, value_name = "PATH", requires = "kafka_brokers")]
+	#[arg(long, value_name = "PATH", requires = "event_outputs")]
 	pub kafka_mappings: Option<PathBuf>,
 
 	/// A librdkafka property passed through as it is, e.g. `compression.type=zstd` or
@@ -209,7 +268,7 @@ pub struct KafkaParams {
 	pub kafka_on_rejected: OnRejected,
 
 	/// Don't ship events that the mapping table doesn't map (by default they ship under default names).
-	#[arg(long, requires = "kafka_brokers")]
+	#[arg(long, requires = "event_outputs")]
 	pub kafka_skip_unmapped: bool,
 }
 

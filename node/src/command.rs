@@ -50,6 +50,7 @@ impl SubstrateCli for Cli {
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 	let sink = crate::event_sink::sink_config(&cli.kafka).map_err(sc_cli::Error::Input)?;
+	let follow = crate::follow_rpc::follow_setup(&cli.follow, &cli.kafka).map_err(sc_cli::Error::Input)?;
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -148,7 +149,7 @@ pub fn run() -> sc_cli::Result<()> {
 				if sink.is_some() && !pruning_chosen {
 					choose_state_pruning_for_the_sink(&mut config);
 				}
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing, sink)
+				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing, sink, follow)
 					.map_err(sc_cli::Error::Service)
 			})
 		}

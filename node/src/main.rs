@@ -9,6 +9,7 @@ mod command;
 mod dev_seal;
 mod event_sink;
 mod export_contracts;
+mod follow_rpc;
 mod kafka_cursor;
 mod kafka_security;
 mod rpc;

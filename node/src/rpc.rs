@@ -1,4 +1,5 @@
-//! The node's RPC extensions: account nonces, fee queries, Herald's `herald_status` and, when sealing manually,
+//! The node's RPC extensions: account nonces, fee queries, Herald's `herald_status` and `herald_v1_follow`
+//! (with `--herald-follow-rpc`) and, when sealing manually,
 //! the `engine_*` methods.
 
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct FullDeps<C, P> {
 	pub manual_seal: Option<mpsc::Sender<EngineCommand<Hash>>>,
 	/// The event sink's status, when the sink runs (`--kafka-brokers`).
 	pub sink_status: Option<herald_event_sink::status::StatusHandle>,
+	/// The `herald_v1_follow` subscription, when served (`--herald-follow-rpc`).
+	pub follow: Option<crate::follow_rpc::FollowRpc>,
 }
 
 /// Instantiate all full RPC extensions.
@@ -42,19 +45,30 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool, manual_seal, sink_status } = deps;
+	let FullDeps { client, pool, manual_seal, sink_status, follow } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
 	// Read-only and safe to expose: the status holds no secret and no librdkafka configuration.
-	module.register_method("herald_status", move |_, _, _| match &sink_status {
-		Some(status) => {
-			let mut answer = serde_json::to_value(status.get()).unwrap_or_default();
-			answer["enabled"] = true.into();
-			answer
-		}
-		None => serde_json::json!({ "enabled": false }),
+	let follow_hub = follow.as_ref().map(|follow| follow.hub.clone());
+	module.register_method("herald_status", move |_, _, _| {
+		let mut answer = match &sink_status {
+			Some(status) => {
+				let mut answer = serde_json::to_value(status.get()).unwrap_or_default();
+				answer["enabled"] = true.into();
+				answer
+			}
+			None => serde_json::json!({ "enabled": false }),
+		};
+		answer["follow"] = match &follow_hub {
+			Some(hub) => serde_json::json!({ "enabled": true, "subscriptions": hub.subscriptions() }),
+			None => serde_json::json!({ "enabled": false }),
+		};
+		answer
 	})?;
+	if let Some(follow) = follow {
+		crate::follow_rpc::register(&mut module, follow)?;
+	}
 	if let Some(commands) = manual_seal {
 		module.merge(ManualSeal::new(commands).into_rpc())?;
 	}

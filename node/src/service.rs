@@ -239,6 +239,7 @@ fn spawn_common_tasks<N>(
 	net: &mut NetworkParts<N>,
 	manual_seal: Option<futures::channel::mpsc::Sender<sc_consensus_manual_seal::EngineCommand<herald_runtime::Hash>>>,
 	sink_status: Option<herald_event_sink::status::StatusHandle>,
+	follow: Option<crate::follow_rpc::FollowRpc>,
 ) -> Result<(), ServiceError> {
 	if config.offchain_worker.enabled {
 		let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -267,6 +268,7 @@ fn spawn_common_tasks<N>(
 				pool: pool.clone(),
 				manual_seal: manual_seal.clone(),
 				sink_status: sink_status.clone(),
+				follow: follow.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
@@ -292,6 +294,19 @@ fn spawn_common_tasks<N>(
 	})?;
 
 	Ok(())
+}
+
+/// The `herald_v1_follow` subscription (`--herald-follow-rpc`): its feeds start now, its methods with the RPC
+/// server.
+fn start_follow(
+	follow: Option<crate::follow_rpc::FollowSetup>,
+	core: &CoreComponents,
+	registry: Option<&substrate_prometheus_endpoint::Registry>,
+) -> Result<Option<crate::follow_rpc::FollowRpc>, ServiceError> {
+	let Some(setup) = follow else { return Ok(None) };
+	let (mappings, topic_prefix) = (setup.mappings.clone(), setup.topic_prefix.clone());
+	let hub = crate::follow_rpc::start(setup, core.client.clone(), core.backend.clone(), &core.task_manager, registry)?;
+	Ok(Some(crate::follow_rpc::FollowRpc { hub, client: core.client.clone(), mappings, topic_prefix }))
 }
 
 /// Herald's event sink (`--kafka-brokers`): its own tasks beside the node's, following the client's
@@ -321,13 +336,14 @@ pub fn new_full<N>(
 	config: Configuration,
 	sealing: Option<Sealing>,
 	sink: Option<SinkConfig>,
+	follow: Option<crate::follow_rpc::FollowSetup>,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
 	match sealing {
-		Some(sealing) => new_full_dev_sealing::<N>(config, sealing, sink),
-		None => new_full_consensus::<N>(config, sink),
+		Some(sealing) => new_full_dev_sealing::<N>(config, sealing, sink, follow),
+		None => new_full_consensus::<N>(config, sink, follow),
 	}
 }
 
@@ -336,6 +352,7 @@ fn new_full_dev_sealing<N>(
 	config: Configuration,
 	sealing: Sealing,
 	sink: Option<SinkConfig>,
+	follow: Option<crate::follow_rpc::FollowSetup>,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -353,7 +370,8 @@ where
 	let (commands, commands_stream) = futures::channel::mpsc::channel(1024);
 	let manual_commands = (sealing == Sealing::Manual).then_some(commands);
 	let sink_status = sink.as_ref().map(|_| herald_event_sink::status::StatusHandle::default());
-	spawn_common_tasks(config, &mut core, &mut net, manual_commands, sink_status.clone())?;
+	let follow = start_follow(follow, &core, prometheus_registry.as_ref())?;
+	spawn_common_tasks(config, &mut core, &mut net, manual_commands, sink_status.clone(), follow)?;
 	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path, sink_status)?;
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
@@ -377,7 +395,11 @@ where
 }
 
 /// A validator or full node running Aura authoring and GRANDPA finality.
-fn new_full_consensus<N>(config: Configuration, sink: Option<SinkConfig>) -> Result<TaskManager, ServiceError>
+fn new_full_consensus<N>(
+	config: Configuration,
+	sink: Option<SinkConfig>,
+	follow: Option<crate::follow_rpc::FollowSetup>,
+) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
@@ -404,7 +426,8 @@ where
 	let data_path = config.data_path.clone();
 
 	let sink_status = sink.as_ref().map(|_| herald_event_sink::status::StatusHandle::default());
-	spawn_common_tasks(config, &mut core, &mut net, None, sink_status.clone())?;
+	let follow = start_follow(follow, &core, prometheus_registry.as_ref())?;
+	spawn_common_tasks(config, &mut core, &mut net, None, sink_status.clone(), follow)?;
 	start_event_sink(sink, &core, prometheus_registry.as_ref(), &data_path, sink_status)?;
 
 	if role.is_authority() {

@@ -3,8 +3,8 @@
 //! Two tasks share a bounded queue (`--herald-follow-queue` envelopes):
 //! - the *producer* replays the followed chain from the database (at the subscriber's pace: it waits for room
 //!   in the queue), then joins the feed's live stream where the replay ended: the feed's position and its live
-//!   items are taken under one lock, so there is no gap and no duplicate between the two. Live, it never
-//!   waits: a full queue stops the subscription;
+//!   items are taken under one lock, so there is no gap and no duplicate between the two. Live, a queue that
+//!   stays full for [`ROOM_GRACE`] stops the subscription (the feed never waits for it);
 //! - the *sender* hands the queue's notifications to the connection and remembers the position after each, so
 //!   that a `stop` names exactly where to resume.
 //!
@@ -32,6 +32,10 @@ use crate::{
 };
 
 const LOG_TARGET: &str = "herald::follow";
+
+/// How long a live subscription's full queue may take to make room before the subscription is stopped. The feed
+/// never waits for it: its buffer holds the blocks meanwhile.
+const ROOM_GRACE: Duration = Duration::from_secs(2);
 
 /// How long a stopped subscriber has to take its `stop` before the subscription is dropped without it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -218,9 +222,6 @@ where
 				target.extend(fields.clone());
 			}
 			log::info!(target: LOG_TARGET, "a herald_v1_follow subscription was stopped: {}", reason.message(queue_size));
-			if let Some(metrics) = &metrics {
-				metrics.stopped.with_label_values(&[reason.label()]).inc();
-			}
 			let _ = tokio::time::timeout(STOP_TIMEOUT, sink.send(notification.to_string())).await;
 		}
 		if let Some(metrics) = &metrics {
@@ -299,10 +300,11 @@ impl Queue<'_> {
 				Err(_) => Pushed::Gone,
 			};
 		}
-		match self.sender.try_send(item) {
+		// A block's envelopes arrive at once: a subscriber that reads gets a moment to make room for them.
+		match self.sender.send_timeout(item, ROOM_GRACE).await {
 			Ok(()) => Pushed::Ok,
-			Err(mpsc::error::TrySendError::Full(_)) => Pushed::Full,
-			Err(mpsc::error::TrySendError::Closed(_)) => Pushed::Gone,
+			Err(mpsc::error::SendTimeoutError::Timeout(_)) => Pushed::Full,
+			Err(mpsc::error::SendTimeoutError::Closed(_)) => Pushed::Gone,
 		}
 	}
 
@@ -356,6 +358,15 @@ impl Queue<'_> {
 	}
 }
 
+/// Stops the subscription for `reason`: counted now, when the node decides (the subscriber may take its `stop`
+/// notification much later, once it reads again).
+fn stop_for<Ch, R: BlockReader>(hub: &Hub<Ch, R>, stop: oneshot::Sender<StopReason>, reason: StopReason) {
+	if let Some(metrics) = &hub.metrics {
+		metrics.stopped.with_label_values(&[reason.label()]).inc();
+	}
+	let _ = stop.send(reason);
+}
+
 /// Replays, then follows the feed, until the subscriber leaves or must be stopped (`stop`).
 async fn produce<Ch, R>(
 	hub: Hub<Ch, R>,
@@ -370,6 +381,11 @@ async fn produce<Ch, R>(
 {
 	let queue = Queue { sender: &sender, request: &request };
 	let best = request.mode == Follow::Best;
+	// Nothing below `from` (the feed may still be behind the chain `from` was checked against).
+	let first = match start {
+		Start::At { number, .. } => number,
+		Start::Live => 0,
+	};
 	let mut next = match start {
 		Start::Live => None,
 		Start::At { number, event_index } => Some((number, event_index)),
@@ -392,7 +408,7 @@ async fn produce<Ch, R>(
 					let block = match read_final(&*hub.chain, reader, number).await {
 						Ok(block) => block,
 						Err(reason) => {
-							let _ = stop.send(reason);
+							stop_for(&hub, stop, reason);
 							return;
 						}
 					};
@@ -412,7 +428,7 @@ async fn produce<Ch, R>(
 		let mut lagged = false;
 		loop {
 			match snapshot.live.try_recv() {
-				Ok(item) if !best && item.block().number <= cursor.number => {}
+				Ok(item) if (!best && item.block().number <= cursor.number) || item.block().number < first => {}
 				Ok(item) => {
 					if !matches!(queue.item(&item, true).await, Pushed::Ok) {
 						return;
@@ -424,14 +440,14 @@ async fn produce<Ch, R>(
 					break;
 				}
 				Err(TryRecvError::Closed) => {
-					let _ = stop.send(StopReason::ShuttingDown);
+					stop_for(&hub, stop, StopReason::ShuttingDown);
 					return;
 				}
 			}
 		}
 		if lagged {
 			if best {
-				let _ = stop.send(StopReason::Lagged);
+				stop_for(&hub, stop, StopReason::Lagged);
 				return;
 			}
 			// Finalized mode: everything up to the feed's cursor then was sent; replay on from there.
@@ -465,19 +481,22 @@ async fn produce<Ch, R>(
 		let item = match snapshot.live.recv().await {
 			Ok(item) => item,
 			Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-				let _ = stop.send(StopReason::Lagged);
+				stop_for(&hub, stop, StopReason::Lagged);
 				return;
 			}
 			Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-				let _ = stop.send(StopReason::ShuttingDown);
+				stop_for(&hub, stop, StopReason::ShuttingDown);
 				return;
 			}
 		};
+		if item.block().number < first {
+			continue;
+		}
 		match queue.item(&item, false).await {
 			Pushed::Ok => {}
 			Pushed::Gone => return,
 			Pushed::Full => {
-				let _ = stop.send(StopReason::SlowSubscriber);
+				stop_for(&hub, stop, StopReason::SlowSubscriber);
 				return;
 			}
 		}
