@@ -75,15 +75,9 @@ struct RawRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawFrom {
-	block: RawBlock,
-	event_index: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawBlock {
-	Number(u64),
-	Hash(String),
+	// Checked by hand: serde's own messages for these ("invalid number") don't say which field is wrong.
+	block: Json,
+	event_index: Option<Json>,
 }
 
 #[derive(Deserialize)]
@@ -115,11 +109,23 @@ impl FollowRequest {
 		let from = match raw.from {
 			None => None,
 			Some(RawFrom { block, event_index }) => Some(From {
-				block: match block {
-					RawBlock::Number(number) => BlockRef::Number(number),
-					RawBlock::Hash(text) => BlockRef::Hash(parse_hash(&text)?),
+				block: match &block {
+					Json::Number(number) => BlockRef::Number(number.as_u64().ok_or_else(|| {
+						FollowError::invalid(format!("from.block {number} is not a block number (0 or more)"))
+					})?),
+					Json::String(text) => BlockRef::Hash(parse_hash(text)?),
+					other => {
+						return Err(FollowError::invalid(format!(
+							"from.block {other} is neither a block number nor a 0x-prefixed block hash"
+						)))
+					}
 				},
-				event_index,
+				event_index: match event_index {
+					None | Some(Json::Null) => None,
+					Some(index) => Some(index.as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
+						FollowError::invalid(format!("from.eventIndex {index} is not an event index (0 or more)"))
+					})?),
+				},
 			}),
 		};
 		let filter = match raw.filter {
