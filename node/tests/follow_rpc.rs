@@ -428,3 +428,76 @@ fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
 	assert_eq!(got, expected, "nothing lost, nothing twice, in order");
 	assert_eq!(stopped(&node, "slow_subscriber"), 1);
 }
+
+#[test]
+fn a_hundred_subscribers_get_the_same_stream_and_kafka_ships_everything() {
+	const LAST: u64 = 25;
+	let broker = Broker::start();
+	let node = NodeProcess::start(follow_node().arg("--kafka-brokers").arg(broker.address.clone()));
+	// 10 connections of 10 subscriptions; the first connection never reads.
+	let until = LAST.to_string();
+	let mut client = ClientProcess::python(&[
+		"many",
+		&ws_url(&node),
+		"--connections",
+		"10",
+		"--per",
+		"10",
+		"--silent",
+		"1",
+		"--until-block",
+		&until,
+	]);
+	client.wait_for("100 subscriptions", |l| l["kind"] == "subscribed");
+	assert_eq!(client.seen.last().unwrap()["count"], 100);
+	// Counted once each session runs (just after its answer left).
+	let deadline = Instant::now() + TIMEOUT;
+	while common::metric(&node.metrics(), "herald_follow_subscriptions").unwrap_or(0.0) < 100.0 {
+		assert!(Instant::now() < deadline, "herald_follow_subscriptions does not count the 100");
+		std::thread::sleep(Duration::from_millis(100));
+	}
+	for _ in 1..=LAST {
+		final_block(&node, 5);
+	}
+	let lines = client.finish();
+	let summary = lines.iter().find(|l| l["kind"] == "summary").expect("a summary");
+	let readers = summary["readers"].as_array().unwrap();
+	assert_eq!(readers.len(), 90);
+	let first = &readers[0];
+	assert!(first["count"].as_u64().unwrap() > LAST * 5, "every block's envelopes: {first}");
+	for reader in readers {
+		assert_eq!((&reader["count"], &reader["digest"]), (&first["count"], &first["digest"]), "the same stream");
+	}
+	// Kafka shipped every block meanwhile.
+	let last = format!("{:?}:BlockFinalized", node.finalized_hash());
+	broker.consume_until("herald.", TIMEOUT, |records| records.iter().any(|r| r.header("id") == Some(last.as_str())));
+	// The subscriptions are gone with their connections.
+	let deadline = Instant::now() + TIMEOUT;
+	while common::metric(&node.metrics(), "herald_follow_subscriptions").unwrap_or(0.0) > 0.0 {
+		assert!(Instant::now() < deadline, "subscriptions still counted after the client left");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	assert_eq!(node.rpc("herald_status", json!([]))["follow"]["subscriptions"], 0);
+}
+
+#[test]
+fn the_contracts_method_returns_a_valid_asyncapi_document() {
+	let node = NodeProcess::start(follow_node());
+	let document = node.rpc("herald_v1_contracts", json!([]));
+	assert_eq!(document["asyncapi"], "3.0.0", "{document}");
+	let dir = tempfile::tempdir().unwrap();
+	let file = dir.path().join("asyncapi.json");
+	std::fs::write(&file, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
+	let mut command = Command::new("node");
+	command.arg(repository().join("tools/js/validate-asyncapi.cjs")).arg(&file);
+	if std::env::var_os("NODE_PATH").is_none() {
+		command.env("NODE_PATH", "/var/tmp/herald-js/node_modules");
+	}
+	let output = command.output().expect("node runs (scripts/setup.sh installs the JavaScript tools)");
+	assert!(
+		output.status.success(),
+		"@asyncapi/parser refuses the document: {}{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+}

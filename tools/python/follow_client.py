@@ -12,6 +12,7 @@ Every line it prints is one JSON object:
 Usage:
   follow_client.py follow ws://127.0.0.1:9944 '{"mode":"finalized","from":{"block":1}}' --until caughtUp
   follow_client.py calls ws://127.0.0.1:9944 '[["herald_v1_follow",[{"filter":{"names":["Nope"]}}]]]'
+  follow_client.py many ws://127.0.0.1:9944 --connections 10 --per 10 --silent 1 --until-block 30
 """
 
 import argparse
@@ -128,6 +129,56 @@ async def follow(args):
         emit({"kind": "resumed", "params": params})
 
 
+async def many(args):
+    """--connections connections x --per follows each; the first --silent connections never read. Ends when every
+    reading subscription got block N's BlockFinalized; prints one summary line."""
+    import hashlib
+
+    sockets = [await open_socket(args.url, i < args.silent) for i in range(args.connections)]
+    clients = [Client(ws) for ws in sockets]
+    subscriptions = {}  # id -> (connection, ids)
+    for n, client in enumerate(clients):
+        for _ in range(args.per):
+            answer, early = await client.call("herald_v1_follow", [])
+            if "error" in answer:
+                emit({"kind": "error", "error": answer["error"]})
+                return
+            subscriptions[answer["result"]] = {"connection": n, "ids": [], "done": False, "events": []}
+            for message in early:
+                record(subscriptions, message, args.until_block)
+    emit({"kind": "subscribed", "count": len(subscriptions)})
+
+    async def read(n, ws):
+        while not all(s["done"] for s in subscriptions.values() if s["connection"] == n):
+            record(subscriptions, json.loads(await ws.recv()), args.until_block)
+
+    await asyncio.gather(*(read(n, ws) for n, ws in enumerate(sockets) if n >= args.silent))
+    readers = [
+        {"count": len(s["ids"]), "digest": hashlib.sha256("\n".join(s["ids"]).encode()).hexdigest(), "events": s["events"]}
+        for s in subscriptions.values()
+        if s["connection"] >= args.silent
+    ]
+    emit({"kind": "summary", "readers": readers})
+    for ws in sockets:
+        await ws.close()
+
+
+def record(subscriptions, message, until_block):
+    if message.get("method") != "herald_v1_followEvent":
+        return
+    subscription = subscriptions.get(message["params"]["subscription"])
+    if subscription is None:
+        return
+    result = message["params"]["result"]
+    if result.get("event") != "envelope":
+        subscription["events"].append(result.get("event"))
+        return
+    envelope = result["envelope"]
+    subscription["ids"].append(envelope["meta"]["id"])
+    if envelope["name"] == "BlockFinalized" and envelope["meta"]["block"]["number"] >= until_block:
+        subscription["done"] = True
+
+
 async def calls(args):
     ws = await open_socket(args.url, False)
     client = Client(ws)
@@ -151,9 +202,16 @@ def main():
     c = sub.add_parser("calls")
     c.add_argument("url")
     c.add_argument("calls", help='JSON: [[method, params], ...], sent in order on one connection')
+    m = sub.add_parser("many")
+    m.add_argument("url")
+    m.add_argument("--connections", type=int, default=10)
+    m.add_argument("--per", type=int, default=10)
+    m.add_argument("--silent", type=int, default=1, help="connections that never read")
+    m.add_argument("--until-block", type=int, required=True)
     args = parser.parse_args()
+    commands = {"follow": follow, "calls": calls, "many": many}
     try:
-        asyncio.run(follow(args) if args.command == "follow" else calls(args))
+        asyncio.run(commands[args.command](args))
     except KeyboardInterrupt:
         sys.exit(130)
 
