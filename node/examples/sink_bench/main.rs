@@ -9,6 +9,7 @@
 //! ```
 
 mod bare_producer;
+mod follow;
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
@@ -381,8 +382,13 @@ fn main() {
 			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(120),
 			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
 		),
+		Some("follow") => follow::follow(
+			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100),
+			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200),
+			args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20),
+		),
 		Some(other) => {
-			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]` or `import [BLOCKS] [TRANSFERS]`");
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]`, `import [BLOCKS] [TRANSFERS]` or `follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]`");
 			std::process::exit(2);
 		}
 	}
