@@ -32,6 +32,6 @@ pub mod panic;
 pub mod progress;
 pub mod status;
 pub mod store;
-pub mod subscribe;
 pub mod stream;
+pub mod subscribe;
 pub mod worker;

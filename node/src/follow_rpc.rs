@@ -47,10 +47,7 @@ pub struct FollowSetup {
 }
 
 /// The subscription's set-up, or `None` without `--herald-follow-rpc`.
-pub fn follow_setup(
-	params: &FollowParams,
-	kafka: &crate::cli::KafkaParams,
-) -> Result<Option<FollowSetup>, String> {
+pub fn follow_setup(params: &FollowParams, kafka: &crate::cli::KafkaParams) -> Result<Option<FollowSetup>, String> {
 	if !params.herald_follow_rpc {
 		return Ok(None);
 	}
@@ -206,7 +203,8 @@ pub fn register(module: &mut RpcModule<()>, follow: FollowRpc) -> Result<(), Box
 	)?;
 	module.register_method("herald_v1_contracts", move |_, _, _| {
 		let metadata = current_metadata(&client).map_err(|e| rpc_error(FollowError::new(FollowError::INTERNAL, e)))?;
-		let routing = Routing { mappings: mappings.clone(), topic_prefix: topic_prefix.clone(), partitions: 1, brokers: None };
+		let routing =
+			Routing { mappings: mappings.clone(), topic_prefix: topic_prefix.clone(), partitions: 1, brokers: None };
 		let contract = Contract::build(&metadata, RuntimeLabel::default(), routing)
 			.map_err(|e| rpc_error(FollowError::new(FollowError::INTERNAL, e)))?;
 		Ok::<_, ErrorObjectOwned>(asyncapi::document(&contract))

@@ -132,7 +132,11 @@ impl ClientProcess {
 				Ok(line) => self.seen.push(line),
 				Err(mpsc::RecvTimeoutError::Disconnected) => break,
 				Err(mpsc::RecvTimeoutError::Timeout) => {
-					assert!(Instant::now() < deadline, "the client did not end; stderr: {}", self.stderr.lock().unwrap())
+					assert!(
+						Instant::now() < deadline,
+						"the client did not end; stderr: {}",
+						self.stderr.lock().unwrap()
+					)
 				}
 			}
 		}
@@ -176,13 +180,8 @@ fn replay_then_live_has_no_gap_no_duplicate_and_the_kafka_bytes() {
 		hashes.push(final_block(&node, n % 3));
 	}
 
-	let mut client = ClientProcess::python(&[
-		"follow",
-		&ws_url(&node),
-		r#"{"from": {"block": 2}}"#,
-		"--until",
-		"block:8",
-	]);
+	let mut client =
+		ClientProcess::python(&["follow", &ws_url(&node), r#"{"from": {"block": 2}}"#, "--until", "block:8"]);
 	client.wait_for("caughtUp", |l| l["result"]["event"] == "caughtUp");
 	for n in 6..=8 {
 		hashes.push(final_block(&node, n % 3));
@@ -202,7 +201,8 @@ fn replay_then_live_has_no_gap_no_duplicate_and_the_kafka_bytes() {
 	let caught_up: Vec<usize> =
 		notes.iter().enumerate().filter(|(_, n)| n["event"] == "caughtUp").map(|(i, _)| i).collect();
 	assert_eq!(caught_up.len(), 1, "one caughtUp");
-	let before: Vec<u64> = notes[..caught_up[0]].iter().filter(|n| n["event"] == "envelope").map(|n| block_of(&n["envelope"])).collect();
+	let before: Vec<u64> =
+		notes[..caught_up[0]].iter().filter(|n| n["event"] == "envelope").map(|n| block_of(&n["envelope"])).collect();
 	assert!(before.contains(&5), "the replay reached block 5 before caughtUp: {before:?}");
 	let caught_block = notes[caught_up[0]]["block"]["number"].as_u64().unwrap();
 	assert!(before.iter().all(|b| *b <= caught_block), "caughtUp names the last replayed block");
@@ -229,8 +229,15 @@ fn replay_then_live_has_no_gap_no_duplicate_and_the_kafka_bytes() {
 	assert_eq!(block_of(&first[0]), 2);
 	assert_eq!(first[0]["meta"]["event_index"], 1, "starts at event 1: {}", first[0]);
 	assert!(first.iter().all(|e| block_of(e) > 2 || e["name"] != "BlockCreated"), "block 2's BlockCreated is skipped");
-	let expected: Vec<&Value> =
-		all.iter().filter(|e| block_of(e) > 2 || e["meta"]["event_index"].as_u64().is_some_and(|i| i >= 1) || (block_of(e) == 2 && e["name"] == "BlockFinalized")).filter(|e| block_of(e) <= 5).collect();
+	let expected: Vec<&Value> = all
+		.iter()
+		.filter(|e| {
+			block_of(e) > 2
+				|| e["meta"]["event_index"].as_u64().is_some_and(|i| i >= 1)
+				|| (block_of(e) == 2 && e["name"] == "BlockFinalized")
+		})
+		.filter(|e| block_of(e) <= 5)
+		.collect();
 	let got: Vec<&Value> = first.iter().filter(|e| block_of(e) <= 5).collect();
 	assert_eq!(got, expected, "the rest of block 2, then blocks 3 to 5");
 	assert!(!node.log().contains("panicked"), "no panic");
@@ -256,7 +263,9 @@ fn serves_without_kafka_with_filters_and_clear_errors() {
 		(json!({"pallets": ["Balances"]}), Box::new(|e: &Value| e["meta"]["pallet"] == "Balances")),
 		(
 			json!({"pallets": ["System", "Balances"], "types": ["domain"]}),
-			Box::new(|e: &Value| e["type"] == "domain" && (e["meta"]["pallet"] == "Balances" || e["meta"]["pallet"] == "System")),
+			Box::new(|e: &Value| {
+				e["type"] == "domain" && (e["meta"]["pallet"] == "Balances" || e["meta"]["pallet"] == "System")
+			}),
 		),
 	];
 	for (filter, keep) in cases {
@@ -348,10 +357,7 @@ fn best_mode_reorg_retractions_arrive_in_order_to_polkadot_js() {
 		assert!(position("BlockCreated", b) < position("BlockFinalized", b));
 	}
 	// What the consumer holds in the end: exactly branch b's envelopes.
-	let live: BTreeSet<String> = lines
-		.iter()
-		.find(|l| l["kind"] == "live")
-		.expect("the consumer's final set")["ids"]
+	let live: BTreeSet<String> = lines.iter().find(|l| l["kind"] == "live").expect("the consumer's final set")["ids"]
 		.as_array()
 		.unwrap()
 		.iter()
@@ -378,7 +384,11 @@ fn stopped(node: &NodeProcess, reason: &str) -> u64 {
 fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
 	const LAST: u64 = 80;
 	let node = NodeProcess::start(
-		follow_node().arg("--herald-follow-queue").arg("16").arg("--rpc-message-buffer-capacity-per-connection").arg("16"),
+		follow_node()
+			.arg("--herald-follow-queue")
+			.arg("16")
+			.arg("--rpc-message-buffer-capacity-per-connection")
+			.arg("16"),
 	);
 	final_block(&node, 1);
 	let release = tempfile::tempdir().unwrap();

@@ -119,8 +119,13 @@ impl<H: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Syn
 
 	/// Follows the chain for as long as the node runs. Failures (and panics: a bug must not end the node) are
 	/// logged and the feed resumes from what it last sent.
-	pub async fn run<Ch, R>(self: Arc<Self>, chain: Ch, mut reader: R, mappings: Mappings, mut wake: watch::Receiver<u64>)
-	where
+	pub async fn run<Ch, R>(
+		self: Arc<Self>,
+		chain: Ch,
+		mut reader: R,
+		mappings: Mappings,
+		mut wake: watch::Receiver<u64>,
+	) where
 		Ch: ChainView<Hash = H>,
 		R: BlockReader<Hash = H>,
 	{

@@ -1,9 +1,7 @@
 //! Prometheus metrics of the `herald_v1_follow` subscriptions, on the node's registry (registered only when the
 //! subscription service is on).
 
-use substrate_prometheus_endpoint::{
-	register, Counter, CounterVec, GaugeVec, Opts, PrometheusError, Registry, U64,
-};
+use substrate_prometheus_endpoint::{register, Counter, CounterVec, GaugeVec, Opts, PrometheusError, Registry, U64};
 
 /// The subscriptions' metrics. Cheap to clone.
 #[derive(Clone)]
@@ -22,9 +20,8 @@ pub struct FollowMetrics {
 
 impl FollowMetrics {
 	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
-		let counters = |name: &str, help: &str, label: &str| {
-			register(CounterVec::new(Opts::new(name, help), &[label])?, registry)
-		};
+		let counters =
+			|name: &str, help: &str, label: &str| register(CounterVec::new(Opts::new(name, help), &[label])?, registry);
 		Ok(FollowMetrics {
 			subscriptions: register(
 				GaugeVec::new(

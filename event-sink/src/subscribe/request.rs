@@ -175,9 +175,8 @@ impl Filter {
 		let check = |what: &str, given: &Option<BTreeSet<String>>, known: &BTreeSet<String>| {
 			for value in given.iter().flatten() {
 				if !known.contains(value) {
-					let hint = closest(value, known)
-						.map(|close| format!("did you mean {close:?}? "))
-						.unwrap_or_default();
+					let hint =
+						closest(value, known).map(|close| format!("did you mean {close:?}? ")).unwrap_or_default();
 					return Err(FollowError::invalid(format!(
 						"filter.{what}: {value:?} is not one this node sends; {hint}it knows {}",
 						list(known)
@@ -272,11 +271,12 @@ pub fn resolve_from<Ch: ChainView>(chain: &Ch, request: &FollowRequest) -> Resul
 		}
 		BlockRef::Hash(bytes) => {
 			let hex = crate::envelope::json::hex0x(bytes);
-			let link = chain.link_of(bytes).map_err(internal)?.ok_or_else(|| {
-				unavailable(format!("from.block {hex} is not a block this node has"))
-			})?;
-			let on_chain = link.number <= head &&
-				chain.canonical(link.number).map_err(internal)?.is_some_and(|c| c.hash == link.hash);
+			let link = chain
+				.link_of(bytes)
+				.map_err(internal)?
+				.ok_or_else(|| unavailable(format!("from.block {hex} is not a block this node has")))?;
+			let on_chain = link.number <= head
+				&& chain.canonical(link.number).map_err(internal)?.is_some_and(|c| c.hash == link.hash);
 			if !on_chain {
 				return Err(unavailable(format!(
 					"from.block {hex} (#{}) is not on the {chain_name} chain: follow from a block of it",
@@ -287,4 +287,67 @@ pub fn resolve_from<Ch: ChainView>(chain: &Ch, request: &FollowRequest) -> Resul
 		}
 	};
 	Ok(Start::At { number, event_index: from.event_index })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use serde_json::json;
+
+	fn parse(value: Json) -> Result<FollowRequest, FollowError> {
+		FollowRequest::parse(Some(value))
+	}
+
+	#[test]
+	fn no_parameter_follows_the_finalized_chain_live_with_everything() {
+		assert_eq!(FollowRequest::parse(None), Ok(FollowRequest::default()));
+		assert_eq!(FollowRequest::parse(Some(Json::Null)), Ok(FollowRequest::default()));
+		assert_eq!(parse(json!({})).unwrap().mode, Follow::Finalized);
+	}
+
+	#[test]
+	fn a_full_request_parses() {
+		let hash = format!("0x{}", "0a".repeat(32));
+		let request = parse(json!({
+			"mode": "best",
+			"from": {"block": hash, "eventIndex": 3},
+			"filter": {"names": ["A"], "types": ["domain"], "pallets": ["P"], "topics": ["t"]},
+		}))
+		.unwrap();
+		assert_eq!(request.mode, Follow::Best);
+		assert_eq!(request.from, Some(From { block: BlockRef::Hash(vec![10; 32]), event_index: Some(3) }));
+		assert_eq!(request.filter.types, Some([EventType::Domain].into()));
+		assert_eq!(parse(json!({"from": {"block": 7}})).unwrap().from.unwrap().block, BlockRef::Number(7));
+	}
+
+	#[test]
+	fn bad_input_names_the_problem() {
+		let message = |value: Json| parse(value).expect_err("refused").message;
+		assert!(message(json!({"filtre": {}})).contains("unknown field `filtre`"));
+		assert!(message(json!({"mode": "fast"})).contains("\"fast\""));
+		assert!(message(json!({"from": {"block": -2}})).contains("from.block -2"));
+		assert!(message(json!({"from": {"block": 1, "eventIndex": -1}})).contains("from.eventIndex -1"));
+		assert!(message(json!({"from": {"block": "0x1234"}})).contains("32-byte block hash"));
+		assert!(message(json!({"from": {"block": 1}, "filter": {"types": ["domian"]}})).contains("\"domian\""));
+		assert!(message(json!([1, 2])).contains("herald_v1_follow takes one object"));
+		assert_eq!(parse(json!({"filtre": {}})).unwrap_err().code, FollowError::INVALID_PARAMS);
+	}
+
+	#[test]
+	fn unknown_names_get_a_close_match() {
+		let vocabulary = Vocabulary {
+			names: ["BalanceTransferredEvent".to_string(), "BlockCreated".to_string()].into(),
+			pallets: ["Balances".to_string()].into(),
+			topics: ["balances".to_string()].into(),
+		};
+		let filter =
+			|names: &[&str]| Filter { names: Some(names.iter().map(|n| n.to_string()).collect()), ..Filter::default() };
+		assert_eq!(filter(&["BlockCreated"]).check(&vocabulary), Ok(()));
+		let error = filter(&["BalanceTransferedEvent"]).check(&vocabulary).unwrap_err();
+		assert!(error.message.contains("did you mean \"BalanceTransferredEvent\""), "{}", error.message);
+		let error = filter(&["Zzz"]).check(&vocabulary).unwrap_err();
+		assert!(!error.message.contains("did you mean") && error.message.contains("it knows"), "{}", error.message);
+		let pallets = Filter { pallets: Some(["Balance".to_string()].into()), ..Filter::default() };
+		assert!(pallets.check(&vocabulary).unwrap_err().message.contains("filter.pallets"));
+	}
 }

@@ -170,7 +170,8 @@ where
 		let (stop, mut stopped) = oneshot::channel::<StopReason>();
 		let mut resume = Resume::At(json!(null));
 		let initial = self.initial_resume();
-		let producer = tokio::spawn(produce(self.hub.clone(), self.feed.clone(), self.request.clone(), self.start, queue, stop));
+		let producer =
+			tokio::spawn(produce(self.hub.clone(), self.feed.clone(), self.request.clone(), self.start, queue, stop));
 
 		let mut last_final: Option<u64> = None;
 		let mut stop_reason = None;
@@ -470,11 +471,17 @@ async fn produce<Ch, R>(
 			}
 		}
 	}
-	let head = snapshot.unfinalized.last().map(|(b, _)| (b.number, hex0x(b.hash))).unwrap_or((cursor.number, hex0x(cursor.hash)));
+	let head = snapshot
+		.unfinalized
+		.last()
+		.map(|(b, _)| (b.number, hex0x(b.hash)))
+		.unwrap_or((cursor.number, hex0x(cursor.hash)));
 	let caught_up = json!({"event": "caughtUp", "block": {"number": head.0, "hash": head.1}}).to_string();
 	let resume = if best { Resume::Final(None) } else { Resume::At(json!({ "block": cursor.number + 1 })) };
 	// After a replay only: a subscription that starts live has nothing to catch up with.
-	if matches!(start, Start::At { .. }) && !matches!(queue.push(Queued { text: caught_up, resume }, true).await, Pushed::Ok) {
+	if matches!(start, Start::At { .. })
+		&& !matches!(queue.push(Queued { text: caught_up, resume }, true).await, Pushed::Ok)
+	{
 		return;
 	}
 	loop {
@@ -524,5 +531,74 @@ where
 		}),
 		Err(SinkError::Pruned { number }) => Err(StopReason::Pruned(number)),
 		Err(error) => Err(StopReason::Internal(error.to_string())),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{
+		envelope::{route::Route, BlockContext},
+		mapping::{EventType, PartitionKey, ResolvedMapping},
+		stream::Origin,
+	};
+
+	fn envelope(id: &str, origin: Origin) -> BlockEnvelope {
+		let mapping = ResolvedMapping {
+			name: "X".into(),
+			event_type: EventType::Domain,
+			topic: "t".into(),
+			key: PartitionKey::Chain,
+		};
+		BlockEnvelope {
+			id: id.into(),
+			route: Arc::new(Route::new(&mapping)),
+			json: b"{}"[..].into(),
+			data: 0..0,
+			origin,
+		}
+	}
+
+	fn block(with_upgrade: bool) -> CommittedBlock {
+		let event = |index| Origin::Event { index, pallet: "P".into(), variant: "V".into() };
+		let mut envelopes = vec![envelope("h:BlockCreated", Origin::Block)];
+		if with_upgrade {
+			envelopes.push(envelope("h:RuntimeUpgraded", Origin::Block));
+		}
+		envelopes.extend([
+			envelope("h:0", event(0)),
+			envelope("h:1", event(1)),
+			envelope("h:BlockFinalized", Origin::Block),
+		]);
+		CommittedBlock {
+			context: BlockContext {
+				chain: "c".into(),
+				number: 9,
+				hash: "h".into(),
+				parent_hash: "p".into(),
+				spec_version: 1,
+				timestamp: None,
+				finalized: true,
+			},
+			block_hash: "h".into(),
+			envelopes,
+		}
+	}
+
+	#[test]
+	fn resume_positions_skip_exactly_what_was_sent() {
+		let plain = block(false);
+		assert_eq!(resume_after(&plain, 0), json!({"block": "h", "eventIndex": 0}), "after BlockCreated: the events");
+		assert_eq!(resume_after(&plain, 1), json!({"block": "h", "eventIndex": 1}));
+		assert_eq!(
+			resume_after(&plain, 2),
+			json!({"block": "h", "eventIndex": 2}),
+			"after the last event: BlockFinalized"
+		);
+		assert_eq!(resume_after(&plain, 3), json!({"block": 10}), "after the block: the next one");
+		// At an upgrade, RuntimeUpgraded has no event index: resume at the block (BlockCreated comes again).
+		let upgrade = block(true);
+		assert_eq!(resume_after(&upgrade, 0), json!({"block": "h"}));
+		assert_eq!(resume_after(&upgrade, 1), json!({"block": "h", "eventIndex": 0}));
 	}
 }

@@ -39,7 +39,8 @@ pub fn follow(subscribers: u32, blocks: u32, transfers: u32) {
 		.output()
 		.expect("the Python client runs (scripts/setup.sh)");
 	let took = started.elapsed();
-	let envelopes = String::from_utf8_lossy(&output.stdout).lines().filter(|l| l.contains(r#""event": "envelope""#)).count();
+	let envelopes =
+		String::from_utf8_lossy(&output.stdout).lines().filter(|l| l.contains(r#""event": "envelope""#)).count();
 	println!(
 		"replay to 1 subscriber: {envelopes} envelopes of {blocks} blocks in {:.2} s: {:.0} envelopes/s (client: Python websockets, JSON-decoding each)",
 		took.as_secs_f64(),
@@ -68,7 +69,8 @@ pub fn follow(subscribers: u32, blocks: u32, transfers: u32) {
 	let took = started.elapsed();
 	let _ = many.wait();
 	let summary: serde_json::Value = serde_json::from_str(&summary).unwrap_or_default();
-	let total: u64 = summary["readers"].as_array().map_or(0, |r| r.iter().map(|r| r["count"].as_u64().unwrap_or(0)).sum());
+	let total: u64 =
+		summary["readers"].as_array().map_or(0, |r| r.iter().map(|r| r["count"].as_u64().unwrap_or(0)).sum());
 	println!(
 		"live to {} subscribers: {total} envelopes delivered in {:.2} s (sealing {} blocks included): {:.0} envelopes/s",
 		connections * subscribers.min(10),

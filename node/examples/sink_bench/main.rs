@@ -9,9 +9,9 @@
 //! ```
 
 mod bare_producer;
-mod follow;
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod follow;
 
 use std::time::{Duration, Instant};
 
