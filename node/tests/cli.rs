@@ -80,6 +80,14 @@ fn malformed_kafka_flags_are_rejected() {
 		let (code, stderr) = run(&["--dev", flag[0], flag[1]]);
 		assert_clean_failure(code, &stderr, "--kafka-brokers");
 	}
+	// The subscription's flags mean nothing without --herald-follow-rpc.
+	for flag in [["--herald-follow-queue", "8"], ["--herald-follow-max-subscriptions", "2"]] {
+		let (code, stderr) = run(&["--dev", flag[0], flag[1]]);
+		assert_clean_failure(code, &stderr, "--herald-follow-rpc");
+	}
+	// The mapping table serves the subscription too: without either output it is refused, naming both.
+	let (code, stderr) = run(&["--dev", "--kafka-skip-unmapped"]);
+	assert_clean_failure(code, &stderr, "--herald-follow-rpc");
 }
 
 #[test]
