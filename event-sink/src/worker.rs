@@ -586,7 +586,9 @@ fn record<H>(
 				}
 				pending.unacked = pending.unacked.saturating_sub(1)
 			}
-			Err(Failure { stand_in: Some((message, partition)), bytes, is_event, .. }) => {
+			Err(Failure { stand_in: Some(refused), bytes, is_event, reason, .. }) => {
+				// Built here, on the sink's thread (the callback only copied the refused message).
+				let (message, partition) = refused.stand_in(&reason);
 				// The stand-in's own acknowledgement is counted when it comes; the refused message is not.
 				if let Some(tally) = pending.tallies.iter_mut().find(|tally| tally.topic == message.topic) {
 					tally.remove(bytes, is_event);

@@ -60,7 +60,7 @@ where
 			}
 			None => serde_json::json!({ "enabled": false }),
 		};
-		answer["follow"] = match &follow_hub {
+		answer["follow_rpc"] = match &follow_hub {
 			Some(hub) => serde_json::json!({ "enabled": true, "subscriptions": hub.subscriptions() }),
 			None => serde_json::json!({ "enabled": false }),
 		};

@@ -250,7 +250,7 @@ fn serves_without_kafka_with_filters_and_clear_errors() {
 		final_block(&node, n);
 	}
 	let status = node.rpc("herald_status", json!([]));
-	assert_eq!((status["enabled"].clone(), status["follow"]["enabled"].clone()), (json!(false), json!(true)));
+	assert_eq!((status["enabled"].clone(), status["follow_rpc"]["enabled"].clone()), (json!(false), json!(true)));
 
 	// Filters: each filtered stream is the unfiltered one filtered here, in the same order.
 	let all = envelopes(&notifications(
@@ -487,7 +487,7 @@ fn a_hundred_subscribers_get_the_same_stream_and_kafka_ships_everything() {
 		assert!(Instant::now() < deadline, "subscriptions still counted after the client left");
 		std::thread::sleep(Duration::from_millis(200));
 	}
-	assert_eq!(node.rpc("herald_status", json!([]))["follow"]["subscriptions"], 0);
+	assert_eq!(node.rpc("herald_status", json!([]))["follow_rpc"]["subscriptions"], 0);
 }
 
 #[test]

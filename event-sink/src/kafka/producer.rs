@@ -63,9 +63,38 @@ pub struct Failure {
 	pub bytes: usize,
 	/// Whether it carries a runtime event.
 	pub is_event: bool,
-	/// With `--kafka-on-rejected stand-in`, for a permanent failure: the stand-in to ship instead, and its
-	/// partition (the rejected message's).
-	pub stand_in: Option<(OutgoingMessage, i32)>,
+	/// With `--kafka-on-rejected stand-in`, for a permanent failure: the refused message, whose stand-in ships
+	/// instead ([`RefusedMessage::stand_in`]).
+	pub stand_in: Option<RefusedMessage>,
+}
+
+/// A message the broker refused for good, as librdkafka handed it back (copied only for a stand-in).
+#[derive(Debug, Clone)]
+pub struct RefusedMessage {
+	pub id: String,
+	pub topic: String,
+	pub key: Option<Vec<u8>>,
+	pub payload: Vec<u8>,
+	/// Its `block_hash` header.
+	pub block_hash: String,
+	/// Its `finalized` header.
+	pub finalized: bool,
+	pub partition: i32,
+}
+
+impl RefusedMessage {
+	/// Its `MessageRejected` stand-in and the partition it goes to (the refused message's).
+	pub fn stand_in(&self, reason: &str) -> (OutgoingMessage, i32) {
+		let rejected = Rejected {
+			id: &self.id,
+			topic: &self.topic,
+			key: self.key.as_deref(),
+			payload: &self.payload,
+			block_hash: &self.block_hash,
+			finalized: self.finalized,
+		};
+		(stand_in(rejected, reason), self.partition)
+	}
 }
 
 /// Errors no retry can cure: the message itself, its topic, or the producer's rights are wrong. Everything else
@@ -204,15 +233,16 @@ impl ProducerContext for SinkContext {
 							target: LOG_TARGET,
 							"Kafka refused message {id} ({reason}); shipping a MessageRejected stand-in instead"
 						);
-						let rejected = Rejected {
-							id: &id,
-							topic: message.topic(),
-							key: message.key(),
-							payload: message.payload().unwrap_or_default(),
-							block_hash: &header_text(message, "block_hash"),
+						// Only copied here: the stand-in is built on the sink's thread, not librdkafka's.
+						RefusedMessage {
+							id: id.clone(),
+							topic: message.topic().to_string(),
+							key: message.key().map(<[u8]>::to_vec),
+							payload: message.payload().unwrap_or_default().to_vec(),
+							block_hash: header_text(message, "block_hash"),
 							finalized: header_text(message, "finalized") == "true",
-						};
-						(stand_in(rejected, &reason), message.partition())
+							partition: message.partition(),
+						}
 					});
 				if let Some(metrics) = &self.metrics {
 					if permanent {
