@@ -90,7 +90,7 @@ fn the_log_the_status_and_the_metrics_say_what_the_sink_does() {
 	);
 	assert!(!metrics.contains("hunter2"));
 
-	// A node without the sink says so.
+	// A node without the sink (nor the subscription) says so.
 	let plain = NodeProcess::start(NodeConfig::manual_seal());
-	assert_eq!(plain.rpc("herald_status", json!([])), json!({"enabled": false}));
+	assert_eq!(plain.rpc("herald_status", json!([])), json!({"enabled": false, "follow_rpc": {"enabled": false}}));
 }
