@@ -511,3 +511,64 @@ fn the_contracts_method_returns_a_valid_asyncapi_document() {
 		String::from_utf8_lossy(&output.stderr)
 	);
 }
+
+#[test]
+fn best_mode_a_stopped_subscriber_discards_above_its_last_final_block_and_resumes_complete() {
+	const LAST: u64 = 80;
+	let node = NodeProcess::start(
+		follow_node().arg("--herald-follow-queue").arg("16").arg("--rpc-message-buffer-capacity-per-connection").arg("16"),
+	);
+	final_block(&node, 1);
+	let release = tempfile::tempdir().unwrap();
+	let release = release.path().join("read-again");
+	let until = format!("block:{LAST}");
+	let params = r#"{"mode": "best", "from": {"block": 2}}"#;
+	let mut reference = ClientProcess::python(&["follow", &ws_url(&node), params, "--until", &until]);
+	let mut slow = ClientProcess::python(&[
+		"follow",
+		&ws_url(&node),
+		params,
+		"--pause-after",
+		"1",
+		"--pause-until-file",
+		release.to_str().unwrap(),
+		"--resume",
+		"--until",
+		&until,
+	]);
+	reference.wait_for("the subscription", |l| l["kind"] == "subscribed");
+	slow.wait_for("the pause", |l| l["kind"] == "paused");
+	let mut number = 1;
+	while stopped(&node, "slow_subscriber") == 0 {
+		assert!(number < LAST - 5, "the slow subscriber was not stopped after {number} blocks");
+		final_block(&node, 20);
+		number += 1;
+	}
+	std::fs::write(&release, b"").unwrap();
+	while number < LAST {
+		final_block(&node, 1);
+		number += 1;
+	}
+	let slow = slow.finish();
+	let reference: Vec<String> = envelopes(&notifications(&reference.finish())).iter().map(id).collect();
+	// Apply the stop as a best-mode consumer must: drop what it holds above `discardAbove`, then resume.
+	let mut held: Vec<Value> = Vec::new();
+	let mut stops = 0;
+	for result in notifications(&slow) {
+		match result["event"].as_str() {
+			Some("envelope") => held.push(result["envelope"].clone()),
+			Some("stop") => {
+				stops += 1;
+				assert_eq!(result["reason"], "slowSubscriber", "{result}");
+				let above = result["discardAbove"].as_u64().expect("best mode names discardAbove");
+				assert_eq!(result["resume"]["block"].as_u64(), Some(above + 1), "{result}");
+				held.retain(|e| block_of(e) <= above);
+			}
+			_ => {}
+		}
+	}
+	assert_eq!(stops, 1);
+	let got: Vec<String> = held.iter().map(id).collect();
+	assert_eq!(got.len(), reference.len(), "nothing lost, nothing twice");
+	assert_eq!(got, reference, "in order");
+}
