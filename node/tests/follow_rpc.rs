@@ -516,7 +516,11 @@ fn the_contracts_method_returns_a_valid_asyncapi_document() {
 fn best_mode_a_stopped_subscriber_discards_above_its_last_final_block_and_resumes_complete() {
 	const LAST: u64 = 80;
 	let node = NodeProcess::start(
-		follow_node().arg("--herald-follow-queue").arg("16").arg("--rpc-message-buffer-capacity-per-connection").arg("16"),
+		follow_node()
+			.arg("--herald-follow-queue")
+			.arg("16")
+			.arg("--rpc-message-buffer-capacity-per-connection")
+			.arg("16"),
 	);
 	final_block(&node, 1);
 	let release = tempfile::tempdir().unwrap();
