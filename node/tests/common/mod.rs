@@ -75,6 +75,7 @@ pub struct NodeProcess {
 }
 
 /// How to start a node.
+#[derive(Clone)]
 pub struct NodeConfig {
 	pub args: Vec<String>,
 	/// Reuse this database directory (to restart a node); a fresh temporary one otherwise.
@@ -106,8 +107,24 @@ impl NodeConfig {
 }
 
 impl NodeProcess {
-	/// Starts the node and waits until its RPC server answers.
+	/// Starts the node and waits until its RPC server answers. A port taken by a parallel test between
+	/// [`free_port`] and the node's bind (libp2p and Prometheus don't fall back to another one) is retried with
+	/// new ports.
 	pub fn start(config: NodeConfig) -> Self {
+		let mut attempt = 1;
+		loop {
+			match Self::try_start(config.clone()) {
+				Ok(node) => return node,
+				Err(log) if attempt < 3 && log.contains("in use") => {
+					eprintln!("herald-node could not bind a port (attempt {attempt}), retrying with other ports");
+					attempt += 1;
+				}
+				Err(log) => panic!("herald-node exited before its RPC came up:\n{log}"),
+			}
+		}
+	}
+
+	fn try_start(config: NodeConfig) -> Result<Self, String> {
 		let rpc_port = free_port();
 		let prometheus_port = free_port();
 		let p2p_port = free_port();
@@ -152,13 +169,13 @@ impl NodeProcess {
 			output,
 			_temp: temp,
 		};
-		node.wait_for_rpc(Duration::from_secs(180));
-		node
+		node.wait_for_rpc(Duration::from_secs(180))?;
+		Ok(node)
 	}
 
 	/// Waits for the RPC server to answer. Substrate binds a random port when the one asked for was taken
 	/// meanwhile (by a parallel test), so the port is read from the node's own "Running JSON-RPC server" line.
-	fn wait_for_rpc(&mut self, timeout: Duration) {
+	fn wait_for_rpc(&mut self, timeout: Duration) -> Result<(), String> {
 		let deadline = Instant::now() + timeout;
 		loop {
 			if let Some(port) = self.listening_port("Running JSON-RPC server: addr=127.0.0.1:") {
@@ -166,7 +183,9 @@ impl NodeProcess {
 				break;
 			}
 			if let Some(status) = self.exit_status() {
-				panic!("herald-node exited with {status} before its RPC came up:\n{}", self.log());
+				// The reader thread may still be taking the last lines.
+				std::thread::sleep(Duration::from_millis(200));
+				return Err(format!("exit status {status}\n{}", self.log()));
 			}
 			assert!(Instant::now() < deadline, "herald-node RPC not up after {timeout:?}:\n{}", self.log());
 			std::thread::sleep(Duration::from_millis(100));
@@ -176,10 +195,11 @@ impl NodeProcess {
 		}
 		loop {
 			if self.try_rpc("system_health", json!([])).is_ok() {
-				return;
+				return Ok(());
 			}
 			if let Some(status) = self.exit_status() {
-				panic!("herald-node exited with {status} before its RPC came up:\n{}", self.log());
+				std::thread::sleep(Duration::from_millis(200));
+				return Err(format!("exit status {status}\n{}", self.log()));
 			}
 			assert!(Instant::now() < deadline, "herald-node RPC not up after {timeout:?}:\n{}", self.log());
 			std::thread::sleep(Duration::from_millis(200));
