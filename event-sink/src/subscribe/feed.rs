@@ -228,3 +228,172 @@ impl<H: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Syn
 			.unwrap_or_default()
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{
+		encode_pool::LoadedBlock,
+		envelope::route::Route,
+		follow::Heads,
+		mapping::{EventType, PartitionKey, ResolvedMapping},
+		stream::Origin,
+	};
+
+	type Hash = [u8; 8];
+
+	/// A block of branch `branch` at `number`.
+	fn hash(branch: u8, number: u64) -> Hash {
+		let mut hash = number.to_be_bytes();
+		hash[0] = branch;
+		hash
+	}
+
+	/// A chain whose best branch and finalized height the test sets.
+	#[derive(Clone, Default)]
+	struct FakeChain(Arc<Mutex<(Vec<BlockLink<Hash>>, u64)>>);
+
+	impl FakeChain {
+		/// Best chain: genesis, then `branch`'s blocks 1..=len; `finalized` blocks final.
+		fn set(&self, branch: u8, len: u64, finalized: u64) {
+			let mut links = vec![BlockLink { number: 0, hash: hash(0, 0), parent: hash(0, 0) }];
+			for n in 1..=len {
+				let parent = if n == 1 { hash(0, 0) } else { hash(branch, n - 1) };
+				links.push(BlockLink { number: n, hash: hash(branch, n), parent });
+			}
+			*self.0.lock().unwrap() = (links, finalized);
+		}
+	}
+
+	impl ChainView for FakeChain {
+		type Hash = Hash;
+
+		fn heads(&self) -> Result<Heads<Hash>, SinkError> {
+			let (links, finalized) = &*self.0.lock().unwrap();
+			let best = links.last().unwrap();
+			let fin = &links[*finalized as usize];
+			Ok(Heads { best: best.id(), finalized: fin.id() })
+		}
+
+		fn canonical(&self, number: u64) -> Result<Option<BlockLink<Hash>>, SinkError> {
+			Ok(self.0.lock().unwrap().0.get(number as usize).copied())
+		}
+	}
+
+	struct FakeReader;
+
+	fn envelope(id: String) -> BlockEnvelope {
+		let mapping = ResolvedMapping {
+			name: "X".into(),
+			event_type: EventType::Domain,
+			topic: "t".into(),
+			key: PartitionKey::Chain,
+		};
+		BlockEnvelope {
+			id,
+			route: Arc::new(Route::new(&mapping)),
+			json: b"{}"[..].into(),
+			data: 0..0,
+			origin: Origin::Block,
+		}
+	}
+
+	impl BlockReader for FakeReader {
+		type Hash = Hash;
+
+		fn chain(&self) -> &str {
+			"0x00"
+		}
+
+		fn load(&mut self, block: &BlockLink<Hash>, finalized: bool) -> Result<LoadedBlock, SinkError> {
+			let name = crate::envelope::json::hex0x(block.hash);
+			let context = BlockContext {
+				chain: "0x00".into(),
+				number: block.number,
+				hash: name.clone(),
+				parent_hash: crate::envelope::json::hex0x(block.parent),
+				spec_version: 1,
+				timestamp: None,
+				finalized,
+			};
+			let mut envelopes = vec![envelope(format!("{name}:BlockCreated")), envelope(format!("{name}:0"))];
+			if finalized {
+				envelopes.push(envelope(format!("{name}:BlockFinalized")));
+			}
+			Ok(LoadedBlock::ready(CommittedBlock { context, block_hash: name.as_str().into(), envelopes }))
+		}
+	}
+
+	/// What the feed says, in words: `+b3` committed (`!` when final), `-a2` retracted, `=b1` finalized.
+	fn describe(item: &FeedItem<Hash>) -> String {
+		let name = |b: &BlockLink<Hash>| format!("{}{}", (b'a' + b.hash[0] - 1) as char, b.number);
+		match item {
+			FeedItem::Committed(b, c) => format!("+{}{}", name(b), if c.context.finalized { "!" } else { "" }),
+			FeedItem::Retracted(b, _) => format!("-{}", name(b)),
+			FeedItem::Finalized(b, _) => format!("={}", name(b)),
+		}
+	}
+
+	async fn next(live: &mut broadcast::Receiver<Arc<FeedItem<Hash>>>, count: usize) -> Vec<String> {
+		let mut items = Vec::new();
+		while items.len() < count {
+			let item = tokio::time::timeout(Duration::from_secs(10), live.recv()).await.expect("in time").unwrap();
+			items.push(describe(&item));
+		}
+		items
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn a_best_feed_retracts_newest_first_then_commits_and_finalizes_the_new_branch() {
+		let chain = FakeChain::default();
+		chain.set(1, 0, 0);
+		let feed = Feed::new(Follow::Best, 64);
+		let (wake, woken) = watch::channel(0u64);
+		tokio::spawn(feed.clone().run(chain.clone(), FakeReader, Mappings::default(), woken));
+		// Joined once the feed has started at the finalized head.
+		let mut live = loop {
+			let snapshot = feed.subscribe();
+			if snapshot.cursor.is_some() {
+				break snapshot.live;
+			}
+			tokio::time::sleep(Duration::from_millis(10)).await;
+		};
+		chain.set(1, 2, 0);
+		wake.send(1).unwrap();
+		assert_eq!(next(&mut live, 2).await, ["+a1", "+a2"]);
+		// A longer branch b: a's blocks leave, newest first, before b's come.
+		chain.set(2, 3, 0);
+		wake.send(2).unwrap();
+		assert_eq!(next(&mut live, 5).await, ["-a2", "-a1", "+b1", "+b2", "+b3"]);
+		chain.set(2, 3, 2);
+		wake.send(3).unwrap();
+		assert_eq!(next(&mut live, 2).await, ["=b1", "=b2"]);
+		// A subscriber joining now gets the feed's position: b2 final, b3 above it.
+		let snapshot = feed.subscribe();
+		assert_eq!(snapshot.cursor.map(|c| c.number), Some(2));
+		assert_eq!(snapshot.unfinalized.iter().map(|(b, _)| b.number).collect::<Vec<_>>(), [3]);
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn a_finalized_feed_ships_final_blocks_once_in_order() {
+		let chain = FakeChain::default();
+		chain.set(1, 0, 0);
+		let feed = Feed::new(Follow::Finalized, 64);
+		let (wake, woken) = watch::channel(0u64);
+		tokio::spawn(feed.clone().run(chain.clone(), FakeReader, Mappings::default(), woken));
+		let mut live = loop {
+			let snapshot = feed.subscribe();
+			if snapshot.cursor.is_some() {
+				break snapshot.live;
+			}
+			tokio::time::sleep(Duration::from_millis(10)).await;
+		};
+		chain.set(1, 3, 1);
+		wake.send(1).unwrap();
+		assert_eq!(next(&mut live, 1).await, ["+a1!"]);
+		chain.set(1, 5, 4);
+		wake.send(2).unwrap();
+		assert_eq!(next(&mut live, 3).await, ["+a2!", "+a3!", "+a4!"]);
+		assert_eq!(feed.subscribe().cursor.map(|c| c.number), Some(4));
+	}
+}
