@@ -576,3 +576,24 @@ fn best_mode_a_stopped_subscriber_discards_above_its_last_final_block_and_resume
 	assert_eq!(got.len(), reference.len(), "nothing lost, nothing twice");
 	assert_eq!(got, reference, "in order");
 }
+
+#[test]
+fn a_from_block_whose_state_is_pruned_is_refused_clearly() {
+	let node = NodeProcess::start(follow_node().arg("--state-pruning").arg("16"));
+	for _ in 0..40 {
+		let hash = node.seal_block(false, None);
+		node.finalize(hash);
+	}
+	let calls = json!([
+		["herald_v1_follow", [{"from": {"block": 2}}]],
+		["herald_v1_follow", [{"from": {"block": 38}}]],
+		["system_health", []]
+	]);
+	let lines = ClientProcess::python(&["calls", &ws_url(&node), &calls.to_string()]).finish();
+	let error = &lines[0]["answer"]["error"];
+	assert_eq!(error["code"], -32801, "{}", lines[0]);
+	let message = error["message"].as_str().unwrap();
+	assert!(message.contains("pruned") && message.contains("--state-pruning"), "{message}");
+	assert!(lines[1]["answer"]["result"].is_string(), "a recent block replays: {}", lines[1]);
+	assert!(lines[2]["answer"]["result"].is_object(), "the connection lives");
+}
