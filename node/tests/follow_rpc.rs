@@ -380,8 +380,10 @@ fn stopped(node: &NodeProcess, reason: &str) -> u64 {
 		.sum()
 }
 
-#[test]
-fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
+/// A node with a small subscription queue, a reference subscriber that keeps up and one that stops reading after its
+/// first notification until the node has stopped it, both following `params` until block `LAST`: the slow one's
+/// lines, the reference's envelopes, and the node.
+fn a_paused_subscriber(params: &str) -> (Vec<Value>, Vec<Value>, NodeProcess) {
 	const LAST: u64 = 80;
 	let node = NodeProcess::start(
 		follow_node()
@@ -394,8 +396,6 @@ fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
 	let release = tempfile::tempdir().unwrap();
 	let release = release.path().join("read-again");
 	let until = format!("block:{LAST}");
-	// A reference reader that keeps up, and one that stops reading after its first notification until told.
-	let params = r#"{"from": {"block": 2}}"#;
 	let mut reference = ClientProcess::python(&["follow", &ws_url(&node), params, "--until", &until]);
 	let mut slow = ClientProcess::python(&[
 		"follow",
@@ -423,8 +423,12 @@ fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
 		final_block(&node, 1);
 		number += 1;
 	}
-	let slow = slow.finish();
-	let reference = envelopes(&notifications(&reference.finish()));
+	(slow.finish(), envelopes(&notifications(&reference.finish())), node)
+}
+
+#[test]
+fn a_slow_subscriber_is_stopped_resumes_and_loses_nothing() {
+	let (slow, reference, node) = a_paused_subscriber(r#"{"from": {"block": 2}}"#);
 	let stops: Vec<Value> = notifications(&slow).into_iter().filter(|n| n["event"] == "stop").collect();
 	assert_eq!(stops.len(), 1, "one stop: {stops:?}");
 	assert_eq!(stops[0]["reason"], "slowSubscriber", "{}", stops[0]);
@@ -514,47 +518,8 @@ fn the_contracts_method_returns_a_valid_asyncapi_document() {
 
 #[test]
 fn best_mode_a_stopped_subscriber_discards_above_its_last_final_block_and_resumes_complete() {
-	const LAST: u64 = 80;
-	let node = NodeProcess::start(
-		follow_node()
-			.arg("--herald-follow-queue")
-			.arg("16")
-			.arg("--rpc-message-buffer-capacity-per-connection")
-			.arg("16"),
-	);
-	final_block(&node, 1);
-	let release = tempfile::tempdir().unwrap();
-	let release = release.path().join("read-again");
-	let until = format!("block:{LAST}");
-	let params = r#"{"mode": "best", "from": {"block": 2}}"#;
-	let mut reference = ClientProcess::python(&["follow", &ws_url(&node), params, "--until", &until]);
-	let mut slow = ClientProcess::python(&[
-		"follow",
-		&ws_url(&node),
-		params,
-		"--pause-after",
-		"1",
-		"--pause-until-file",
-		release.to_str().unwrap(),
-		"--resume",
-		"--until",
-		&until,
-	]);
-	reference.wait_for("the subscription", |l| l["kind"] == "subscribed");
-	slow.wait_for("the pause", |l| l["kind"] == "paused");
-	let mut number = 1;
-	while stopped(&node, "slow_subscriber") == 0 {
-		assert!(number < LAST - 5, "the slow subscriber was not stopped after {number} blocks");
-		final_block(&node, 20);
-		number += 1;
-	}
-	std::fs::write(&release, b"").unwrap();
-	while number < LAST {
-		final_block(&node, 1);
-		number += 1;
-	}
-	let slow = slow.finish();
-	let reference: Vec<String> = envelopes(&notifications(&reference.finish())).iter().map(id).collect();
+	let (slow, reference, _node) = a_paused_subscriber(r#"{"mode": "best", "from": {"block": 2}}"#);
+	let reference: Vec<String> = reference.iter().map(id).collect();
 	// Apply the stop as a best-mode consumer must: drop what it holds above `discardAbove`, then resume.
 	let mut held: Vec<Value> = Vec::new();
 	let mut stops = 0;

@@ -113,3 +113,23 @@ impl BlockEnvelope {
 		}
 	}
 }
+
+#[cfg(test)]
+impl BlockEnvelope {
+	/// An envelope `{}` of a domain event "X" on topic "t", for tests of what carries envelopes.
+	pub(crate) fn fake(id: &str, origin: Origin) -> BlockEnvelope {
+		let mapping = crate::mapping::ResolvedMapping {
+			name: "X".into(),
+			event_type: EventType::Domain,
+			topic: "t".into(),
+			key: crate::mapping::PartitionKey::Chain,
+		};
+		BlockEnvelope {
+			id: id.into(),
+			route: Arc::new(Route::new(&mapping)),
+			json: b"{}"[..].into(),
+			data: 0..0,
+			origin,
+		}
+	}
+}

@@ -171,9 +171,6 @@ impl<H: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Syn
 			}
 			(state.cursor.expect("set above"), state.unfinalized.clone())
 		};
-		let contexts: std::collections::HashMap<H, BlockContext> =
-			unfinalized.iter().map(|(block, committed)| (block.hash, committed.context.clone())).collect();
-		let mut contexts = contexts;
 		let restored = unfinalized.iter().map(|(block, _)| Restored { block: *block, acknowledged: true });
 		let mut follower = Follower::new(self.mode, cursor.number + 1, Some(cursor), restored, MAX_UNFINALIZED);
 		log::info!(target: LOG_TARGET, "the {} feed follows from block #{}", self.mode, cursor.number + 1);
@@ -191,19 +188,18 @@ impl<H: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Syn
 					Action::Ship { block, .. } => {
 						let job = loading.pop_front().expect("one job per ship");
 						let committed = Arc::new(EncodePool::result(job).await?);
-						if !committed.context.finalized {
-							contexts.insert(block.hash, committed.context.clone());
-						}
 						self.emit(FeedItem::Committed(block, committed));
 					}
 					Action::Retract(block) => {
-						let Some(context) = contexts.remove(&block.hash) else { continue };
-						let ids = self.ids_of(&block);
-						self.emit(FeedItem::Retracted(block, retraction_envelope(&context, routes, ids, None)));
+						let Some(committed) = self.unfinalized(&block) else { continue };
+						// It cancels every id the block carried.
+						let ids = committed.envelopes.iter().map(|e| e.id.clone()).collect();
+						let envelope = retraction_envelope(&committed.context, routes, ids, None);
+						self.emit(FeedItem::Retracted(block, envelope));
 					}
 					Action::Finalize(block) => {
-						let Some(mut context) = contexts.remove(&block.hash) else { continue };
-						context.finalized = true;
+						let Some(committed) = self.unfinalized(&block) else { continue };
+						let context = BlockContext { finalized: true, ..committed.context.clone() };
 						self.emit(FeedItem::Finalized(block, finalized_envelope(&context, routes)));
 					}
 				}
@@ -217,28 +213,17 @@ impl<H: Copy + Eq + std::hash::Hash + std::fmt::Debug + AsRef<[u8]> + Send + Syn
 		}
 	}
 
-	/// Every envelope id a committed, not final block had (what its `BlockRetracted` cancels).
-	fn ids_of(&self, block: &BlockLink<H>) -> Vec<String> {
+	/// A block the feed committed and that is not final yet (what its retraction or finalization is made from).
+	fn unfinalized(&self, block: &BlockLink<H>) -> Option<Arc<CommittedBlock>> {
 		let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		state
-			.unfinalized
-			.iter()
-			.find(|(b, _)| b.hash == block.hash)
-			.map(|(_, committed)| committed.envelopes.iter().map(|e| e.id.clone()).collect())
-			.unwrap_or_default()
+		state.unfinalized.iter().find(|(b, _)| b.hash == block.hash).map(|(_, committed)| committed.clone())
 	}
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{
-		encode_pool::LoadedBlock,
-		envelope::route::Route,
-		follow::Heads,
-		mapping::{EventType, PartitionKey, ResolvedMapping},
-		stream::Origin,
-	};
+	use crate::{encode_pool::LoadedBlock, follow::Heads, stream::Origin};
 
 	type Hash = [u8; 8];
 
@@ -283,19 +268,7 @@ mod tests {
 	struct FakeReader;
 
 	fn envelope(id: String) -> BlockEnvelope {
-		let mapping = ResolvedMapping {
-			name: "X".into(),
-			event_type: EventType::Domain,
-			topic: "t".into(),
-			key: PartitionKey::Chain,
-		};
-		BlockEnvelope {
-			id,
-			route: Arc::new(Route::new(&mapping)),
-			json: b"{}"[..].into(),
-			data: 0..0,
-			origin: Origin::Block,
-		}
+		BlockEnvelope::fake(&id, Origin::Block)
 	}
 
 	impl BlockReader for FakeReader {
@@ -343,21 +316,28 @@ mod tests {
 		items
 	}
 
+	/// A running feed of `mode` over `chain` (genesis only), joined once it has started at the finalized head.
+	async fn started(
+		mode: Follow,
+		chain: &FakeChain,
+	) -> (Arc<Feed<Hash>>, watch::Sender<u64>, broadcast::Receiver<Arc<FeedItem<Hash>>>) {
+		chain.set(1, 0, 0);
+		let feed = Feed::new(mode, 64);
+		let (wake, woken) = watch::channel(0u64);
+		tokio::spawn(feed.clone().run(chain.clone(), FakeReader, Mappings::default(), woken));
+		loop {
+			let snapshot = feed.subscribe();
+			if snapshot.cursor.is_some() {
+				return (feed, wake, snapshot.live);
+			}
+			tokio::time::sleep(Duration::from_millis(10)).await;
+		}
+	}
+
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 	async fn a_best_feed_retracts_newest_first_then_commits_and_finalizes_the_new_branch() {
 		let chain = FakeChain::default();
-		chain.set(1, 0, 0);
-		let feed = Feed::new(Follow::Best, 64);
-		let (wake, woken) = watch::channel(0u64);
-		tokio::spawn(feed.clone().run(chain.clone(), FakeReader, Mappings::default(), woken));
-		// Joined once the feed has started at the finalized head.
-		let mut live = loop {
-			let snapshot = feed.subscribe();
-			if snapshot.cursor.is_some() {
-				break snapshot.live;
-			}
-			tokio::time::sleep(Duration::from_millis(10)).await;
-		};
+		let (feed, wake, mut live) = started(Follow::Best, &chain).await;
 		chain.set(1, 2, 0);
 		wake.send(1).unwrap();
 		assert_eq!(next(&mut live, 2).await, ["+a1", "+a2"]);
@@ -377,17 +357,7 @@ mod tests {
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 	async fn a_finalized_feed_ships_final_blocks_once_in_order() {
 		let chain = FakeChain::default();
-		chain.set(1, 0, 0);
-		let feed = Feed::new(Follow::Finalized, 64);
-		let (wake, woken) = watch::channel(0u64);
-		tokio::spawn(feed.clone().run(chain.clone(), FakeReader, Mappings::default(), woken));
-		let mut live = loop {
-			let snapshot = feed.subscribe();
-			if snapshot.cursor.is_some() {
-				break snapshot.live;
-			}
-			tokio::time::sleep(Duration::from_millis(10)).await;
-		};
+		let (feed, wake, mut live) = started(Follow::Finalized, &chain).await;
 		chain.set(1, 3, 1);
 		wake.send(1).unwrap();
 		assert_eq!(next(&mut live, 1).await, ["+a1!"]);

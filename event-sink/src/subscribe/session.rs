@@ -168,7 +168,8 @@ where
 		let queue_size = self.hub.limits.queue_envelopes.max(1);
 		let (queue, mut queued) = mpsc::channel::<Queued>(queue_size);
 		let (stop, mut stopped) = oneshot::channel::<StopReason>();
-		let mut resume = Resume::At(json!(null));
+		// Finalized mode: where to resume after the last notification sent (`None`: nothing sent yet).
+		let mut resume: Option<Json> = None;
 		let initial = self.initial_resume();
 		let producer =
 			tokio::spawn(produce(self.hub.clone(), self.feed.clone(), self.request.clone(), self.start, queue, stop));
@@ -195,7 +196,7 @@ where
 						match after {
 							Resume::Final(Some(number)) => last_final = Some(number),
 							Resume::Final(None) => {}
-							at @ Resume::At(_) => resume = at,
+							Resume::At(at) => resume = Some(at),
 						}
 					}
 					None => break,
@@ -211,8 +212,7 @@ where
 					let discard_above = last_final.or(initial.1);
 					json!({"resume": {"block": discard_above.map_or(0, |n| n + 1)}, "discardAbove": discard_above})
 				}
-				(Follow::Finalized, Resume::At(at)) if !at.is_null() => json!({ "resume": at }),
-				(Follow::Finalized, _) => json!({ "resume": initial.0 }),
+				(Follow::Finalized, resume) => json!({ "resume": resume.unwrap_or(initial.0) }),
 			};
 			let mut notification = json!({
 				"event": "stop",
@@ -457,7 +457,6 @@ async fn produce<Ch, R>(
 		}
 		break (snapshot, cursor);
 	};
-	let _ = &cursor;
 	drop(reader);
 	// Best mode: the blocks above the finalized ones, as the feed committed them.
 	if best {
@@ -537,26 +536,10 @@ where
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{
-		envelope::{route::Route, BlockContext},
-		mapping::{EventType, PartitionKey, ResolvedMapping},
-		stream::Origin,
-	};
+	use crate::{envelope::BlockContext, stream::Origin};
 
 	fn envelope(id: &str, origin: Origin) -> BlockEnvelope {
-		let mapping = ResolvedMapping {
-			name: "X".into(),
-			event_type: EventType::Domain,
-			topic: "t".into(),
-			key: PartitionKey::Chain,
-		};
-		BlockEnvelope {
-			id: id.into(),
-			route: Arc::new(Route::new(&mapping)),
-			json: b"{}"[..].into(),
-			data: 0..0,
-			origin,
-		}
+		BlockEnvelope::fake(id, origin)
 	}
 
 	fn block(with_upgrade: bool) -> CommittedBlock {
