@@ -340,8 +340,9 @@ impl NodeProcess {
 	///
 	/// Right after a block is sealed, the pool may still count the transaction that block included (its view of
 	/// the new block is built asynchronously), so the nonce it reports can be one too low: the pool then refuses
-	/// the transaction as a replacement ("Priority is too low"), and the submission is retried with a fresh nonce
-	/// (and the current spec_version).
+	/// the transaction as a replacement ("Priority is too low"), as already known when the stale nonce rebuilds a
+	/// transaction the last block included byte for byte ("Transaction Already Imported"), or as outdated; the
+	/// submission is then retried with a fresh nonce (and the current spec_version).
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
 		let deadline = Instant::now() + Duration::from_secs(10);
 		loop {
@@ -358,7 +359,10 @@ impl NodeProcess {
 				// Likewise right after a runtime upgrade: the pool may still validate against the old runtime's
 				// spec_version (part of the signed payload) while the best block already has the new one.
 				Err(error)
-					if (error.contains("Priority is too low") || error.contains("bad signature"))
+					if (error.contains("Priority is too low")
+						|| error.contains("Already Imported")
+						|| error.contains("outdated")
+						|| error.contains("bad signature"))
 						&& Instant::now() < deadline =>
 				{
 					std::thread::sleep(Duration::from_millis(20))
