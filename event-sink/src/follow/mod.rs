@@ -17,7 +17,7 @@ pub mod follower;
 pub mod wake;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use chain::{BlockId, BlockLink, ChainView, ClientChain, Heads};
 pub use follower::{Action, Follower, Restored};

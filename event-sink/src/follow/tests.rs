@@ -1,4 +1,4 @@
-//! Property tests of the follower, the ledger and the store together, over random fork trees, random finality
+//! Property tests of the journal's owner (the follower's plan, the ledger and the store together), over random fork trees, random finality
 //! moves (including finalizing a branch that is not best), random Kafka delivery interleavings, random crashes
 //! (everything not yet delivered is lost, only what was committed to the store survives) and mode switches at
 //! restarts.
@@ -7,21 +7,39 @@
 //! topic-partition on its own, in order (a message adds its id, a `BlockRetracted` removes the ids it names),
 //! must be left with exactly the ids of the canonical blocks that were shipped there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::{
+	cell::RefCell,
+	collections::{BTreeMap, BTreeSet, HashMap, VecDeque},
+	rc::Rc,
+};
 
 use crate::{
-	config::Follow,
+	config::{Follow, StartFrom},
 	error::SinkError,
 	follow::{Action, BlockId, BlockLink, ChainView, Follower, Heads, Restored},
 	kafka::request::retraction_targets,
-	store::{Change, Effect, EntryState, Ledger, MemoryStateStore, Placement, StateStore},
+	store::{journal::SinkState, Change, Effect, EntryState, Journal, Ledger, MemoryStateStore, Placement, StateStore},
 };
 
-type Hash = u64;
+/// The store a crash leaves behind: the sink's journal writes it, the world reopens it.
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<MemoryStateStore<Hash>>>);
+
+impl StateStore<Hash> for Shared {
+	fn load(&self) -> Result<SinkState<Hash>, SinkError> {
+		self.0.borrow().load()
+	}
+
+	fn commit(&mut self, changes: Vec<Change<Hash>>) -> Result<(), SinkError> {
+		self.0.borrow_mut().commit(changes)
+	}
+}
+
+pub(crate) type Hash = u64;
 type Partition = (&'static str, i32);
 
 /// xorshift64*: deterministic, so a failing seed can be replayed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
 	fn next(&mut self) -> u64 {
@@ -30,16 +48,16 @@ impl Rng {
 		self.0 ^= self.0 >> 27;
 		self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
 	}
-	fn below(&mut self, n: u64) -> u64 {
+	pub(crate) fn below(&mut self, n: u64) -> u64 {
 		self.next() % n.max(1)
 	}
-	fn chance(&mut self, percent: u64) -> bool {
+	pub(crate) fn chance(&mut self, percent: u64) -> bool {
 		self.below(100) < percent
 	}
 }
 
 /// A block tree with a best chain (longest first-seen, like Substrate's) and a finalized head.
-struct Tree {
+pub(crate) struct Tree {
 	blocks: HashMap<Hash, BlockLink<Hash>>,
 	best: Hash,
 	finalized: Hash,
@@ -47,7 +65,7 @@ struct Tree {
 }
 
 impl Tree {
-	fn new() -> Self {
+	pub(crate) fn new() -> Self {
 		let genesis = BlockLink { number: 0, hash: 1, parent: 0 };
 		Self { blocks: HashMap::from([(1, genesis)]), best: 1, finalized: 1, next_hash: 2 }
 	}
@@ -78,7 +96,7 @@ impl Tree {
 		live
 	}
 
-	fn import(&mut self, rng: &mut Rng) {
+	pub(crate) fn import(&mut self, rng: &mut Rng) {
 		let live = self.live();
 		// Mostly on the best block, often on a recent block of another branch.
 		let parent = if rng.chance(60) { self.best } else { live[rng.below(live.len() as u64) as usize] };
@@ -93,7 +111,7 @@ impl Tree {
 
 	/// Finalizes a random live block (possibly on a branch that is not best): the best block then moves to the
 	/// longest chain under it, without any import.
-	fn finalize(&mut self, rng: &mut Rng) {
+	pub(crate) fn finalize(&mut self, rng: &mut Rng) {
 		let live = self.live();
 		let target = live[rng.below(live.len() as u64) as usize];
 		self.finalized = target;
@@ -168,8 +186,7 @@ struct Produced {
 /// The sink as the worker runs it, with Kafka simulated.
 struct Sink {
 	mode: Follow,
-	follower: Follower<Hash>,
-	ledger: Ledger<Hash>,
+	journal: Journal<Hash, Shared>,
 	/// (seq, unacked, effect)
 	in_flight: VecDeque<(u64, usize, Effect<Hash>)>,
 	next_seq: u64,
@@ -178,7 +195,7 @@ struct Sink {
 struct World {
 	rng: Rng,
 	tree: Tree,
-	store: MemoryStateStore<Hash>,
+	store: Shared,
 	sink: Sink,
 	/// Handed to the producer, not delivered yet (lost on a crash).
 	pending: Vec<Produced>,
@@ -191,20 +208,9 @@ struct World {
 }
 
 impl World {
-	fn start_sink(store: &MemoryStateStore<Hash>, mode: Follow, max_unfinalized: usize) -> Sink {
-		let state = store.load().unwrap();
-		let restored = state
-			.journal
-			.iter()
-			.map(|entry| Restored { block: entry.block, acknowledged: entry.state == EntryState::Shipped });
-		let start = state.cursor.map_or(0, |c| c.number + 1);
-		Sink {
-			mode,
-			follower: Follower::new(mode, start, state.cursor, restored, max_unfinalized),
-			ledger: Ledger::new(&state),
-			in_flight: VecDeque::new(),
-			next_seq: 1,
-		}
+	fn start_sink(store: &Shared, tree: &Tree, mode: Follow, max_unfinalized: usize) -> Sink {
+		let journal = Journal::open(store.clone(), tree, mode, StartFrom::Genesis, max_unfinalized).unwrap();
+		Sink { mode, journal, in_flight: VecDeque::new(), next_seq: 1 }
 	}
 
 	fn produce(&mut self, seq: u64, partition: Partition, message: Message) {
@@ -217,17 +223,17 @@ impl World {
 
 	/// One plan and its execution, as in the worker.
 	fn step_sink(&mut self, budget: usize) {
-		let actions = self.sink.follower.plan(&self.tree, budget).unwrap();
+		let actions = self.sink.journal.plan(&self.tree, budget).unwrap();
 		if std::env::var_os("HERALD_FOLLOW_TRACE").is_some() && !actions.is_empty() {
 			let heads = self.tree.heads().unwrap();
 			eprintln!("best {:?} finalized {:?} mode {:?}: {actions:?}", heads.best, heads.finalized, self.sink.mode);
 		}
 		let finalized = self.tree.block(self.tree.finalized).number;
 		// (Unless the budget left part of a restore for the next plans.)
-		for block in self.sink.follower.journal().filter(|_| !self.sink.follower.catching_up_journal()) {
+		let plan = self.sink.journal.follower();
+		for block in plan.journal().filter(|_| !plan.catching_up_journal()) {
 			assert!(block.number > finalized, "the journal holds block #{} at or below finality", block.number);
 		}
-		let mut write_ahead = Vec::new();
 		let mut batch = Vec::new();
 		for action in actions {
 			let seq = self.sink.next_seq;
@@ -242,13 +248,12 @@ impl World {
 					if finalized {
 						(out, Effect::ShippedFinal(block.id()))
 					} else {
-						let (change, effect) = self.sink.ledger.shipping(seq, block, 1, None, placements(&messages));
-						write_ahead.push(change);
-						(out, effect)
+						(out, self.sink.journal.shipping(seq, block, 1, None, placements(&messages)))
 					}
 				}
 				Action::Retract(block) => {
-					let entry = self.sink.ledger.entry(&block.hash).expect("retracting a journal block").clone();
+					let (entry, effect) =
+						self.sink.journal.retracting(seq, &block).expect("retracting a journal block");
 					let out = retraction_targets(&entry.placements)
 						.into_iter()
 						.map(|(placement, ids)| {
@@ -257,19 +262,17 @@ impl World {
 							(partition, Message::Retracted { block: block.hash, ids })
 						})
 						.collect();
-					let (change, effect) = self.sink.ledger.retracting(seq, block.hash).unwrap();
-					write_ahead.push(change);
 					(out, effect)
 				}
 				Action::Finalize(block) => {
-					assert!(self.sink.ledger.entry(&block.hash).is_some(), "finalizing a journal block");
+					let (_, effect) = self.sink.journal.finalizing(&block).expect("finalizing a journal block");
 					let message = Message::Event { block: block.hash, id: "BlockFinalized".into() };
-					(vec![(("blocks", 0), message)], Effect::Finalized(block.id()))
+					(vec![(("blocks", 0), message)], effect)
 				}
 			};
 			batch.push((seq, messages, effect));
 		}
-		self.store.commit(write_ahead).unwrap();
+		self.sink.journal.commit_write_ahead().unwrap();
 		for (seq, messages, effect) in batch {
 			self.sink.in_flight.push_back((seq, messages.len(), effect));
 			for (partition, message) in messages {
@@ -293,22 +296,21 @@ impl World {
 				entry.1 -= 1;
 			}
 		}
-		let mut changes = Vec::new();
 		while self.sink.in_flight.front().is_some_and(|(_, unacked, _)| *unacked == 0) {
 			let (_, _, effect) = self.sink.in_flight.pop_front().unwrap();
-			changes.extend(self.sink.ledger.complete(effect));
+			self.sink.journal.complete(effect);
 		}
-		self.store.commit(changes).unwrap();
+		self.sink.journal.persist_now().unwrap();
 	}
 
 	/// kill -9: what was not delivered is lost, only the store survives; the node may restart in another mode.
 	fn crash(&mut self) {
 		if std::env::var_os("HERALD_FOLLOW_TRACE").is_some() {
-			eprintln!("crash; store {:?}", self.store.cursor);
+			eprintln!("crash; store {:?}", self.store.0.borrow().cursor);
 		}
 		self.pending.clear();
 		let mode = if self.rng.chance(50) { Follow::Best } else { Follow::Finalized };
-		self.sink = Self::start_sink(&self.store, mode, self.max_unfinalized);
+		self.sink = Self::start_sink(&self.store, &self.tree, mode, self.max_unfinalized);
 	}
 }
 
@@ -338,11 +340,12 @@ fn run(seed: u64) {
 	let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
 	let mode = if rng.chance(70) { Follow::Best } else { Follow::Finalized };
 	let max_unfinalized = 2 + rng.below(12) as usize;
-	let store = MemoryStateStore::default();
-	let sink = World::start_sink(&store, mode, max_unfinalized);
+	let store = Shared::default();
+	let tree = Tree::new();
+	let sink = World::start_sink(&store, &tree, mode, max_unfinalized);
 	let mut world = World {
 		rng,
-		tree: Tree::new(),
+		tree,
 		store,
 		sink,
 		pending: Vec::new(),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod client_config;
 pub mod metrics;
+pub mod output;
 pub mod partition;
 pub mod producer;
 pub mod request;

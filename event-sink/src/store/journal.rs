@@ -86,6 +86,17 @@ pub trait StateStore<H> {
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError>;
 }
 
+/// A run of the sink borrows the store its restarts share.
+impl<H, S: StateStore<H> + ?Sized> StateStore<H> for &mut S {
+	fn load(&self) -> Result<SinkState<H>, SinkError> {
+		(**self).load()
+	}
+
+	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
+		(**self).commit(changes)
+	}
+}
+
 /// The state in memory (tests, and the property tests' crash model: what was committed survives).
 #[derive(Clone, Debug)]
 pub struct MemoryStateStore<H> {

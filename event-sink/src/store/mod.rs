@@ -8,16 +8,19 @@
 //! - [`file`]: the sink's own synced files, where the state lives ([`FileStateStore`]: durable before the
 //!   producer sees a block's first message);
 //! - [`journal`]: the journal's entries, the [`StateStore`] trait, its database and in-memory implementations;
-//! - [`ledger`]: what to persist before producing and after acknowledgements.
+//! - [`ledger`]: what to persist before producing and after acknowledgements;
+//! - [`owner`]: the [`Journal`], the one owner of the journal and the cursor while the sink runs.
 
 pub mod cursor;
 pub mod file;
 pub mod identity;
 pub mod journal;
 pub mod ledger;
+pub mod owner;
 
 pub use file::FileStateStore;
 pub use journal::{
 	AuxStateStore, Change, EntryState, JournalEntry, MemoryStateStore, Placement, SinkState, StateStore,
 };
 pub use ledger::{Effect, Ledger};
+pub use owner::Journal;
