@@ -3,7 +3,8 @@
 //! - replay to one subscriber: envelopes/s from the database;
 //! - live to SUBSCRIBERS subscribers: envelopes/s delivered in total while blocks are sealed back to back;
 //! - import → notification latency of one live subscriber, p50/p99 (one block a second);
-//! - the Kafka sink's catch-up of the same blocks with SUBSCRIBERS subscribers attached, against without.
+//! - the Kafka output of a node serving the subscription, with SUBSCRIBERS live subscribers attached against none,
+//!   while a quarter of BLOCKS are sealed back to back: messages/s, send -> ack, last seal -> its acknowledgement.
 
 use std::{
 	io::{BufRead, BufReader},
@@ -113,4 +114,67 @@ pub fn follow(subscribers: u32, blocks: u32, transfers: u32) {
 	);
 	let sent = metric(&node.metrics(), "herald_follow_envelopes_sent_total").unwrap_or(0.0);
 	println!("herald_follow_envelopes_sent_total {sent}");
+	drop(node);
+
+	for attached in [0, subscribers] {
+		kafka_beside(attached, blocks / 4, transfers);
+	}
+}
+
+/// The Kafka output of a node that also serves `herald_v1_follow`, with `attached` live subscribers (10 per
+/// connection, every one reading) or none, while `blocks` blocks are sealed back to back: Kafka's messages/s over
+/// the window (first seal to the last block's acknowledgement), its mean send → ack time, and how long after the
+/// last seal Kafka acknowledged the last block. The subscribers' Python clients share the machine's cores.
+fn kafka_beside(attached: u32, blocks: u32, transfers: u32) {
+	let broker = crate::common::kafka::Broker::start();
+	let node = NodeProcess::start(
+		NodeConfig::manual_seal().arg("--herald-follow-rpc").arg("--kafka-brokers").arg(broker.address.clone()),
+	);
+	let last = node.finalized_number() as u64 + blocks as u64;
+	let mut many = (attached > 0).then(|| {
+		let mut many = Command::new(python())
+			.args([client().as_str(), "many", &url(&node), "--connections", &attached.div_ceil(10).to_string()])
+			.args(["--per", &attached.min(10).to_string(), "--silent", "0", "--until-block", &last.to_string()])
+			.stdout(Stdio::piped())
+			.spawn()
+			.expect("the Python client runs");
+		let mut lines = BufReader::new(many.stdout.take().unwrap()).lines();
+		while let Some(Ok(line)) = lines.next() {
+			if line.contains(r#""subscribed""#) {
+				break;
+			}
+		}
+		// Keep reading its output, so that it never blocks on a full pipe.
+		std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+		many
+	});
+	let at = |name: &str| metric(&node.metrics(), name).unwrap_or(0.0);
+	let (messages, latency_sum, latency_count) = (
+		at("herald_kafka_messages_total"),
+		at("herald_kafka_delivery_latency_seconds_sum"),
+		at("herald_kafka_delivery_latency_seconds_count"),
+	);
+	let started = Instant::now();
+	crate::fill_blocks(&node, blocks, transfers);
+	let sealed = Instant::now();
+	while at("herald_kafka_last_shipped_block_number") < last as f64 {
+		assert!(sealed.elapsed() < Duration::from_secs(120), "block {last} not acknowledged by Kafka within 120 s");
+		std::thread::sleep(Duration::from_millis(5));
+	}
+	let window = started.elapsed().as_secs_f64();
+	let drained = sealed.elapsed();
+	let shipped = at("herald_kafka_messages_total") - messages;
+	let latency = (at("herald_kafka_delivery_latency_seconds_sum") - latency_sum)
+		/ (at("herald_kafka_delivery_latency_seconds_count") - latency_count).max(1.0);
+	println!(
+		"Kafka output with {attached} subscribers attached: {shipped:.0} messages of {blocks} blocks in {window:.2} s \
+		 ({:.0} msg/s, bound by sealing), mean send -> ack {:.1} ms, last block acknowledged {:.1} ms after its seal",
+		shipped / window,
+		latency * 1e3,
+		drained.as_secs_f64() * 1e3
+	);
+	if let Some(mut many) = many.take() {
+		let _ = many.kill();
+		let _ = many.wait();
+	}
 }
