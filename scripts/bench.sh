@@ -11,8 +11,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$HERALD_ROOT"
-# --workspace: the same feature set as the tests, so the compiled dependencies are shared with them.
+# --workspace and $HERALD_FEATURES: the tests' feature set, so the compiled dependencies are shared with them.
 PROFILE="${PROFILE:-dev}"
-cargo build --locked --profile "$PROFILE" --workspace --bins --examples
+cargo build --locked --profile "$PROFILE" --workspace --features "$HERALD_FEATURES" --bins --examples
 if [ "$PROFILE" = dev ]; then dir=debug; else dir="$PROFILE"; fi
 exec "$CARGO_TARGET_DIR/$dir/examples/sink_bench" "$@"
