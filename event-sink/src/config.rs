@@ -170,6 +170,9 @@ pub struct SinkConfig {
 	pub required: bool,
 	/// How many blocks may be read and in flight to Kafka ahead of the last acknowledged one.
 	pub read_ahead_blocks: u32,
+	/// How many messages may be in flight ahead of the last acknowledged one (bounds memory with dense blocks; a
+	/// block larger than this still ships, alone).
+	pub read_ahead_messages: u32,
 	/// How many threads decode blocks and write their messages in parallel (1: the sink's own thread only).
 	pub encode_threads: u32,
 	/// What to ship and where.
@@ -183,6 +186,8 @@ pub struct SinkConfig {
 	pub on_rejected: OnRejected,
 	/// Sign every message's value with this key (`signature` and `signature_key_id` headers).
 	pub signing_key: Option<crate::kafka::signing::SigningKey>,
+	/// The envelope facts every message repeats as headers (`id` by default).
+	pub headers: crate::kafka::headers::HeaderSet,
 }
 
 /// The default of [`SinkConfig::encode_threads`]: the machine's cores, at most 4 (beyond, the producer and

@@ -1,7 +1,8 @@
 //! Fault injection with librdkafka's in-process `MockCluster`: the sink's shipping loop against brokers that go
 //! down and come back, and against produce requests that fail. Nothing acknowledged is lost, nothing is shipped
 //! twice within a run, and the cursor never passes a block Kafka did not fully acknowledge.
-//! (The follower's re-org logic has its own property tests; here the chain is linear and final.)
+//! The follower's re-org logic has its own property tests; here the chain is linear and final, except in the
+//! best-mode test at the end: a re-org while the broker is down.
 
 use std::{
 	collections::HashMap,
@@ -139,12 +140,14 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		start_from: StartFrom::Block(1),
 		required,
 		read_ahead_blocks: 8,
+		read_ahead_messages: 1000,
 		encode_threads: 2,
 		mappings: Mappings::default(),
 		follow: Follow::Finalized,
 		max_unfinalized_blocks: 64,
 		on_rejected: OnRejected::Stop,
 		signing_key: None,
+		headers: Default::default(),
 	}
 }
 
@@ -319,6 +322,14 @@ fn a_message_larger_than_kafka_accepts_stops_the_sink_naming_it() {
 
 /// Every message in the topic: its id (the `id` header) and its payload as JSON (`null` if it is not), in order.
 fn payloads(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>) -> Vec<(String, serde_json::Value)> {
+	topic_payloads(cluster, TOPIC)
+}
+
+/// [`payloads`] of any topic's partition 0.
+fn topic_payloads(
+	cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>,
+	topic: &str,
+) -> Vec<(String, serde_json::Value)> {
 	let consumer: BaseConsumer = ClientConfig::new()
 		.set("bootstrap.servers", cluster.bootstrap_servers())
 		.set("group.id", "faults")
@@ -326,7 +337,7 @@ fn payloads(cluster: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>
 		.create()
 		.unwrap();
 	let mut assignment = TopicPartitionList::new();
-	assignment.add_partition_offset(TOPIC, 0, Offset::Beginning).unwrap();
+	assignment.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
 	consumer.assign(&assignment).unwrap();
 	let mut messages = Vec::new();
 	let mut idle_since = Instant::now();
@@ -421,4 +432,166 @@ fn a_refused_stand_in_stops_the_sink_instead_of_looping() {
 	let error = sink.outcome.lock().unwrap().take().unwrap().to_string();
 	assert!(error.contains("Kafka will never accept message 3:"), "{error}");
 	assert_eq!(sink.cursor(), 2, "the cursor stays before the refused block");
+}
+
+// Best mode: a re-org while the broker is down.
+
+/// Blocks up to here are the same on both branches.
+const FORK_AT: u64 = 4;
+
+/// Block `number`'s hash on `branch` (the branch in the first byte, above the fork point).
+fn fork_hash(number: u64, branch: u8) -> Hash {
+	let mut hash = number.to_be_bytes();
+	hash[0] = if number <= FORK_AT { 0 } else { branch };
+	hash
+}
+
+fn fork_link(number: u64, branch: u8) -> BlockLink<Hash> {
+	BlockLink { number, hash: fork_hash(number, branch), parent: fork_hash(number.saturating_sub(1), branch) }
+}
+
+#[derive(Clone, Copy)]
+struct Fork {
+	finalized: u64,
+	best: u64,
+	branch: u8,
+}
+
+/// A chain with two branches after [`FORK_AT`]; which one is best can change at any time.
+struct ForkChain(Arc<Mutex<Fork>>);
+
+impl ChainView for ForkChain {
+	type Hash = Hash;
+
+	fn heads(&self) -> Result<Heads<Hash>, SinkError> {
+		let fork = *self.0.lock().unwrap();
+		Ok(Heads {
+			best: fork_link(fork.best, fork.branch).id(),
+			finalized: fork_link(fork.finalized, fork.branch).id(),
+		})
+	}
+
+	fn canonical(&self, number: u64) -> Result<Option<BlockLink<Hash>>, SinkError> {
+		let fork = *self.0.lock().unwrap();
+		Ok((number <= fork.best).then(|| fork_link(number, fork.branch)))
+	}
+}
+
+/// Reads any block of either branch: `MESSAGES_PER_BLOCK` messages with ids `"{block hash}:{i}"`.
+struct ForkReader;
+
+impl BlockReader for ForkReader {
+	type Hash = Hash;
+
+	fn chain(&self) -> &str {
+		"0x00"
+	}
+
+	fn load(&mut self, block: &BlockLink<Hash>, finalized: bool) -> Result<LoadedBlock, SinkError> {
+		let hash = format!("0x{}", hex::encode(block.hash));
+		let route = Arc::new(Route {
+			name: "Fake".into(),
+			event_type: herald_event_sink::mapping::EventType::Domain,
+			topic: "events".into(),
+			key: KeyRule::Fixed(b"chain"[..].into()),
+		});
+		let envelopes = (0..MESSAGES_PER_BLOCK)
+			.map(|i| BlockEnvelope {
+				id: format!("{hash}:{i}"),
+				route: route.clone(),
+				json: format!(r#"{{"block":"{hash}","index":{i}}}"#).into_bytes().into(),
+				data: 0..0,
+				origin: Origin::Event { index: i as u32, pallet: "Fake".into(), variant: "Fake".into() },
+			})
+			.collect();
+		let context = BlockContext {
+			chain: "0x00".into(),
+			number: block.number,
+			hash: hash.clone(),
+			parent_hash: format!("0x{}", hex::encode(block.parent)),
+			spec_version: 1,
+			timestamp: None,
+			finalized,
+		};
+		Ok(LoadedBlock::ready(CommittedBlock { context, block_hash: hash.as_str().into(), envelopes }))
+	}
+}
+
+fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+	let deadline = Instant::now() + timeout;
+	while !condition() {
+		assert!(Instant::now() < deadline, "{what}: not after {timeout:?}");
+		std::thread::sleep(Duration::from_millis(50));
+	}
+}
+
+/// Best mode ships branch A; the broker goes down; the best chain switches to branch B. The retractions of A's
+/// blocks wait in the journal (`Retracting`) until the broker is back; then B ships and finalizes. Applying the
+/// consumer rule to the events partition alone leaves exactly branch B's ids: nothing of A survives, nothing of
+/// the canonical chain is missing.
+#[test]
+fn best_mode_a_reorg_while_the_broker_is_down_retracts_the_lost_branch_and_loses_nothing() {
+	use herald_event_sink::store::EntryState;
+
+	let cluster = MockCluster::new(1).unwrap();
+	create_topics(&cluster);
+	let fork = Arc::new(Mutex::new(Fork { finalized: 2, best: 12, branch: 1 }));
+	let store = Arc::new(Mutex::new(MemoryStateStore::default()));
+	let outcome = Arc::new(Mutex::new(None));
+	let (heads, receiver) = watch::channel(0);
+	let parts = Parts { chain: ForkChain(fork.clone()), reader: ForkReader, store: SharedStore(store.clone()) };
+	let config = SinkConfig { follow: Follow::Best, ..config(cluster.bootstrap_servers(), false) };
+	let done = outcome.clone();
+	std::thread::spawn(move || {
+		let runtime = tokio::runtime::Runtime::new().unwrap();
+		let error = runtime.block_on(worker::run(parts, config, None, receiver));
+		*done.lock().unwrap() = Some(error);
+	});
+	let journal = |state: EntryState| -> Vec<u64> {
+		let store = store.lock().unwrap();
+		store.journal.iter().filter(|e| e.state == state).map(|e| e.block.number).collect()
+	};
+
+	// Branch A, #3..#12, shipped and acknowledged, not final.
+	heads.send_replace(1);
+	wait_until("branch A acknowledged", Duration::from_secs(30), || journal(EntryState::Shipped).len() == 10);
+
+	cluster.broker_down(1).unwrap();
+	*fork.lock().unwrap() = Fork { finalized: 2, best: 14, branch: 2 };
+	heads.send_replace(2);
+	wait_until("a retraction handed over while the broker is down", Duration::from_secs(30), || {
+		!journal(EntryState::Retracting).is_empty()
+	});
+	assert_eq!(store.lock().unwrap().cursor.map(|c| c.number), Some(2), "nothing new is final");
+
+	cluster.broker_up(1).unwrap();
+	*fork.lock().unwrap() = Fork { finalized: 14, best: 14, branch: 2 };
+	heads.send_replace(3);
+	wait_until("branch B final and the journal empty", Duration::from_secs(60), || {
+		let store = store.lock().unwrap();
+		store.cursor.map(|c| c.number) == Some(14) && store.journal.is_empty()
+	});
+	assert!(outcome.lock().unwrap().is_none(), "the sink kept running: {:?}", outcome.lock().unwrap());
+
+	// The consumer rule, on the events partition alone: upsert by id, delete what a retraction names.
+	let mut held = std::collections::BTreeSet::new();
+	let mut retracted = 0;
+	for (id, payload) in topic_payloads(&cluster, TOPIC) {
+		if payload["name"] == "BlockRetracted" {
+			retracted += 1;
+			for id in payload["data"]["event_ids"].as_array().expect("event_ids") {
+				held.remove(id.as_str().unwrap());
+			}
+		} else {
+			held.insert(id);
+		}
+	}
+	let expected: std::collections::BTreeSet<String> = (1..=14)
+		.flat_map(|number| {
+			let hash = format!("0x{}", hex::encode(fork_hash(number, 2)));
+			(0..MESSAGES_PER_BLOCK).map(move |i| format!("{hash}:{i}"))
+		})
+		.collect();
+	assert_eq!(retracted, 8, "one retraction per block of A above the fork (#5..#12)");
+	assert_eq!(held, expected, "exactly branch B's ids remain");
 }

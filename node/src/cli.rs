@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use herald_event_sink::config::{Follow, KafkaProperty, OnRejected, StartFrom};
+use herald_event_sink::{
+	config::{Follow, KafkaProperty, OnRejected, StartFrom},
+	kafka::headers::HeaderSet,
+};
 use sc_cli::RunCmd;
 
 use crate::kafka_security::SaslMechanism;
@@ -203,6 +206,18 @@ pub struct KafkaParams {
 	#[arg(long, value_name = "VARIABLE", requires = "kafka_brokers")]
 	pub kafka_sasl_password_env: Option<String>,
 
+	/// Which envelope facts every message repeats as Kafka headers: a comma-separated list of `id`, `name`,
+	/// `type`, `schema_version`, `block_hash`, `finalized`, or `all` / `none`. Each is also in the message's value;
+	/// headers cost the producer time on every message, so only `id` is sent unless asked (docs/envelope.md).
+	#[arg(
+		long,
+		value_name = "LIST",
+		default_value = "id",
+		value_parser = HeaderSet::parse,
+		requires = "kafka_brokers"
+	)]
+	pub kafka_headers: HeaderSet,
+
 	/// Sign every message: an HMAC-SHA256 of its value in the `signature` header, the key's id in
 	/// `signature_key_id` (docs/envelope.md). The file holds the key as hex, at least 32 bytes
 	/// (`openssl rand -hex 32 > key`).
@@ -229,15 +244,27 @@ pub struct KafkaParams {
 	#[arg(long, requires = "kafka_brokers")]
 	pub kafka_required: bool,
 
-	/// How many finalized blocks the sink reads ahead of Kafka's acknowledgements (bounds its memory).
+	/// How many blocks the sink reads ahead of Kafka's acknowledgements. Near-empty blocks need many in flight to
+	/// keep the producer busy; `--kafka-read-ahead-messages` bounds the memory dense blocks take.
 	#[arg(
 		long,
 		value_name = "BLOCKS",
-		default_value_t = 64,
+		default_value_t = 1024,
 		value_parser = clap::value_parser!(u32).range(1..=100_000),
 		requires = "kafka_brokers"
 	)]
 	pub kafka_read_ahead_blocks: u32,
+
+	/// How many messages the sink may have in flight to Kafka ahead of its acknowledgements (bounds its memory;
+	/// a block with more messages still ships, alone).
+	#[arg(
+		long,
+		value_name = "MESSAGES",
+		default_value_t = 20_000,
+		value_parser = clap::value_parser!(u32).range(1..=10_000_000),
+		requires = "kafka_brokers"
+	)]
+	pub kafka_read_ahead_messages: u32,
 
 	/// How many threads decode blocks and write their messages in parallel while the sink catches up (they run
 	/// at the sink's lowered priority). Default: the machine's cores, at most 4.

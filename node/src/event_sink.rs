@@ -78,11 +78,13 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		start_from: params.kafka_start_from,
 		required: params.kafka_required,
 		read_ahead_blocks: params.kafka_read_ahead_blocks,
+		read_ahead_messages: params.kafka_read_ahead_messages,
 		encode_threads: params.kafka_encode_threads.unwrap_or_else(default_encode_threads),
 		mappings,
 		follow: params.kafka_follow,
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
 		on_rejected: params.kafka_on_rejected,
+		headers: params.kafka_headers,
 		signing_key: match &params.kafka_sign_key_file {
 			Some(path) => {
 				let text = std::fs::read_to_string(path)

@@ -64,6 +64,9 @@ fn malformed_kafka_flags_are_rejected() {
 	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-config", "linger.ms"]);
 	assert_clean_failure(code, &stderr, "write it as key=value");
 
+	let (code, stderr) = run(&["--dev", "--kafka-brokers", "127.0.0.1:9", "--kafka-headers", "id,blockhash"]);
+	assert_clean_failure(code, &stderr, "unknown header \"blockhash\": list some of id, name, type");
+
 	let (code, stderr) = run(&["--dev", "--kafka-config", "linger.ms=5"]);
 	assert_clean_failure(code, &stderr, "--kafka-brokers");
 	// Every sink flag means nothing without the sink: refused, naming --kafka-brokers, not silently ignored.
@@ -72,6 +75,8 @@ fn malformed_kafka_flags_are_rejected() {
 		["--kafka-topic-prefix", "other"],
 		["--kafka-topic-partitions", "6"],
 		["--kafka-read-ahead-blocks", "8"],
+		["--kafka-read-ahead-messages", "100"],
+		["--kafka-headers", "all"],
 		["--kafka-encode-threads", "2"],
 		["--kafka-max-unfinalized-blocks", "10"],
 		["--kafka-topic-replication-factor", "3"],

@@ -70,6 +70,8 @@ fn assert_complete(node: &NodeProcess, records: &[Record], last: u64) -> usize {
 		let errors: Vec<String> = validator.iter_errors(&record.envelope).map(|e| e.to_string()).collect();
 		assert!(errors.is_empty(), "envelope violates the schema: {errors:?}\n{:#}", record.envelope);
 		assert_eq!(record.header("id"), record.envelope["meta"]["id"].as_str(), "meta.id is a header");
+		// The other headers are opt-in (--kafka-headers); the default sends `id` alone.
+		assert_eq!(record.headers.len(), 1, "only the id header by default: {:?}", record.headers);
 	}
 
 	// Deduplicate by meta.id as a consumer would; count what was duplicated.
@@ -428,7 +430,9 @@ fn signed_envelopes_verify_with_the_key_and_a_tampered_one_does_not() {
 			.arg("--kafka-sign-key-file")
 			.arg(key_file.to_str().unwrap())
 			.arg("--kafka-sign-key-id")
-			.arg("2026-11"),
+			.arg("2026-11")
+			.arg("--kafka-headers")
+			.arg("all"),
 	);
 	seal_busy_blocks(&node, 2);
 	let records = broker.consume_until("herald.", CONSUME_TIMEOUT, |records| {
@@ -436,6 +440,20 @@ fn signed_envelopes_verify_with_the_key_and_a_tampered_one_does_not() {
 	});
 	let key = SigningKey::from_hex(&key_hex, None).unwrap();
 	for record in &records {
+		// `--kafka-headers all`: every envelope fact, in order, then the signature's two.
+		let keys: Vec<&str> = record.headers.iter().map(|(key, _)| key.as_str()).collect();
+		assert_eq!(
+			keys,
+			["id", "name", "type", "schema_version", "block_hash", "finalized", "signature", "signature_key_id"]
+		);
+		let envelope = &record.envelope;
+		assert_eq!(record.header("name"), envelope["name"].as_str());
+		assert_eq!(record.header("type"), envelope["type"].as_str());
+		assert_eq!(record.header("block_hash"), envelope["meta"]["block"]["hash"].as_str());
+		assert_eq!(
+			record.header("finalized"),
+			Some(if envelope["meta"]["finalized"] == true { "true" } else { "false" })
+		);
 		assert_eq!(record.header("signature_key_id"), Some("2026-11"));
 		let signature = record.header("signature").expect("every message is signed");
 		assert!(key.verify(&record.payload, signature), "{} verifies", record.envelope["meta"]["id"]);

@@ -39,6 +39,10 @@ fn rebase(schema: &Json) -> Json {
 	}
 }
 
+/// The message headers: which ones a node sends is its operator's choice (`--kafka-headers`).
+const HEADERS_DESCRIPTION: &str = "Each header repeats a field of the value. Sent by default: id; the others only \
+	when the node runs with --kafka-headers naming them (or all).";
+
 pub fn document(contract: &Contract) -> Json {
 	let runtime = &contract.runtime;
 	let title = match (&runtime.spec_name, runtime.spec_version) {
@@ -70,7 +74,7 @@ pub fn document(contract: &Contract) -> Json {
 				"description": description,
 				"contentType": "application/json",
 				"payload": {"schemaFormat": SCHEMA_FORMAT, "schema": payload},
-				"headers": {"type": "object", "properties": {
+				"headers": {"type": "object", "description": HEADERS_DESCRIPTION, "properties": {
 					"id": {"type": "string", "description": "= meta.id"},
 					"name": {"type": "string", "description": "= name"},
 					"type": {"type": "string", "description": "= type"},

@@ -45,6 +45,10 @@ impl Build for KafkaBuild {
 	fn events(batch: &Vec<Request>) -> u64 {
 		batch.iter().filter(|request| request.is_event).count() as u64
 	}
+
+	fn messages(batch: &Vec<Request>) -> u64 {
+		batch.len() as u64
+	}
 }
 
 /// An action handed to the producer and not acknowledged in full yet.

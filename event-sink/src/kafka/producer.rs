@@ -24,6 +24,7 @@ use crate::{
 	error::SinkError,
 	kafka::{
 		client_config::client_config,
+		headers::{Header as EnvelopeHeader, HeaderSet},
 		metrics::Metrics,
 		signing::{SigningKey, KEY_ID_HEADER, SIGNATURE_HEADER},
 	},
@@ -134,14 +135,30 @@ impl Ticket {
 	}
 }
 
-/// The header `name` of a message librdkafka hands back (Herald sets every header on every message), as text.
-fn header_text(message: &impl Message, name: &str) -> String {
+/// The header `name` of a message librdkafka hands back, as text, if the message carries it.
+fn header_text(message: &impl Message, name: &str) -> Option<String> {
 	message
 		.headers()
 		.and_then(|headers| headers.iter().find(|header| header.key == name))
 		.and_then(|header| header.value)
 		.map(|value| String::from_utf8_lossy(value).into_owned())
-		.unwrap_or_default()
+}
+
+/// A refused message's id, block hash and finality: from its headers, or from its value for the headers
+/// `--kafka-headers` leaves out (only a refused message pays for parsing it).
+fn refused_facts(message: &impl Message) -> (String, String, bool) {
+	let (id, block_hash, finalized) =
+		(header_text(message, "id"), header_text(message, "block_hash"), header_text(message, "finalized"));
+	if let (Some(id), Some(block_hash), Some(finalized)) = (&id, &block_hash, &finalized) {
+		return (id.clone(), block_hash.clone(), finalized == "true");
+	}
+	let value: serde_json::Value = message.payload().and_then(|p| serde_json::from_slice(p).ok()).unwrap_or_default();
+	let meta = &value["meta"];
+	(
+		id.or_else(|| meta["id"].as_str().map(str::to_string)).unwrap_or_default(),
+		block_hash.or_else(|| meta["block"]["hash"].as_str().map(str::to_string)).unwrap_or_default(),
+		finalized.map_or_else(|| meta["finalized"].as_bool().unwrap_or(false), |f| f == "true"),
+	)
 }
 
 /// Receives librdkafka's callbacks (on its polling thread): delivery reports, statistics, errors.
@@ -225,7 +242,9 @@ impl ProducerContext for SinkContext {
 			Err((error, message)) => {
 				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
 				let reason = error.to_string();
-				let id = header_text(message, "id");
+				// The value is parsed only when a header it needs is left out (`--kafka-headers`), and for a
+				// stand-in's block hash and finality: a broker outage fails many messages on this thread.
+				let id = header_text(message, "id").unwrap_or_else(|| refused_facts(message).0);
 				let bytes = message.payload().map_or(0, <[u8]>::len);
 				let stand_in =
 					(permanent && self.on_rejected == OnRejected::StandIn && !ticket.is_stand_in).then(|| {
@@ -233,14 +252,15 @@ impl ProducerContext for SinkContext {
 							target: LOG_TARGET,
 							"Kafka refused message {id} ({reason}); shipping a MessageRejected stand-in instead"
 						);
+						let (_, block_hash, finalized) = refused_facts(message);
 						// Only copied here: the stand-in is built on the sink's thread, not librdkafka's.
 						RefusedMessage {
 							id: id.clone(),
 							topic: message.topic().to_string(),
 							key: message.key().map(<[u8]>::to_vec),
 							payload: message.payload().unwrap_or_default().to_vec(),
-							block_hash: header_text(message, "block_hash"),
-							finalized: header_text(message, "finalized") == "true",
+							block_hash,
+							finalized,
 							partition: message.partition(),
 						}
 					});
@@ -270,6 +290,8 @@ pub struct KafkaProducer {
 	on_rejected: OnRejected,
 	metrics: Option<Metrics>,
 	signing_key: Option<SigningKey>,
+	/// The envelope facts each message repeats as headers (`--kafka-headers`).
+	headers: HeaderSet,
 }
 
 /// The next run's producer must not send while requests of this one may still land: the broker orders one
@@ -334,7 +356,13 @@ impl KafkaProducer {
 			producer.context().client.store(producer.client().native_ptr(), Ordering::Release);
 		}
 		Ok((
-			Self { producer, on_rejected: config.on_rejected, metrics, signing_key: config.signing_key.clone() },
+			Self {
+				producer,
+				on_rejected: config.on_rejected,
+				metrics,
+				signing_key: config.signing_key.clone(),
+				headers: config.headers,
+			},
 			receiver,
 		))
 	}
@@ -417,8 +445,11 @@ impl KafkaProducer {
 		is_stand_in: bool,
 	) -> Result<(), SinkError> {
 		let mut headers = OwnedHeaders::new_with_capacity(8);
-		for (key, value) in message.headers() {
-			headers = headers.insert(Header { key, value: Some(value) });
+		for (header, (key, value)) in EnvelopeHeader::ALL.into_iter().zip(message.headers()) {
+			debug_assert_eq!(header.key(), key, "the message's headers come in EnvelopeHeader::ALL's order");
+			if self.headers.contains(header) {
+				headers = headers.insert(Header { key, value: Some(value) });
+			}
 		}
 		if let Some(signing_key) = &self.signing_key {
 			let signature = signing_key.sign(&message.payload);
@@ -476,12 +507,14 @@ mod tests {
 			start_from: StartFrom::Genesis,
 			required: false,
 			read_ahead_blocks: 8,
+			read_ahead_messages: 1000,
 			encode_threads: 2,
 			mappings: Mappings::default(),
 			follow: Follow::Finalized,
 			max_unfinalized_blocks: 8,
 			on_rejected: OnRejected::Stop,
 			signing_key: None,
+			headers: Default::default(),
 		}
 	}
 

@@ -38,12 +38,19 @@ const LOG_TARGET: &str = "herald::kafka";
 /// How often a failure that repeats by itself is retried before the sink stops.
 const DETERMINISTIC_RETRIES: u32 = 3;
 
+/// The pause after a first failure, doubled after each next one (unit tests, whose clock is real, restart at once).
+const FIRST_BACKOFF: Duration = if cfg!(test) { Duration::from_millis(2) } else { Duration::from_secs(1) };
+
 /// Longest pause between two restarts after failures (a rebuilt producer included: a cluster that makes every new
 /// producer fail is not hammered).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// How long a refused send waits for the actions before it to be acknowledged, so the cursor ends right before it.
 const DRAIN_BEFORE_STOP: Duration = Duration::from_secs(30);
+
+/// The most blocks one round of the shipping loop reads before it sends: small enough that the producer starts
+/// on the first of them at once, large enough that near-empty blocks don't cost a loop turn each.
+const PLAN_ROUND: usize = 128;
 
 /// The parts the driver runs on: the chain, a block reader and the state store (all over the node's client in
 /// the node; fakes in tests).
@@ -87,7 +94,7 @@ where
 	if let Some(metrics) = &metrics {
 		metrics.journal_capacity_blocks.set(config.max_unfinalized_blocks as u64);
 	}
-	let mut backoff = Duration::from_secs(1);
+	let mut backoff = FIRST_BACKOFF;
 	// A failure that can only repeat (the same block's metadata, encoding or a panic, failing the same way) is
 	// retried a few times, then stops the sink with the error instead of looping forever.
 	let mut same_failures: (String, u32) = (String::new(), 0);
@@ -148,7 +155,7 @@ where
 		progress.interrupted(error.to_string());
 		// A run that lasted a while was healthy: start the backoff over.
 		if started.elapsed() > MAX_BACKOFF {
-			backoff = Duration::from_secs(1);
+			backoff = FIRST_BACKOFF;
 		}
 		log::error!(target: LOG_TARGET, "event sink failed: {error}; restarting from the cursor in {backoff:?}");
 		tokio::time::sleep(backoff).await;
@@ -173,6 +180,7 @@ struct Pending<H> {
 	info: ActionInfo,
 	effect: Effect<H>,
 	events: u64,
+	messages: u64,
 	acknowledged: bool,
 	failure: Option<(String, String, bool)>,
 }
@@ -244,9 +252,26 @@ where
 		// Without notifications (the node is shutting down) the one-second tick still drives the loop.
 		let mut wake_alive = true;
 		let read_ahead = config.read_ahead_blocks.max(1) as usize;
+		let read_ahead_messages = u64::from(config.read_ahead_messages.max(1));
+		// Messages of the largest block in flight (or last seen): what the next blocks are expected to weigh.
+		let mut block_messages = 0u64;
 		loop {
 			let shipping = in_flight.iter().filter(|p| p.info.is_ship).count();
-			let actions = journal.plan(chain, read_ahead.saturating_sub(shipping))?;
+			let messages: u64 = in_flight.iter().map(|p| p.messages).sum();
+			if let Some(largest) = in_flight.iter().filter(|p| p.info.is_ship).map(|p| p.messages).max() {
+				block_messages = largest;
+			}
+			// Bounded by blocks and by messages; one block always fits when nothing is in flight. A round reads at
+			// most PLAN_ROUND blocks, so the first of them is sent while the window still has room for more.
+			let by_blocks = read_ahead.saturating_sub(shipping).min(PLAN_ROUND);
+			let by_messages = match block_messages {
+				// Nothing seen yet: one block, whose size is then known.
+				0 => 1,
+				per_block => (read_ahead_messages.saturating_sub(messages) / per_block) as usize,
+			};
+			let room = by_blocks.min(if in_flight.is_empty() { by_messages.max(1) } else { by_messages });
+			let actions = journal.plan(chain, room)?;
+			let more = room > 0 && actions.iter().filter(|a| matches!(a, Action::Ship { .. })).count() == room;
 
 			// The blocks to ship are read in order and built on the pool, in parallel.
 			let mut encoded: VecDeque<(Encoded<Built<<O::Build as Build>::Batch>>, Duration)> = VecDeque::new();
@@ -317,11 +342,14 @@ where
 			stall_reported = journal.stalled();
 			report(&journal, &in_flight, chain, config, metrics, progress, status)?;
 
-			// Wait for acknowledgements, a chain event, or a tick (metrics, anything a notification missed).
+			// Wait for acknowledgements, a chain event, or a tick (metrics, anything a notification missed); while
+			// a catch-up has room for more blocks, only take the acknowledgements already there.
 			tokio::select! {
+				biased;
 				acks = output.acknowledgements() => record(&mut in_flight, acks?),
-				changed = wake.changed(), if wake_alive => wake_alive = changed.is_ok(),
-				_ = tokio::time::sleep(Duration::from_secs(1)) => {},
+				changed = wake.changed(), if wake_alive && !more => wake_alive = changed.is_ok(),
+				_ = tokio::time::sleep(Duration::from_secs(1)), if !more => {},
+				_ = std::future::ready(()), if more => {},
 			}
 			complete_acknowledged(&mut in_flight, &mut journal, metrics, progress, u64::MAX);
 			if let Some(front) = in_flight.front() {
@@ -371,7 +399,8 @@ where
 	}
 	let seq = info.seq;
 	let events = <O::Build as Build>::events(&batch);
-	in_flight.push_back(Pending { info: info.clone(), effect, events, acknowledged: false, failure: None });
+	let messages = <O::Build as Build>::messages(&batch);
+	in_flight.push_back(Pending { info: info.clone(), effect, events, messages, acknowledged: false, failure: None });
 	match output.send(info, batch).await {
 		Err(error @ SinkError::Rejected { .. }) => {
 			let deadline = tokio::time::Instant::now() + DRAIN_BEFORE_STOP;

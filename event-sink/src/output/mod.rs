@@ -38,6 +38,8 @@ pub trait Build: Send + Sync + 'static {
 	fn finalized(&self, context: &BlockContext) -> Self::Batch;
 	/// The runtime events among a batch's messages (progress reports count them).
 	fn events(batch: &Self::Batch) -> u64;
+	/// All of a batch's messages (the read-ahead is bounded by them as well as by blocks).
+	fn messages(batch: &Self::Batch) -> u64;
 }
 
 /// What a started output gives the driver for one run.
