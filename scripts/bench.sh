@@ -15,4 +15,10 @@ cd "$HERALD_ROOT"
 PROFILE="${PROFILE:-dev}"
 cargo build --locked --profile "$PROFILE" --workspace --features "$HERALD_FEATURES" --bins --examples
 if [ "$PROFILE" = dev ]; then dir=debug; else dir="$PROFILE"; fi
+# The catch-up (the default benchmark) also runs the RPC indexer, a package of its own that only this script builds
+# (never the test command); sink_bench finds it through RPC_INDEXER.
+if [ "${1:-catch-up}" = catch-up ]; then
+	cargo build --locked --manifest-path bench/rpc-indexer/Cargo.toml --profile "$PROFILE"
+	export RPC_INDEXER="$CARGO_TARGET_DIR/$dir/rpc-indexer"
+fi
 exec "$CARGO_TARGET_DIR/$dir/examples/sink_bench" "$@"

@@ -1,7 +1,7 @@
 //! Benchmarks of the event sink, against a real node and a real nisshi broker. Prints figures; asserts nothing.
 //!
 //! ```sh
-//! ./scripts/bench.sh                 # catch-up over 1,000 blocks full of events, against a bare producer
+//! ./scripts/bench.sh                 # catch-up of 1,000 blocks full of events, vs a bare producer and an RPC indexer
 //! PERF_DATA=/tmp/perf.data ./scripts/bench.sh catch-up   # the same, the node profiled with `perf record`
 //! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
 //! ./scripts/bench.sh latency 120 50  # live latency, import to Kafka acknowledgement, best and finalized mode
@@ -12,6 +12,7 @@ mod bare_producer;
 #[path = "../../tests/common/mod.rs"]
 mod common;
 mod follow;
+mod rpc_indexer;
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,7 @@ fn filled_chain(blocks: u32, transfers: u32) -> tempfile::TempDir {
 
 /// Catch-up of a chain of `blocks` blocks × `transfers` transfers by a node started with the sink on a database
 /// that already holds them, then the bare producer re-sending the very same messages: both rates and their ratio.
+/// With `RPC_INDEXER` (bench.sh sets it), the RPC indexer too, over the same blocks ([`rpc_indexer`]).
 fn catch_up(blocks: u32, transfers: u32) {
 	let base = filled_chain(blocks, transfers);
 
@@ -205,6 +207,12 @@ fn catch_up(blocks: u32, transfers: u32) {
 		payload_bytes as f64 / bare / 1e6
 	);
 	println!("Herald / bare producer            {:>10.2}", herald_rate / bare_rate);
+
+	// RPC_INDEXER=path (set by bench.sh): the peer outside the node, over the same chain.
+	if let Ok(binary) = std::env::var("RPC_INDEXER") {
+		let herald_blocks_per_s = (blocks as f64 - first_block) / secs;
+		rpc_indexer::compare(&binary, base.path(), &broker, blocks, events / secs, herald_blocks_per_s);
+	}
 }
 
 fn outage(seconds: u64) {
