@@ -11,7 +11,8 @@
 //! Core_version`; the metadata is fetched once per spec version and cached), header (`chain_getHeader`), events and
 //! timestamp (`state_getStorage` of `System.Events` and `Timestamp.Now`). It decodes every event with the metadata,
 //! turns it into an envelope of Herald's shape (`docs/envelope.md`: `name`, `type`, `data`, `meta`) and produces it
-//! to `--topic`, keyed by its pallet, without headers, with Herald's producer settings. It waits for every
+//! to `--topic`, keyed by its pallet, without headers, with the producer settings it is given (the benchmark passes
+//! Herald's as `--kafka-config`). It waits for every
 //! acknowledgement, then prints one line to stdout:
 //!
 //! ```text
@@ -56,17 +57,6 @@ type Error = Box<dyn std::error::Error>;
 const USAGE: &str = "usage: rpc-indexer --url WS_URL --brokers HOST:PORT --topic TOPIC --from N --to M \
                      [--in-flight 16] [--kafka-config KEY=VALUE ...]";
 
-/// Herald's producer settings (`event-sink/src/kafka/client_config.rs`), before `--kafka-config`.
-const PRODUCER_SETTINGS: &[(&str, &str)] = &[
-	("client.id", "rpc-indexer"),
-	("enable.idempotence", "true"),
-	("acks", "all"),
-	("message.timeout.ms", "0"),
-	("compression.type", "lz4"),
-	("linger.ms", "5"),
-	("socket.nagle.disable", "true"),
-];
-
 /// The largest integer a JSON consumer reading doubles holds exactly (2^53 - 1); larger ones are decimal strings.
 const MAX_SAFE_INTEGER: u128 = (1 << 53) - 1;
 
@@ -77,7 +67,7 @@ struct Args {
 	from: u64,
 	to: u64,
 	in_flight: usize,
-	/// librdkafka properties over Herald's settings, as the node's `--kafka-config`.
+	/// librdkafka properties (the benchmark passes Herald's producer settings), as the node's `--kafka-config`.
 	kafka_config: Vec<(String, String)>,
 }
 
@@ -183,9 +173,8 @@ async fn run(args: Args) -> Result<String, Error> {
 
 	let mut config = ClientConfig::new();
 	config.set("bootstrap.servers", &args.brokers);
-	for (key, value) in PRODUCER_SETTINGS {
-		config.set(*key, *value);
-	}
+	config.set("client.id", "rpc-indexer");
+	// Herald's producer settings come from the benchmark as --kafka-config (event-sink's PRODUCER_DEFAULTS).
 	for (key, value) in &args.kafka_config {
 		config.set(key, value);
 	}

@@ -9,6 +9,7 @@ use std::{
 };
 
 use futures::executor::block_on;
+use herald_event_sink::kafka::client_config::PRODUCER_DEFAULTS;
 use rdkafka::{
 	admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
 	client::DefaultClientContext,
@@ -41,8 +42,10 @@ pub fn compare(
 	command.args(["--url", &format!("ws://127.0.0.1:{}", node.rpc_port)]);
 	command.args(["--brokers", &broker.address, "--topic", TOPIC]);
 	command.args(["--from", "1", "--to", &blocks.to_string(), "--in-flight", &IN_FLIGHT.to_string()]);
-	// The librdkafka properties the benchmark gives Herald and the bare producer.
-	for (key, value) in CATCH_UP_PROPERTIES {
+	// Herald's producer settings (its own client id and no statistics aside), then the librdkafka properties the
+	// benchmark gives Herald and the bare producer.
+	let herald = PRODUCER_DEFAULTS.iter().filter(|(key, _)| !matches!(*key, "client.id" | "statistics.interval.ms"));
+	for (key, value) in herald.chain(CATCH_UP_PROPERTIES) {
 		command.arg("--kafka-config").arg(format!("{key}={value}"));
 	}
 	eprintln!("running the RPC indexer over the same {blocks} blocks...");
