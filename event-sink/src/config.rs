@@ -188,6 +188,19 @@ pub struct SinkConfig {
 	pub signing_key: Option<crate::kafka::signing::SigningKey>,
 	/// The envelope facts every message repeats as headers (`id` by default).
 	pub headers: crate::kafka::headers::HeaderSet,
+	/// A high-availability group (`--kafka-ha-group`): its node's sink runs only while it holds the group's lease.
+	pub ha: Option<crate::ha::HaSettings>,
+	/// Set by the group for the term of one leader: every message carries its epoch (`leader_epoch` header), and
+	/// a marker of it goes to every partition before anything else.
+	pub leader: Option<LeaderEpoch>,
+}
+
+/// The leader epoch of a group's active node, for one term (see [`crate::ha`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderEpoch {
+	pub epoch: u64,
+	pub group: String,
+	pub member: String,
 }
 
 /// The default of [`SinkConfig::encode_threads`]: the machine's cores, at most 4 (beyond, the producer and

@@ -49,6 +49,12 @@ pub enum SinkError {
 	/// Kafka refused a message or the producer failed.
 	#[error("kafka: {0}")]
 	Kafka(String),
+	/// This node no longer holds its high-availability group's lease: it stops shipping and stands by.
+	#[error("the group's lease is lost: {0}")]
+	LeaseLost(String),
+	/// This node can't be a member of its high-availability group as configured.
+	#[error("high-availability group: {0}")]
+	Group(String),
 }
 
 impl SinkError {
@@ -64,7 +70,11 @@ impl SinkError {
 	pub fn is_fatal(&self) -> bool {
 		matches!(
 			self,
-			Self::Pruned { .. } | Self::Cursor(_) | Self::Journal(_) | Self::Rejected { .. } | Self::Repeated(_)
+			Self::Pruned { .. }
+				| Self::Cursor(_) | Self::Journal(_)
+				| Self::Rejected { .. }
+				| Self::Repeated(_)
+				| Self::Group(_)
 		)
 	}
 

@@ -33,6 +33,7 @@ pub mod envelope;
 pub mod error;
 pub mod faults;
 pub mod follow;
+pub mod ha;
 pub mod kafka;
 pub mod mapping;
 pub mod output;

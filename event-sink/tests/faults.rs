@@ -148,6 +148,8 @@ fn config(brokers: String, required: bool) -> SinkConfig {
 		on_rejected: OnRejected::Stop,
 		signing_key: None,
 		headers: Default::default(),
+		ha: None,
+		leader: None,
 	}
 }
 

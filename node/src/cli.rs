@@ -218,6 +218,22 @@ pub struct KafkaParams {
 	)]
 	pub kafka_headers: HeaderSet,
 
+	/// Run the sink in a high-availability group of this name: every node started with the same group (same
+	/// chain, brokers, topic prefix, partitions, follow mode and mappings) runs the sink, exactly one ships at a
+	/// time, and another takes over when it dies, losing nothing (README, "High availability"). The group's
+	/// cursor and journal live in Kafka (`<prefix>.sink-state`), not in this node's files.
+	#[arg(long, value_name = "NAME", requires = "kafka_brokers")]
+	pub kafka_ha_group: Option<String>,
+
+	/// This node's name in its group (logs, the state topic); the host name and process id by default.
+	#[arg(long, value_name = "NAME", requires = "kafka_ha_group")]
+	pub kafka_ha_member: Option<String>,
+
+	/// How long a dead leader keeps the group's lease, in milliseconds: the lease's consumer-group session
+	/// timeout. Shorter fails over sooner; too short makes a busy leader lose the lease.
+	#[arg(long, value_name = "MS", default_value_t = 6000, value_parser = clap::value_parser!(u64).range(1000..=300_000), requires = "kafka_ha_group")]
+	pub kafka_ha_session_timeout: u64,
+
 	/// Sign every message: an HMAC-SHA256 of its value in the `signature` header, the key's id in
 	/// `signature_key_id` (docs/envelope.md). The file holds the key as hex, at least 32 bytes
 	/// (`openssl rand -hex 32 > key`).

@@ -9,6 +9,7 @@ use std::{
 use herald_event_sink::{
 	block::reader::ClientBlockReader,
 	config::{default_encode_threads, SinkConfig},
+	ha::{self, metrics::HaMetrics, HaSettings},
 	follow::{wake::wake_on_chain_events, ClientChain},
 	kafka::{client_config, metrics::Metrics, signing::SigningKey},
 	mapping::Mappings,
@@ -85,6 +86,13 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 		max_unfinalized_blocks: params.kafka_max_unfinalized_blocks,
 		on_rejected: params.kafka_on_rejected,
 		headers: params.kafka_headers,
+		ha: params.kafka_ha_group.as_ref().map(|group| HaSettings {
+			group: group.clone(),
+			member: params.kafka_ha_member.clone().unwrap_or_else(default_member),
+			session_timeout: std::time::Duration::from_millis(params.kafka_ha_session_timeout),
+			mappings_digest: mappings_digest(params),
+		}),
+		leader: None,
 		signing_key: match &params.kafka_sign_key_file {
 			Some(path) => {
 				let text = std::fs::read_to_string(path)
@@ -102,6 +110,24 @@ pub fn sink_config(params: &KafkaParams) -> Result<Option<SinkConfig>, String> {
 	}
 	client_config::validate(&config)?;
 	Ok(Some(config))
+}
+
+/// A node's default name in its group: the host's name and the process id.
+fn default_member() -> String {
+	let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+	let host = host.trim();
+	format!("{}:{}", if host.is_empty() { "herald-node" } else { host }, std::process::id())
+}
+
+/// What the nodes of a group compare to agree on their mappings: the runtime's table, the operator's file and
+/// `--kafka-skip-unmapped`.
+fn mappings_digest(params: &KafkaParams) -> String {
+	let mut bytes = RUNTIME_MAPPINGS.as_bytes().to_vec();
+	if let Some(path) = &params.kafka_mappings {
+		bytes.extend(std::fs::read(path).unwrap_or_default());
+	}
+	bytes.push(params.kafka_skip_unmapped as u8);
+	ha::digest(&bytes)
 }
 
 /// Where the sink keeps its cursor and journal: beside the node's database, in files of its own that are synced
@@ -166,6 +192,29 @@ pub fn start(
 	task_manager.spawn_handle().spawn("herald-kafka-wake", Some("herald"), waker);
 
 	let required = config.required;
+	if config.ha.is_some() {
+		let ha_metrics = registry
+			.map(HaMetrics::register)
+			.transpose()
+			.map_err(|e| ServiceError::Other(format!("registering the group's metrics: {e}")))?;
+		let mappings = config.mappings.clone();
+		let prefix = config.topic_prefix.clone();
+		// Each term as leader reads the chain afresh; the state lives in the group's topic, not in files.
+		let parts = move || {
+			(
+				ClientChain::new(client.clone()),
+				ClientBlockReader::new(client.clone(), backend.clone(), mappings.clone(), prefix.clone()),
+			)
+		};
+		let shipping = async move {
+			let restore = lower_this_threads_priority();
+			let error = ha::run(parts, config, metrics, ha_metrics, wake, status).await;
+			log::error!(target: "herald::ha", "event sink stopped: {error}");
+			restore();
+		};
+		spawn_sink(task_manager, required, shipping);
+		return Ok(());
+	}
 	let genesis = client.info().genesis_hash;
 	let store = open_state_store(&state_dir, backend.clone(), genesis).map_err(ServiceError::Other)?;
 	let parts = Parts {
@@ -181,12 +230,18 @@ pub fn start(
 		log::error!(target: "herald::kafka", "event sink stopped: {error}");
 		restore();
 	};
+	spawn_sink(task_manager, required, shipping);
+	Ok(())
+}
+
+/// Spawns the shipping loop on a thread of its own: essential with `--kafka-required` (its failure stops the
+/// node), an ordinary task otherwise.
+fn spawn_sink(task_manager: &TaskManager, required: bool, shipping: impl std::future::Future<Output = ()> + Send + 'static) {
 	if required {
 		task_manager.spawn_essential_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
 	} else {
 		task_manager.spawn_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
 	}
-	Ok(())
 }
 
 /// How much lower than the node's the sink's CPU priority is (a `nice` increment).

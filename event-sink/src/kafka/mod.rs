@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod client_config;
+pub mod epoch;
 pub mod headers;
 pub mod metrics;
 pub mod output;

@@ -8,12 +8,14 @@ use std::{collections::VecDeque, time::Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::{
-	config::SinkConfig,
+	config::{LeaderEpoch, SinkConfig},
 	envelope::{BlockContext, OutgoingMessage},
 	error::SinkError,
 	faults,
 	kafka::{
 		admin::ensure_topics,
+		epoch,
+		partition::PartitionTable,
 		metrics::{Metrics, Tally},
 		producer::{Delivery, Failure, KafkaProducer, Report},
 		request::{self, KafkaBuild, Request},
@@ -159,7 +161,7 @@ impl Output for KafkaOutput {
 		self.reset();
 		// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which
 		// the admin client's errors don't say.
-		let (producer, reports) = KafkaProducer::new(&self.config, self.metrics.clone())?;
+		let (producer, mut reports) = KafkaProducer::new(&self.config, self.metrics.clone())?;
 		let topics = request::topics(&self.config);
 		let cluster = match ensure_topics(&self.config, &topics).await {
 			Ok(cluster) => cluster,
@@ -171,6 +173,9 @@ impl Output for KafkaOutput {
 			}
 			Err(error) => return Err(error),
 		};
+		if let Some(leader) = &self.config.leader {
+			write_epoch_markers(&producer, &mut reports, leader, &topics, &cluster.partitions).await?;
+		}
 		self.producer = Some((producer, reports));
 		let identity = Identity { cluster_id: cluster.id, topic_prefix: self.config.topic_prefix.clone() };
 		if let Some(metrics) = &self.metrics {
@@ -242,6 +247,38 @@ impl Output for KafkaOutput {
 	fn describe(&self) -> String {
 		format!("brokers {}", self.config.brokers)
 	}
+}
+
+/// The action number of the epoch markers (acknowledged before any real action is sent).
+const MARKERS_SEQ: u64 = u64::MAX;
+
+/// Writes the new leader's epoch marker to every partition and waits until Kafka acknowledged each: only then
+/// does anything of this epoch ship, so every partition says where the stale leader's messages end.
+async fn write_epoch_markers(
+	producer: &KafkaProducer,
+	reports: &mut UnboundedReceiver<Report>,
+	leader: &LeaderEpoch,
+	topics: &[String],
+	partitions: &PartitionTable,
+) -> Result<(), SinkError> {
+	let markers = epoch::markers(leader, topics, partitions);
+	let what = format!("the leader epoch {} markers", leader.epoch);
+	for marker in &markers {
+		producer.send(MARKERS_SEQ, &what, &marker.message, marker.partition, false).await?;
+	}
+	let mut unacked = markers.len();
+	while unacked > 0 {
+		match reports.recv().await.ok_or_else(|| SinkError::kafka("the producer stopped reporting"))? {
+			Report::Delivery(Delivery { seq: MARKERS_SEQ, result: Ok(()) }) => unacked -= 1,
+			Report::Delivery(Delivery { seq: MARKERS_SEQ, result: Err(failure) }) => {
+				return Err(SinkError::Kafka(format!("{what}: {} was not written ({})", failure.id, failure.reason)))
+			}
+			Report::Delivery(_) => {}
+			Report::Fatal(reason) => return Err(SinkError::ProducerFatal(reason)),
+		}
+	}
+	log::info!(target: "herald::ha", "wrote {what} to {} partitions", markers.len());
+	Ok(())
 }
 
 /// The messages of an action, by topic.

@@ -283,6 +283,9 @@ impl ProducerContext for SinkContext {
 /// How long dropping a producer waits for the broker to answer the requests it already sent.
 const QUIESCE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The header with the leader epoch of a high-availability group's active node.
+pub const LEADER_EPOCH_HEADER: &str = "leader_epoch";
+
 /// A producer for one run of the sink. Dropping it first waits for the answers to what it already sent (see
 /// [`Drop`]), then purges the rest.
 pub struct KafkaProducer {
@@ -292,6 +295,9 @@ pub struct KafkaProducer {
 	signing_key: Option<SigningKey>,
 	/// The envelope facts each message repeats as headers (`--kafka-headers`).
 	headers: HeaderSet,
+	/// In a high-availability group: the leader's epoch, on every message (`leader_epoch`), whatever
+	/// `--kafka-headers` says (the consumer rule needs it to discard a stale leader's late messages).
+	leader_epoch: Option<String>,
 }
 
 /// The next run's producer must not send while requests of this one may still land: the broker orders one
@@ -362,6 +368,7 @@ impl KafkaProducer {
 				metrics,
 				signing_key: config.signing_key.clone(),
 				headers: config.headers,
+				leader_epoch: config.leader.as_ref().map(|leader| leader.epoch.to_string()),
 			},
 			receiver,
 		))
@@ -451,6 +458,9 @@ impl KafkaProducer {
 				headers = headers.insert(Header { key, value: Some(value) });
 			}
 		}
+		if let Some(epoch) = &self.leader_epoch {
+			headers = headers.insert(Header { key: LEADER_EPOCH_HEADER, value: Some(epoch.as_bytes()) });
+		}
 		if let Some(signing_key) = &self.signing_key {
 			let signature = signing_key.sign(&message.payload);
 			headers = headers
@@ -515,6 +525,8 @@ mod tests {
 			on_rejected: OnRejected::Stop,
 			signing_key: None,
 			headers: Default::default(),
+			ha: None,
+			leader: None,
 		}
 	}
 

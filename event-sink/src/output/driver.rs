@@ -137,6 +137,10 @@ where
 			metrics.sink_failed();
 		}
 		status.failed(error.to_string());
+		if let SinkError::LeaseLost(_) = error {
+			// Not this node's to retry: its group's loop stands it by (crate::ha).
+			return error;
+		}
 		if error.is_fatal() || config.required {
 			if let Some(metrics) = &metrics {
 				metrics.set_state(SinkState::Stopped);

@@ -330,6 +330,8 @@ fn config(follow: Follow, max_unfinalized: u32) -> SinkConfig {
 		on_rejected: OnRejected::Stop,
 		signing_key: None,
 		headers: Default::default(),
+		ha: None,
+		leader: None,
 	}
 }
 

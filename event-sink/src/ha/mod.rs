@@ -1,0 +1,218 @@
+//! High availability (`--kafka-ha-group NAME`): several nodes of one chain run the sink, exactly one of them ships
+//! at a time, and a failover loses no canonical event and leaves no shipped non-canonical event unretracted,
+//! without Kafka transactions.
+//!
+//! - [`lease`]: who is active. A Kafka consumer group on a one-partition topic (`<prefix>.sink-lease`): the member
+//!   the group assigns the partition holds the lease, checked at the broker before each write of the state.
+//! - [`state`]: where the group is. The cursor and the journal live in a state topic (`<prefix>.sink-state`), not
+//!   in one node's files: a block's intent is written (and acknowledged) before any of its messages is produced,
+//!   its acknowledgement after. A new leader reads it to its end, writes a `Takeover` with the next epoch, and runs
+//!   the ordinary driver over it: journaled blocks off its canonical chain are retracted with the ids the journal
+//!   recorded (it may never have seen them), unacknowledged canonical ones are shipped again (same ids), final ones
+//!   finalized, and shipping resumes after the cursor.
+//! - Fencing: every message carries the leader's epoch (`leader_epoch` header) and a new leader writes a
+//!   `LeaderEpoch` marker to every partition before it ships ([`crate::kafka::epoch`]): a consumer discards, per
+//!   partition, messages of an epoch older than the newest it saw. What a stale leader still wrote to the state
+//!   topic is swept in by the next load and reconciled like the rest.
+//!
+//! [`run`] is the group member's loop: stand by until the lease is held, take over, run the driver until the
+//! lease is lost, stand by again.
+
+pub mod lease;
+pub mod metrics;
+pub mod state;
+pub mod topics;
+
+use std::time::Duration;
+
+use codec::{Decode, Encode};
+use tokio::sync::watch;
+
+use crate::{
+	block::reader::BlockReader,
+	config::{LeaderEpoch, SinkConfig},
+	error::SinkError,
+	follow::ChainView,
+	kafka::metrics::Metrics,
+	status::StatusHandle,
+	worker::{self, Parts},
+};
+
+use self::{
+	lease::Lease,
+	metrics::HaMetrics,
+	state::{check_facts, GroupFacts, KafkaStateStore},
+	topics::GroupTopics,
+};
+
+const LOG_TARGET: &str = "herald::ha";
+
+/// A node's part in a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HaSettings {
+	/// The group's name (`--kafka-ha-group`).
+	pub group: String,
+	/// This node's name in the group (`--kafka-ha-member`; the host name and process id by default).
+	pub member: String,
+	/// The lease group's session timeout: how long a dead leader holds the lease (`--kafka-ha-session-timeout`).
+	pub session_timeout: Duration,
+	/// A digest of the event mappings, compared with the group's.
+	pub mappings_digest: String,
+}
+
+/// A short digest of `bytes` (what the nodes of a group compare: their mappings), hex.
+pub fn digest(bytes: &[u8]) -> String {
+	use sha2::{Digest, Sha256};
+	Sha256::digest(bytes)[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs a member of the group until a fatal error: stands by, takes over when the lease comes, ships as the
+/// driver does while it holds the lease. `parts` makes the chain view and block reader for each term.
+pub async fn run<Ch, R, F>(
+	mut parts: F,
+	config: SinkConfig,
+	metrics: Option<Metrics>,
+	ha_metrics: Option<HaMetrics>,
+	wake: watch::Receiver<u64>,
+	status: StatusHandle,
+) -> SinkError
+where
+	R: BlockReader,
+	R::Hash: Encode + Decode,
+	Ch: ChainView<Hash = R::Hash>,
+	F: FnMut() -> (Ch, R),
+{
+	let Some(settings) = config.ha.clone() else {
+		return SinkError::Group("the group's loop runs only with --kafka-ha-group".into());
+	};
+	let topics = GroupTopics::new(&config, &settings);
+	let facts = {
+		let (_, reader) = parts();
+		GroupFacts {
+			genesis: reader.chain().to_string(),
+			topic_prefix: config.topic_prefix.clone(),
+			topic_partitions: config.topic_partitions,
+			follow: config.follow.to_string(),
+			mappings: settings.mappings_digest.clone(),
+		}
+	};
+	status.update(|s| s.state = "standby");
+	// The topics, then the group's facts, before joining: a node configured otherwise never holds the lease.
+	let mut backoff = Duration::from_secs(1);
+	let lease = loop {
+		match join::<R::Hash>(&config, &topics, &settings, &facts).await {
+			Ok(lease) => break lease,
+			Err(error) if error.is_fatal() => return error,
+			Err(error) => {
+				log::warn!(target: LOG_TARGET, "cannot join group {}: {error}; retrying in {backoff:?}", settings.group);
+				tokio::time::sleep(backoff).await;
+				backoff = (backoff * 2).min(Duration::from_secs(30));
+			}
+		}
+	};
+	log::info!(
+		target: LOG_TARGET,
+		"joined group {} as {} (lease topic {}, state topic {}); standing by until it holds the lease",
+		settings.group,
+		settings.member,
+		topics.lease,
+		topics.state.topic
+	);
+	let mut held = lease.watch();
+	loop {
+		if let Some(m) = &ha_metrics {
+			m.active.set(0);
+			m.lease_age.set(0.0);
+		}
+		status.update(|s| s.state = "standby");
+		while !*held.borrow_and_update() {
+			if held.changed().await.is_err() {
+				return SinkError::Group("the lease's thread stopped".into());
+			}
+		}
+		let store = match KafkaStateStore::<R::Hash>::take_over(topics.state.clone(), &lease, &settings.member, &facts)
+		{
+			Ok((store, replayed)) => {
+				log::info!(
+					target: LOG_TARGET,
+					"took over group {} as leader epoch {} (from {}; cursor {:?}, {} journal blocks{})",
+					settings.group,
+					store.epoch(),
+					replayed.leader.as_deref().unwrap_or("nobody"),
+					replayed.state.cursor.map(|c| c.number),
+					replayed.state.journal.len(),
+					if replayed.swept > 0 { format!(", {} stale records swept", replayed.swept) } else { String::new() }
+				);
+				store
+			}
+			Err(error) if error.is_fatal() => return error,
+			Err(error) => {
+				log::warn!(target: LOG_TARGET, "taking group {} over failed: {error}", settings.group);
+				tokio::time::sleep(Duration::from_secs(1)).await;
+				continue;
+			}
+		};
+		let epoch = store.epoch();
+		if let Some(m) = &ha_metrics {
+			m.active.set(1);
+			m.epoch.set(epoch);
+			m.takeovers.inc();
+		}
+		let mut term = config.clone();
+		term.leader =
+			Some(LeaderEpoch { epoch, group: settings.group.clone(), member: settings.member.clone() });
+		let (chain, reader) = parts();
+		let driver = worker::run_with_status(
+			Parts { chain, reader, store },
+			term,
+			metrics.clone(),
+			wake.clone(),
+			status.clone(),
+		);
+		let lost = async {
+			loop {
+				tokio::select! {
+					changed = held.changed() => if changed.is_err() || !*held.borrow_and_update() { break },
+					_ = tokio::time::sleep(Duration::from_secs(1)) => {}
+				}
+				if let (Some(m), Some(age)) = (&ha_metrics, lease.renewed_ago()) {
+					m.lease_age.set(age.as_secs_f64());
+				}
+			}
+		};
+		tokio::select! {
+			error = driver => match error {
+				SinkError::LeaseLost(reason) => {
+					log::warn!(target: LOG_TARGET, "lost the lease of group {} ({reason})", settings.group)
+				}
+				error => return error,
+			},
+			() = lost => log::warn!(
+				target: LOG_TARGET,
+				"lost the lease of group {}: this node stopped shipping and stands by",
+				settings.group
+			),
+		}
+	}
+}
+
+/// Creates the group's topics, checks this node's facts against the group's, and joins the lease's group.
+async fn join<H: Copy + Eq + Decode>(
+	config: &SinkConfig,
+	topics: &GroupTopics,
+	settings: &HaSettings,
+	facts: &GroupFacts,
+) -> Result<Lease, SinkError> {
+	topics.ensure(config).await?;
+	let (replayed, _) = topics.state.read::<H>()?;
+	check_facts(replayed.facts.as_ref(), facts)?;
+	Lease::join(
+		topics.state.consumer.clone(),
+		&topics.group_id(),
+		&topics.lease,
+		&topics.state.topic,
+		&settings.member,
+		settings.session_timeout,
+	)
+	.map_err(SinkError::Kafka)
+}
