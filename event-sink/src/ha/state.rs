@@ -335,6 +335,7 @@ impl StateWriter {
 			.producer
 			.clone()
 			.set("message.max.bytes", "67108864")
+			.set("statistics.interval.ms", "0")
 			.create_with_context(WriteContext::default())
 			.map_err(|e| ha_error(format!("cannot create the state topic's producer: {e}")))?;
 		Ok(Self { topic: state.topic.clone(), producer })

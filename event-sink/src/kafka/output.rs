@@ -250,7 +250,7 @@ impl Output for KafkaOutput {
 }
 
 /// The action number of the epoch markers (acknowledged before any real action is sent).
-const MARKERS_SEQ: u64 = u64::MAX;
+const MARKERS_SEQ: u64 = (1 << 62) - 1; // the largest a delivery ticket carries
 
 /// Writes the new leader's epoch marker to every partition and waits until Kafka acknowledged each: only then
 /// does anything of this epoch ship, so every partition says where the stale leader's messages end.
