@@ -52,6 +52,9 @@ pub enum SinkError {
 	/// This node no longer holds its high-availability group's lease: it stops shipping and stands by.
 	#[error("the group's lease is lost: {0}")]
 	LeaseLost(String),
+	/// This node can't lead its high-availability group yet (its chain is behind the group's cursor).
+	#[error("not ready to lead the group: {0}")]
+	NotReady(String),
 	/// This node can't be a member of its high-availability group as configured.
 	#[error("high-availability group: {0}")]
 	Group(String),

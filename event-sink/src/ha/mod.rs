@@ -47,6 +47,9 @@ use self::{
 
 const LOG_TARGET: &str = "herald::ha";
 
+/// How long a node that can't lead yet (behind the group's cursor) stays out of the group before joining again.
+const NOT_READY_PAUSE: Duration = Duration::from_secs(10);
+
 /// A node's part in a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HaSettings {
@@ -98,40 +101,65 @@ where
 	};
 	status.update(|s| s.state = "standby");
 	// The topics, then the group's facts, before joining: a node configured otherwise never holds the lease.
+	let mut lease: Option<Lease> = None;
 	let mut backoff = Duration::from_secs(1);
-	let lease = loop {
-		match join::<R::Hash>(&config, &topics, &settings, &facts).await {
-			Ok(lease) => break lease,
-			Err(error) if error.is_fatal() => return error,
-			Err(error) => {
-				log::warn!(target: LOG_TARGET, "cannot join group {}: {error}; retrying in {backoff:?}", settings.group);
-				tokio::time::sleep(backoff).await;
-				backoff = (backoff * 2).min(Duration::from_secs(30));
-			}
-		}
-	};
-	log::info!(
-		target: LOG_TARGET,
-		"joined group {} as {} (lease topic {}, state topic {}); standing by until it holds the lease",
-		settings.group,
-		settings.member,
-		topics.lease,
-		topics.state.topic
-	);
-	let mut held = lease.watch();
 	loop {
+		let current = match lease.take() {
+			Some(current) => current,
+			None => match join::<R::Hash>(&config, &topics, &settings, &facts).await {
+				Ok((joined, epoch)) => {
+					log::info!(
+						target: LOG_TARGET,
+						"joined group {} as {} (lease topic {}, state topic {}, epoch {epoch}); standing by until it \
+						 holds the lease",
+						settings.group,
+						settings.member,
+						topics.lease,
+						topics.state.topic
+					);
+					if let Some(m) = &ha_metrics {
+						m.epoch.set(epoch);
+					}
+					backoff = Duration::from_secs(1);
+					joined
+				}
+				Err(error) if error.is_fatal() => return error,
+				Err(error) => {
+					log::warn!(
+						target: LOG_TARGET,
+						"cannot join group {}: {error}; retrying in {backoff:?}",
+						settings.group
+					);
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(Duration::from_secs(30));
+					continue;
+				}
+			},
+		};
+		let held_lease = lease.insert(current);
 		if let Some(m) = &ha_metrics {
 			m.active.set(0);
 			m.lease_age.set(0.0);
 		}
 		status.update(|s| s.state = "standby");
+		let mut held = held_lease.watch();
 		while !*held.borrow_and_update() {
 			if held.changed().await.is_err() {
 				return SinkError::Group("the lease's thread stopped".into());
 			}
 		}
-		let store = match KafkaStateStore::<R::Hash>::take_over(topics.state.clone(), &lease, &settings.member, &facts)
-		{
+		let finalized = match parts().0.heads() {
+			Ok(heads) => heads.finalized.number,
+			Err(error) => return error,
+		};
+		let taken = KafkaStateStore::<R::Hash>::take_over(
+			topics.state.clone(),
+			&*held_lease,
+			&settings.member,
+			&facts,
+			finalized,
+		);
+		let store = match taken {
 			Ok((store, replayed)) => {
 				log::info!(
 					target: LOG_TARGET,
@@ -146,6 +174,13 @@ where
 				store
 			}
 			Err(error) if error.is_fatal() => return error,
+			Err(SinkError::NotReady(reason)) => {
+				// Leave the group, so that a member that can lead gets the lease; join again later.
+				log::warn!(target: LOG_TARGET, "not taking group {} over: {reason}", settings.group);
+				lease = None;
+				tokio::time::sleep(NOT_READY_PAUSE).await;
+				continue;
+			}
 			Err(error) => {
 				log::warn!(target: LOG_TARGET, "taking group {} over failed: {error}", settings.group);
 				tokio::time::sleep(Duration::from_secs(1)).await;
@@ -175,7 +210,7 @@ where
 					changed = held.changed() => if changed.is_err() || !*held.borrow_and_update() { break },
 					_ = tokio::time::sleep(Duration::from_secs(1)) => {}
 				}
-				if let (Some(m), Some(age)) = (&ha_metrics, lease.renewed_ago()) {
+				if let (Some(m), Some(age)) = (&ha_metrics, held_lease.renewed_ago()) {
 					m.lease_age.set(age.as_secs_f64());
 				}
 			}
@@ -202,11 +237,11 @@ async fn join<H: Copy + Eq + Decode>(
 	topics: &GroupTopics,
 	settings: &HaSettings,
 	facts: &GroupFacts,
-) -> Result<Lease, SinkError> {
+) -> Result<(Lease, u64), SinkError> {
 	topics.ensure(config).await?;
 	let (replayed, _) = topics.state.read::<H>()?;
 	check_facts(replayed.facts.as_ref(), facts)?;
-	Lease::join(
+	let lease = Lease::join(
 		topics.state.consumer.clone(),
 		&topics.group_id(),
 		&topics.lease,
@@ -214,5 +249,6 @@ async fn join<H: Copy + Eq + Decode>(
 		&settings.member,
 		settings.session_timeout,
 	)
-	.map_err(SinkError::Kafka)
+	.map_err(SinkError::Kafka)?;
+	Ok((lease, replayed.epoch))
 }

@@ -386,9 +386,17 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 		lease: &'a Lease,
 		member: &str,
 		facts: &GroupFacts,
+		finalized: u64,
 	) -> Result<(Self, Replayed<H>), SinkError> {
 		let (replayed, _) = topic.read::<H>()?;
 		check_facts(replayed.facts.as_ref(), facts)?;
+		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > finalized) {
+			return Err(SinkError::NotReady(format!(
+				"this node has finalized #{finalized}, the group's cursor is at #{}: it hands the lease on until it \
+				 has caught up",
+				cursor.number
+			)));
+		}
 		lease.check().map_err(SinkError::LeaseLost)?;
 		let epoch = replayed.epoch + 1;
 		let writer = StateWriter::new(&topic)?;
@@ -536,7 +544,7 @@ mod tests {
 	#[test]
 	fn replay_fences_stale_leaders_and_sweeps_what_they_shipped() {
 		let mut replayed = Replayed::<u64>::default();
-		let mut apply = |replayed: &mut Replayed<u64>, record: StateRecord<u64>| {
+		let apply = |replayed: &mut Replayed<u64>, record: StateRecord<u64>| {
 			let bytes = record.to_bytes();
 			replayed.apply(StateRecord::from_bytes(&bytes).unwrap());
 		};
