@@ -28,26 +28,15 @@ const LOG_TARGET: &str = "herald::ha";
 /// How often the holder confirms its lease at the broker while it is idle.
 const RENEW_EVERY: Duration = Duration::from_secs(1);
 
-/// Records what the group assigned this member.
-struct LeaseContext {
-	topic: String,
-	assigned: AtomicBool,
-}
+/// Logs the group's rebalances (who holds the lease is read from the consumer's assignment).
+struct LeaseContext;
 
 impl ClientContext for LeaseContext {}
 
 impl ConsumerContext for LeaseContext {
 	fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-		match rebalance {
-			Rebalance::Assign(partitions) => {
-				let holds = partitions.elements_for_topic(&self.topic).iter().any(|p| p.partition() == 0);
-				self.assigned.store(holds, Ordering::Release);
-			}
-			Rebalance::Revoke(_) => self.assigned.store(false, Ordering::Release),
-			Rebalance::Error(error) => {
-				log::warn!(target: LOG_TARGET, "the lease's group rebalance failed: {error}");
-				self.assigned.store(false, Ordering::Release);
-			}
+		if let Rebalance::Error(error) = rebalance {
+			log::warn!(target: LOG_TARGET, "the lease's group rebalance failed: {error}");
 		}
 	}
 }
@@ -55,6 +44,7 @@ impl ConsumerContext for LeaseContext {
 /// What the lease thread shares with the sink.
 struct Shared {
 	consumer: BaseConsumer<LeaseContext>,
+	lease_topic: String,
 	/// The group's state topic: the lease check commits its snapshot offset there.
 	state_topic: String,
 	/// The offset the group's state is read from (the last snapshot); what every check commits.
@@ -103,16 +93,17 @@ impl Lease {
 			.set("enable.auto.commit", "false")
 			.set("enable.auto.offset.store", "false")
 			.set("auto.offset.reset", "latest")
-			.set("partition.assignment.strategy", "range")
+			// Sticky: a member that joins (a restarted node) never takes the lease from the one holding it.
+			.set("partition.assignment.strategy", "cooperative-sticky")
 			.set("session.timeout.ms", session_ms.to_string())
 			.set("heartbeat.interval.ms", (session_ms / 3).max(100).to_string())
 			.set("max.poll.interval.ms", (session_ms * 2).max(10_000).to_string());
-		let context = LeaseContext { topic: lease_topic.to_string(), assigned: AtomicBool::new(false) };
 		let consumer: BaseConsumer<LeaseContext> =
-			client.create_with_context(context).map_err(|e| format!("cannot create the lease's consumer: {e}"))?;
+			client.create_with_context(LeaseContext).map_err(|e| format!("cannot create the lease's consumer: {e}"))?;
 		consumer.subscribe(&[lease_topic]).map_err(|e| format!("cannot join the lease's group: {e}"))?;
 		let shared = Arc::new(Shared {
 			consumer,
+			lease_topic: lease_topic.to_string(),
 			state_topic: state_topic.to_string(),
 			snapshot_offset: Mutex::new(0),
 			renewed: Mutex::new(None),
@@ -173,7 +164,10 @@ fn poll_lease(shared: Arc<Shared>, held: watch::Sender<bool>) {
 	while !shared.stop.load(Ordering::Acquire) {
 		// Nobody writes to the lease topic: poll only serves the group's events.
 		let _ = shared.consumer.poll(Duration::from_millis(100));
-		let assigned = shared.consumer.context().assigned.load(Ordering::Acquire) && !shared.consumer.assignment_lost();
+		let assigned = !shared.consumer.assignment_lost()
+			&& shared.consumer.assignment().is_ok_and(|list| {
+				list.elements_for_topic(&shared.lease_topic).iter().any(|p| p.partition() == 0)
+			});
 		if !assigned {
 			confirmed = false;
 			*shared.renewed.lock().expect("never poisoned") = None;

@@ -279,14 +279,28 @@ impl Broker {
 		timeout: Duration,
 		done: impl Fn(&[Record]) -> bool,
 	) -> Result<Vec<Record>, String> {
+		let what = format!("starts with {prefix:?}");
+		self.try_consume_topics_until(&what, &|name: &str| name.starts_with(prefix), timeout, done)
+	}
+
+	/// As [`Self::try_consume_until`], for the topics `select` accepts (by name); `what` describes them for
+	/// failure messages. A high-availability group's `<prefix>.sink-lease` and `<prefix>.sink-state` hold records
+	/// that are not envelopes: a consumer of a group's stream leaves them out this way.
+	pub fn try_consume_topics_until(
+		&self,
+		what: &str,
+		select: &dyn Fn(&str) -> bool,
+		timeout: Duration,
+		done: impl Fn(&[Record]) -> bool,
+	) -> Result<Vec<Record>, String> {
 		let deadline = Instant::now() + timeout;
 		// Waits for the sink's topics first.
-		let mut records = self.consume(prefix, 0, timeout);
+		let mut records = self.consume_topics(what, select, 0, timeout);
 		loop {
 			if done(&records) {
 				return Ok(records);
 			}
-			records = self.consume(prefix, usize::MAX, Duration::from_secs(2));
+			records = self.consume_topics(what, select, usize::MAX, Duration::from_secs(2));
 			if done(&records) {
 				return Ok(records);
 			}
@@ -330,13 +344,24 @@ impl Broker {
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
 	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
 	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
+		self.consume_topics(&format!("starts with {prefix:?}"), &|name: &str| name.starts_with(prefix), min, timeout)
+	}
+
+	/// As [`Self::consume`], for the topics `select` accepts (by name); `what` describes them for failure messages.
+	pub fn consume_topics(
+		&self,
+		what: &str,
+		select: &dyn Fn(&str) -> bool,
+		min: usize,
+		timeout: Duration,
+	) -> Vec<Record> {
 		let consumer = self.consumer();
 		// The sink creates its topics (all at once) when it first reaches the broker, which may be after an outage.
 		let deadline = Instant::now() + timeout;
 		let assignment = loop {
 			let metadata = consumer.fetch_metadata(None, Duration::from_secs(10)).expect("cluster metadata");
 			let mut assignment = TopicPartitionList::new();
-			for topic in metadata.topics().iter().filter(|t| t.name().starts_with(prefix)) {
+			for topic in metadata.topics().iter().filter(|t| select(t.name())) {
 				for partition in topic.partitions() {
 					assignment.add_partition_offset(topic.name(), partition.id(), Offset::Beginning).unwrap();
 				}
@@ -344,7 +369,7 @@ impl Broker {
 			if assignment.count() > 0 {
 				break assignment;
 			}
-			assert!(Instant::now() < deadline, "no topic starts with {prefix:?} after {timeout:?}");
+			assert!(Instant::now() < deadline, "no topic {what} after {timeout:?}");
 			std::thread::sleep(Duration::from_millis(500));
 		};
 		consumer.assign(&assignment).expect("assign partitions");
