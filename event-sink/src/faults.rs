@@ -6,7 +6,13 @@
 //! - `encode-panic@N`: making block #N's messages panics (on an encode pool thread);
 //! - `worker-panic@N`: the shipping loop panics (on the sink's own thread) when it is about to produce block #N;
 //! - `kill-after-ack@N`: the process is killed (SIGKILL) as soon as Kafka acknowledged one of block #N's
-//!   messages, before the sink recorded anything about it: only the write-ahead journal knows the block then.
+//!   messages, before the sink recorded anything about it: only the write-ahead journal knows the block then;
+//! - `kill-after-intent@N` (high-availability groups): killed once the group's state topic acknowledged the intent
+//!   to ship block #N, before any of its messages is produced;
+//! - `kill-after-retract-intent@N` (groups): killed once the state topic acknowledged the intent to retract block
+//!   #N, before its `BlockRetracted` is produced;
+//! - `kill-in-takeover@E` (groups): killed right after this node wrote its takeover as epoch E, before its
+//!   markers.
 
 use std::sync::OnceLock;
 

@@ -407,6 +407,9 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 			state: replayed.whole(),
 		};
 		let offset = writer.write(&record.to_bytes())?;
+		if crate::faults::at("kill-in-takeover", epoch) {
+			crate::faults::kill_now();
+		}
 		let (after, _) = topic.read::<H>()?;
 		if after.epoch != epoch || after.leader.as_deref() != Some(member) {
 			return Err(SinkError::LeaseLost(format!(
@@ -468,6 +471,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 			changes: changes.iter().cloned().map(Logged::from).collect(),
 		};
 		self.writer.write(&record.to_bytes())?;
+		kill_at_crash_points(&changes);
 		let mut mirror = self.mirror.lock().expect("never poisoned");
 		mirror.commit(changes)?;
 		self.commits += 1;
@@ -480,6 +484,22 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 			self.commits = 0;
 		}
 		Ok(())
+	}
+}
+
+/// The crash tests' points right after an intent reached the state topic (`HERALD_TEST_FAULTS`).
+fn kill_at_crash_points<H>(changes: &[Change<H>]) {
+	for change in changes {
+		if let Change::Put(entry) = change {
+			let point = match entry.state {
+				EntryState::Shipping => "kill-after-intent",
+				EntryState::Retracting => "kill-after-retract-intent",
+				EntryState::Shipped => continue,
+			};
+			if crate::faults::at(point, entry.block.number) {
+				crate::faults::kill_now();
+			}
+		}
 	}
 }
 
