@@ -336,6 +336,8 @@ impl StateWriter {
 			.clone()
 			.set("message.max.bytes", "67108864")
 			.set("statistics.interval.ms", "0")
+			// One record at a time, each waited for: batching would only delay it.
+			.set("linger.ms", "0")
 			.create_with_context(WriteContext::default())
 			.map_err(|e| ha_error(format!("cannot create the state topic's producer: {e}")))?;
 		Ok(Self { topic: state.topic.clone(), producer })
@@ -349,7 +351,7 @@ impl StateWriter {
 			.map_err(|(e, _)| ha_error(format!("cannot write to the group's state topic {}: {e}", self.topic)))?;
 		let deadline = std::time::Instant::now() + IO_TIMEOUT;
 		loop {
-			self.producer.poll(Duration::from_millis(50));
+			self.producer.poll(Duration::from_millis(5));
 			if let Some(outcome) = self.producer.context().outcome.lock().expect("never poisoned").take() {
 				return outcome.map_err(|e| {
 					ha_error(format!("the group's state topic {} refused a record: {e}", self.topic))
@@ -464,14 +466,23 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
+		let started = std::time::Instant::now();
 		self.lease.check().map_err(SinkError::LeaseLost)?;
+		let checked = started.elapsed();
 		let record = StateRecord::Commit {
 			epoch: self.epoch,
 			member: self.member.clone(),
-			changes: changes.iter().cloned().map(Logged::from).collect(),
+			changes: logged(&changes),
 		};
 		self.writer.write(&record.to_bytes())?;
 		kill_at_crash_points(&changes);
+		log::debug!(
+			target: LOG_TARGET,
+			"state commit of {} changes: lease check {:?}, write {:?}",
+			changes.len(),
+			checked,
+			started.elapsed() - checked
+		);
 		let mut mirror = self.mirror.lock().expect("never poisoned");
 		mirror.commit(changes)?;
 		self.commits += 1;
@@ -485,6 +496,18 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 		}
 		Ok(())
 	}
+}
+
+/// `changes` as the topic keeps them: the cursor is one value, so only its last move in a batch is written (a
+/// catch-up's batch moves it once per block).
+fn logged<H: Clone>(changes: &[Change<H>]) -> Vec<Logged<H>> {
+	let last_cursor = changes.iter().rposition(|change| matches!(change, Change::Cursor(_)));
+	changes
+		.iter()
+		.enumerate()
+		.filter(|(index, change)| !matches!(change, Change::Cursor(_)) || Some(*index) == last_cursor)
+		.map(|(_, change)| Logged::from(change.clone()))
+		.collect()
 }
 
 /// The crash tests' points right after an intent reached the state topic (`HERALD_TEST_FAULTS`).
@@ -593,6 +616,15 @@ mod tests {
 			"the stale leader's block is swept in, not acknowledged"
 		);
 		assert_eq!(replayed.swept, 1, "one stale commit carried journal entries");
+	}
+
+	#[test]
+	fn a_batch_writes_only_its_last_cursor() {
+		let id = |n| BlockId { number: n, hash: n };
+		let changes = vec![Change::Cursor(id(1)), Change::Remove(7), Change::Cursor(id(2)), Change::Put(entry(3, 3))];
+		let written: Vec<String> = logged(&changes).iter().map(|l| format!("{l:?}")).collect();
+		assert_eq!(written.len(), 3);
+		assert!(written[0].starts_with("Remove") && written[1].contains("number: 2") && written[2].starts_with("Put"));
 	}
 
 	#[test]
