@@ -35,6 +35,8 @@ const LEADER_EPOCH: &str = "leader_epoch";
 /// The envelope `name` of the marker a new leader writes to every partition before it ships anything.
 const MARKER: &str = "LeaderEpoch";
 const BLOCKS_TOPIC: &str = "herald.blocks";
+/// The environment variable of the product's test fault points (`event-sink/src/faults.rs`).
+const FAULTS_ENV: &str = "HERALD_TEST_FAULTS";
 
 /// The network's start (debug builds, two cores, four nodes) and GRANDPA's progress.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(180);
@@ -179,6 +181,17 @@ impl SinkNode {
 		let node = NodeProcess::start(self.config.clone());
 		node.rpc("system_addReservedPeer", json!([net.alice_address]));
 		self.node = Some(node);
+	}
+
+	/// As [`Self::restart`], with the test faults `faults` (`HERALD_TEST_FAULTS`) for this run only; `None`
+	/// starts it without any.
+	fn restart_with_faults(&mut self, net: &Network, faults: Option<&str>) {
+		self.config.env.retain(|(key, _)| key != FAULTS_ENV);
+		if let Some(faults) = faults {
+			self.config.env.push((FAULTS_ENV.to_string(), faults.to_string()));
+		}
+		self.restart(net);
+		self.config.env.retain(|(key, _)| key != FAULTS_ENV);
 	}
 
 	fn node(&self) -> &NodeProcess {
@@ -547,6 +560,8 @@ struct Summary {
 	discarded_by_epoch: BTreeMap<u64, usize>,
 	duplicates: usize,
 	retractions: usize,
+	/// Every message of the stream the check read, in its order, for a test's further checks.
+	stream: Vec<Record>,
 }
 
 /// Reads the stream back until every message of Alice's blocks `0..=last` is live (or, after a timeout, whatever
@@ -689,14 +704,18 @@ fn check_stream(
 	for record in &applied.discarded {
 		*discarded_by_epoch.entry(leader_epoch(record).unwrap_or_default()).or_default() += 1;
 	}
+	let epochs = applied.markers.values().flatten().copied().collect();
+	let (discarded, duplicates, retractions) = (applied.discarded.len(), applied.duplicates, applied.retractions);
+	drop(applied);
 	Summary {
 		records: records.len(),
 		blocks: last + 1,
-		epochs: applied.markers.values().flatten().copied().collect(),
-		discarded: applied.discarded.len(),
+		epochs,
+		discarded,
 		discarded_by_epoch,
-		duplicates: applied.duplicates,
-		retractions: applied.retractions,
+		duplicates,
+		retractions,
+		stream: records,
 	}
 }
 
@@ -906,3 +925,254 @@ fn a_node_with_another_configuration_does_not_join_the_group() {
 	);
 	eprintln!("ha configuration check: the leader (epoch {}) leads on; the other node said: {line}", leading.epoch);
 }
+
+// ---- A fork the standby never saw ----
+
+fn peer_id(node: &NodeProcess) -> String {
+	node.rpc("system_localPeerId", json!([])).as_str().expect("a peer id").to_string()
+}
+
+/// The node's multiaddress with its peer id, for another node's reserved peers.
+fn address(node: &NodeProcess) -> String {
+	format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", node.p2p_port, peer_id(node))
+}
+
+/// Whether `node` is connected to `peer` (`system_peers`); `false` when it doesn't answer.
+fn connected(node: &NodeProcess, peer: &str) -> bool {
+	let peers = node.try_rpc("system_peers", json!([])).unwrap_or_default();
+	peers.as_array().is_some_and(|peers| peers.iter().any(|p| p["peerId"] == peer))
+}
+
+/// Whether `node` has the block `hash` (in any fork).
+fn knows(node: &NodeProcess, hash: &str) -> bool {
+	!node.rpc("chain_getHeader", json!([hash])).is_null()
+}
+
+fn best_number(node: &NodeProcess) -> u32 {
+	node.block_number(node.best_hash())
+}
+
+/// A best-mode sink node of group [`GROUP`] on an island: its only peer is `validator` (`--reserved-only`), which
+/// takes it as a reserved peer too (a validator run `--reserved-only` accepts no one else).
+fn island_sink(label: &'static str, broker: &Broker, validator: &NodeProcess, validator_address: &str) -> SinkNode {
+	let base = tempfile::tempdir().unwrap();
+	let args = [
+		"--chain",
+		"local",
+		"--reserved-only",
+		"--reserved-nodes",
+		validator_address,
+		"--kafka-brokers",
+		broker.address.as_str(),
+		"--kafka-follow",
+		"best",
+		"--kafka-ha-group",
+		GROUP,
+		"--kafka-ha-session-timeout",
+		SESSION_TIMEOUT_MS,
+	];
+	let config =
+		NodeConfig { args: args.map(String::from).to_vec(), base_path: Some(base.path().to_path_buf()), env: Vec::new() };
+	let node = NodeProcess::start(config.clone());
+	validator.rpc("system_addReservedPeer", json!([address(&node)]));
+	SinkNode { label, config, node: Some(node), _base: base }
+}
+
+/// Best mode, the marquee case of issue 20: the leader ships blocks of a fork that loses, then dies, and the
+/// standby, which never saw that fork, retracts them with the ids the group's journal recorded.
+///
+/// Alice and Bob (validators, `--reserved-only`, each other's reserved peer) author and finalize; sink node A's
+/// only peer is Alice, sink node B's only peer is Bob. A leads (started first), B stands by. Then the validators
+/// are split (each removes the other from its reserved peers): both author on their own fork (Aura's slots
+/// alternate), GRANDPA stalls, A ships Alice's fork, B's node sees Bob's only. A and Alice are killed (-9); B takes
+/// over and must retract Alice's fork blocks. Bob's fork grows alone until it is longer than Alice's, then Alice
+/// comes back on her database, reconnected to Bob: she adopts the longest chain, Bob's, and GRANDPA finalizes it.
+/// The truth is Bob's RPC.
+#[test]
+fn a_fork_shipped_by_a_dead_leader_is_retracted_by_a_standby_that_never_saw_it() {
+	let broker = Broker::start();
+	let alice_base = tempfile::tempdir().unwrap();
+	let alice_config = |extra: &[&str]| {
+		let mut config =
+			validator(&[&["--alice", "--node-key", ALICE_NODE_KEY, "--reserved-only"][..], extra].concat());
+		config.base_path = Some(alice_base.path().to_path_buf());
+		config
+	};
+	let alice = NodeProcess::start(alice_config(&[]));
+	let alice_address = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
+	let bob = NodeProcess::start(validator(&[
+		"--bob",
+		"--node-key",
+		BOB_NODE_KEY,
+		"--reserved-only",
+		"--reserved-nodes",
+		&alice_address,
+	]));
+	let bob_peer = peer_id(&bob);
+	let bob_address = address(&bob);
+	alice.rpc("system_addReservedPeer", json!([bob_address]));
+	let mut net = Network { alice, bob, alice_address, bob_address };
+
+	// A first, so that it leads; B once A shipped.
+	let mut sinks = vec![island_sink("sink-a (alice's)", &broker, &net.alice, &net.alice_address)];
+	let mut busy = 0;
+	submit_busy(&net, &mut busy);
+	net.wait_finalized(3, &sinks);
+	let (_, role) = wait_for_leader(&[&sinks[0]], 0, NETWORK_TIMEOUT, || context(&net, &sinks));
+	let e1 = role.epoch;
+	assert_took_over(&sinks[0], e1);
+	wait_shipped(&broker, e1, 1, || context(&net, &sinks));
+	sinks.push(island_sink("sink-b (bob's)", &broker, &net.bob, &net.bob_address));
+	let finalized = net.alice.finalized_number();
+	wait_until(
+		"sink-b to stand by, synced with bob",
+		NETWORK_TIMEOUT,
+		|| {
+			let role = sinks[1].role()?;
+			assert!(!role.active, "sink-b took the lease from a live leader: {role:?}\n{}", context(&net, &sinks));
+			(sinks[1].node().finalized_number() >= finalized).then_some(())
+		},
+		|| context(&net, &sinks),
+	);
+
+	// The split: each validator drops the other; the sink nodes keep theirs (so neither validator is offline).
+	net.alice.rpc("system_removeReservedPeer", json!([bob_peer]));
+	net.bob.rpc("system_removeReservedPeer", json!([ALICE_PEER_ID]));
+	wait_until(
+		"alice and bob to disconnect",
+		Duration::from_secs(30),
+		|| (!connected(&net.alice, &bob_peer) && !connected(&net.bob, ALICE_PEER_ID)).then_some(()),
+		|| context(&net, &sinks),
+	);
+	let split_finalized = net.alice.finalized_number();
+	submit_busy(&net, &mut busy);
+	common::submit_busy_extrinsics(&net.bob, 1000 + busy);
+
+	// A ships Alice's fork: blocks Bob doesn't have.
+	let alice_fork = |records: &[Record]| -> BTreeSet<String> {
+		records
+			.iter()
+			.filter(|r| name(r) == "BlockCreated" && leader_epoch(r) == Some(e1))
+			.filter(|r| block_number(r).is_some_and(|n| n > split_finalized as u64))
+			.map(|r| block_hash(r).to_string())
+			.filter(|hash| !knows(&net.bob, hash))
+			.collect()
+	};
+	let shipped = broker
+		.try_consume_topics_until(STREAM, &is_stream_topic, NETWORK_TIMEOUT, |records| alice_fork(records).len() >= 2)
+		.unwrap_or_else(|error| panic!("sink-a did not ship 2 blocks of alice's fork: {error}\n{}", context(&net, &sinks)));
+	let seen_fork = alice_fork(&shipped);
+	assert!(
+		!connected(&net.alice, &bob_peer) && !connected(&net.bob, ALICE_PEER_ID),
+		"alice and bob reconnected while split\n{}",
+		context(&net, &sinks)
+	);
+	for sink in &sinks {
+		for hash in &seen_fork {
+			if sink.label.starts_with("sink-b") {
+				assert!(!knows(sink.node(), hash), "sink-b's node has alice's fork block {hash}");
+			}
+		}
+	}
+
+	// A and Alice die: her fork can only lose now.
+	let alice_tip = best_number(&net.alice);
+	sinks[0].kill9();
+	signal(&net.alice, libc::SIGKILL);
+	net.alice.wait_exit(Duration::from_secs(30)).expect("alice exits after SIGKILL");
+	let killed_at = Instant::now();
+	let (_, role) = wait_for_leader(&[&sinks[1]], e1, TAKEOVER_TIMEOUT, || context(&net, &sinks));
+	let e2 = role.epoch;
+	let failover = killed_at.elapsed();
+	assert_took_over(&sinks[1], e2);
+	let retracted_by = |records: &[Record], hash: &str, epoch: u64| {
+		records.iter().any(|r| name(r) == "BlockRetracted" && block_hash(r) == hash && leader_epoch(r) == Some(epoch))
+	};
+	if let Err(error) = broker.try_consume_topics_until(STREAM, &is_stream_topic, TAKEOVER_TIMEOUT, |records| {
+		seen_fork.iter().all(|hash| retracted_by(records, hash, e2))
+	}) {
+		panic!("sink-b (epoch {e2}) did not retract alice's fork {seen_fork:?}: {error}\n{}", context(&net, &sinks));
+	}
+
+	// Bob's fork outgrows Alice's; then she comes back on her database and adopts it.
+	common::submit_busy_extrinsics(&net.bob, 2000 + busy);
+	wait_until(
+		&format!("bob's best chain to pass alice's fork tip #{alice_tip} by 2"),
+		NETWORK_TIMEOUT,
+		|| (best_number(&net.bob) >= alice_tip + 2).then_some(()),
+		|| context(&net, &sinks),
+	);
+	net.alice = NodeProcess::start(alice_config(&["--reserved-nodes", &net.bob_address]));
+	net.alice_address = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", net.alice.p2p_port);
+	net.bob.rpc("system_addReservedPeer", json!([net.alice_address]));
+	let target = alice_tip + 3;
+	wait_until(
+		&format!("GRANDPA to finalize #{target} (3 past alice's fork tip) with alice back"),
+		NETWORK_TIMEOUT,
+		|| (net.bob.finalized_number() >= target).then_some(()),
+		|| context(&net, &sinks),
+	);
+
+	let last = net.bob.finalized_number() as u64;
+	let summary = check_stream(&broker, &net.bob, last, false, &[e1, e2], || context(&net, &sinks));
+
+	// Every block of the stream at a final height that is not Bob's canonical one: Alice's fork (and any other).
+	let canonical: BTreeMap<u64, String> = (0..=last)
+		.map(|n| (n, format!("{:?}", common::parse_hash(&net.bob.rpc("chain_getBlockHash", json!([n]))))))
+		.collect();
+	let is_off_chain =
+		|r: &Record| block_number(r).is_some_and(|n| n <= last && canonical[&n] != block_hash(r));
+	// Per off-chain block: the partitions its messages reached, and those where it was retracted.
+	let mut reached: BTreeMap<String, BTreeSet<(String, i32)>> = BTreeMap::new();
+	let mut retracted: BTreeMap<String, BTreeSet<(String, i32)>> = BTreeMap::new();
+	let mut retracting_epochs: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+	let mut shipped_by_a: BTreeSet<String> = BTreeSet::new();
+	for record in summary.stream.iter().filter(|r| is_off_chain(r)) {
+		let hash = block_hash(record).to_string();
+		let partition = (record.topic.clone(), record.partition);
+		if name(record) == "BlockRetracted" {
+			retracted.entry(hash.clone()).or_default().insert(partition);
+			retracting_epochs.entry(hash).or_default().extend(leader_epoch(record));
+		} else {
+			if name(record) == "BlockCreated" && leader_epoch(record) == Some(e1) {
+				shipped_by_a.insert(hash.clone());
+			}
+			reached.entry(hash).or_default().insert(partition);
+		}
+	}
+	for hash in &seen_fork {
+		assert!(shipped_by_a.contains(hash), "alice's fork block {hash} is off bob's final chain and shipped by A");
+	}
+	for (hash, partitions) in &reached {
+		let cancelled = retracted.get(hash).cloned().unwrap_or_default();
+		let missing: Vec<_> = partitions.difference(&cancelled).collect();
+		assert!(
+			missing.is_empty(),
+			"off-chain block {hash}: its messages reached {missing:?} but no BlockRetracted did (retracted in \
+			 {cancelled:?})"
+		);
+	}
+	let applied = apply_rule(&summary.stream);
+	let phantoms: Vec<&str> =
+		applied.live.values().filter(|r| reached.contains_key(block_hash(r))).map(|r| id(r)).collect();
+	assert!(phantoms.is_empty(), "live messages of off-chain blocks: {phantoms:?}");
+	let by_b = shipped_by_a.iter().filter(|hash| retracting_epochs.get(*hash).is_some_and(|e| e.contains(&e2))).count();
+	assert_eq!(by_b, shipped_by_a.len(), "sink-b (epoch {e2}) retracted every off-chain block A shipped");
+
+	eprintln!(
+		"ha fork: split at final #{split_finalized}, alice's fork tip #{alice_tip}; {} off-chain blocks shipped by A \
+		 (epoch {e1}; {} seen before the kill: {seen_fork:?}), {by_b} retracted by B (epoch {e2}, took over \
+		 {failover:?} after the kill) in {} partitions; markers of epochs {:?}; blocks 0..={last} checked ({} blocks) \
+		 in {} messages: {} duplicates, {} discarded by the epoch rule, {} retractions",
+		shipped_by_a.len(),
+		seen_fork.len(),
+		retracted.values().map(BTreeSet::len).sum::<usize>(),
+		summary.epochs,
+		summary.blocks,
+		summary.records,
+		summary.duplicates,
+		summary.discarded,
+		summary.retractions,
+	);
+}
+
