@@ -9,7 +9,7 @@
 
 use std::{
 	sync::{
-		atomic::{AtomicBool, Ordering},
+		atomic::{AtomicBool, AtomicU64, Ordering},
 		Arc, Mutex,
 	},
 	thread::JoinHandle,
@@ -51,6 +51,9 @@ struct Shared {
 	snapshot_offset: Mutex<i64>,
 	/// When the broker last confirmed the lease.
 	renewed: Mutex<Option<Instant>>,
+	/// Counts the times this member came to hold the lease: a term that changed means someone else may have led
+	/// in between, even if the lease is held again now.
+	term: AtomicU64,
 	stop: AtomicBool,
 }
 
@@ -107,6 +110,7 @@ impl Lease {
 			state_topic: state_topic.to_string(),
 			snapshot_offset: Mutex::new(0),
 			renewed: Mutex::new(None),
+			term: AtomicU64::new(0),
 			stop: AtomicBool::new(false),
 		});
 		let (held_tx, held) = watch::channel(false);
@@ -128,10 +132,19 @@ impl Lease {
 		self.held.clone()
 	}
 
-	/// Asks the broker whether this node still holds the lease (a fenced `OffsetCommit`); the error says why not.
-	pub fn check(&self) -> Result<(), String> {
+	/// The current term: it changes each time this member comes to hold the lease.
+	pub fn term(&self) -> u64 {
+		self.shared.term.load(Ordering::Acquire)
+	}
+
+	/// Asks the broker whether this node still holds the lease it held in `term` (a fenced `OffsetCommit`); the
+	/// error says why not.
+	pub fn check(&self, term: u64) -> Result<(), String> {
 		if !self.held() {
 			return Err("the group assigned the lease to another member".into());
+		}
+		if self.term() != term {
+			return Err("the lease was lost and taken again since this node took the group over".into());
 		}
 		self.shared.check()
 	}
@@ -174,7 +187,12 @@ fn poll_lease(shared: Arc<Shared>, held: watch::Sender<bool>) {
 		} else if !confirmed || last_check.elapsed() >= RENEW_EVERY {
 			last_check = Instant::now();
 			match shared.check() {
-				Ok(()) => confirmed = true,
+				Ok(()) => {
+					if !confirmed {
+						shared.term.fetch_add(1, Ordering::AcqRel);
+					}
+					confirmed = true
+				}
 				Err(error) => {
 					if confirmed {
 						log::warn!(target: LOG_TARGET, "{error}");

@@ -188,6 +188,7 @@ where
 			}
 		};
 		let epoch = store.epoch();
+		let lease_term = store.term();
 		if let Some(m) = &ha_metrics {
 			m.active.set(1);
 			m.epoch.set(epoch);
@@ -209,6 +210,10 @@ where
 				tokio::select! {
 					changed = held.changed() => if changed.is_err() || !*held.borrow_and_update() { break },
 					_ = tokio::time::sleep(Duration::from_secs(1)) => {}
+				}
+				// Lost and held again in between: another member may have led meanwhile.
+				if held_lease.term() != lease_term {
+					break;
 				}
 				if let (Some(m), Some(age)) = (&ha_metrics, held_lease.renewed_ago()) {
 					m.lease_age.set(age.as_secs_f64());

@@ -373,6 +373,8 @@ pub struct KafkaStateStore<'a, H> {
 	topic: StateTopic,
 	writer: StateWriter,
 	lease: &'a Lease,
+	/// The lease's term this store leads in.
+	term: u64,
 	epoch: u64,
 	member: String,
 	/// The state as this leader committed it (its own records), plus what was swept.
@@ -390,6 +392,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 		facts: &GroupFacts,
 		finalized: u64,
 	) -> Result<(Self, Replayed<H>), SinkError> {
+		let term = lease.term();
 		let (replayed, _) = topic.read::<H>()?;
 		check_facts(replayed.facts.as_ref(), facts)?;
 		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > finalized) {
@@ -399,7 +402,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 				cursor.number
 			)));
 		}
-		lease.check().map_err(SinkError::LeaseLost)?;
+		lease.check(term).map_err(SinkError::LeaseLost)?;
 		let epoch = replayed.epoch + 1;
 		let writer = StateWriter::new(&topic)?;
 		let record = StateRecord::Takeover {
@@ -421,11 +424,12 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 			)));
 		}
 		lease.set_snapshot_offset(offset);
-		lease.check().map_err(SinkError::LeaseLost)?;
+		lease.check(term).map_err(SinkError::LeaseLost)?;
 		let store = Self {
 			topic,
 			writer,
 			lease,
+			term,
 			epoch,
 			member: member.to_string(),
 			mirror: Mutex::new(after.state.clone()),
@@ -437,6 +441,11 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 	/// The epoch this store leads.
 	pub fn epoch(&self) -> u64 {
 		self.epoch
+	}
+
+	/// The lease's term this store leads in.
+	pub fn term(&self) -> u64 {
+		self.term
 	}
 }
 
@@ -467,7 +476,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
 		let started = std::time::Instant::now();
-		self.lease.check().map_err(SinkError::LeaseLost)?;
+		self.lease.check(self.term).map_err(SinkError::LeaseLost)?;
 		let checked = started.elapsed();
 		let record = StateRecord::Commit {
 			epoch: self.epoch,
