@@ -24,6 +24,12 @@ use serde_json::Value;
 
 use super::free_port;
 
+/// A topic of envelopes under `prefix`: a high-availability group's own topics (`.sink-lease`, `.sink-state`) hold
+/// records that are not envelopes.
+pub fn is_envelope_topic(name: &str, prefix: &str) -> bool {
+	name.starts_with(prefix) && !name.ends_with(".sink-lease") && !name.ends_with(".sink-state")
+}
+
 /// A nisshi broker reached through a cuttable proxy; everything it started stops on drop.
 pub struct Broker {
 	child: Child,
@@ -280,7 +286,7 @@ impl Broker {
 		done: impl Fn(&[Record]) -> bool,
 	) -> Result<Vec<Record>, String> {
 		let what = format!("starts with {prefix:?}");
-		self.try_consume_topics_until(&what, &|name: &str| name.starts_with(prefix), timeout, done)
+		self.try_consume_topics_until(&what, &|name: &str| is_envelope_topic(name, prefix), timeout, done)
 	}
 
 	/// As [`Self::try_consume_until`], for the topics `select` accepts (by name); `what` describes them for
@@ -344,7 +350,7 @@ impl Broker {
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
 	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
 	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
-		self.consume_topics(&format!("starts with {prefix:?}"), &|name: &str| name.starts_with(prefix), min, timeout)
+		self.consume_topics(&format!("starts with {prefix:?}"), &|name: &str| is_envelope_topic(name, prefix), min, timeout)
 	}
 
 	/// As [`Self::consume`], for the topics `select` accepts (by name); `what` describes them for failure messages.
