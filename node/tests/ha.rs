@@ -1460,3 +1460,75 @@ fn a_restarted_broker_leaves_one_leader_and_loses_nothing() {
 		summary.retractions,
 	);
 }
+
+/// A stale leader's record that lands in the state topic after the takeover (here written by the test itself: a
+/// zombie's intent to ship a block the group's leader never saw) is swept in while the leader runs: the leader
+/// reads the state topic again within seconds and retracts the block with the ids the record names.
+#[test]
+fn a_stale_leaders_late_intent_is_swept_and_its_block_retracted() {
+	use herald_event_sink::{
+		follow::BlockLink,
+		ha::state::StateRecord,
+		store::{EntryState, JournalEntry, Placement},
+	};
+	use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+	let broker = Broker::start();
+	let node = NodeProcess::start(dev_member(&broker, 1).arg("--kafka-follow").arg("best"));
+	for _ in 0..3 {
+		node.seal_block(false, None);
+	}
+	let leading = wait_until(
+		"the node to take the group over",
+		TAKEOVER_TIMEOUT,
+		|| role_of(&node).filter(|role| role.active),
+		|| node.log_tail(60),
+	);
+	wait_shipped(&broker, leading.epoch, 3, || node.log_tail(60));
+
+	// The zombie (epoch 0, before the leader's) had recorded that it was shipping a block of another fork at #2.
+	let fork_hash = sp_core::H256::repeat_byte(0x5a);
+	let parent = node.rpc("chain_getBlockHash", serde_json::json!([1]));
+	let stale = StateRecord::Commit {
+		epoch: leading.epoch - 1,
+		member: "zombie".into(),
+		changes: vec![herald_event_sink::ha::state::Logged::Put(JournalEntry {
+			block: BlockLink { number: 2, hash: fork_hash, parent: common::parse_hash(&parent) },
+			state: EntryState::Shipping,
+			spec_version: node.spec_version(),
+			timestamp: None,
+			placements: vec![Placement {
+				topic: BLOCKS_TOPIC.into(),
+				partition: 0,
+				ids: vec!["BlockCreated".into(), "BlockFinalized".into()],
+			}],
+		})],
+	};
+	let producer: BaseProducer = broker.client_config().create().expect("a producer");
+	producer
+		.send(BaseRecord::<(), [u8]>::to("herald.sink-state").partition(0).payload(&stale.to_bytes()))
+		.expect("the stale record is queued");
+	producer.flush(Duration::from_secs(30)).expect("the stale record is written");
+
+	let fork = format!("{fork_hash:?}");
+	let records = broker
+		.try_consume_topics_until(STREAM, &is_stream_topic, Duration::from_secs(60), |records| {
+			records.iter().any(|r| name(r) == "BlockRetracted" && block_hash(r) == fork)
+		})
+		.unwrap_or_else(|error| panic!("{error}\n{}", node.log_tail(80)));
+	let retraction = records.iter().find(|r| name(r) == "BlockRetracted" && block_hash(r) == fork).unwrap();
+	assert_eq!(
+		retraction.envelope["data"]["event_ids"],
+		serde_json::json!([format!("{fork}:BlockCreated"), format!("{fork}:BlockFinalized")]),
+		"the retraction names the ids the stale record gave"
+	);
+	assert_eq!(leader_epoch(retraction), Some(leading.epoch), "the leader retracted it, in its own epoch");
+	assert!(
+		node.log().contains("a stale leader of group"),
+		"the leader said it swept a stale record:\n{}",
+		node.log_tail(60)
+	);
+	let still = role_of(&node).expect("the leader's metrics");
+	assert!(still.active && still.epoch == leading.epoch, "the leader leads on: {still:?}");
+	eprintln!("ha sweep: a stale intent for {fork} retracted by epoch {}", leading.epoch);
+}

@@ -81,6 +81,9 @@ pub fn document(contract: &Contract) -> Json {
 					"schema_version": {"type": "string", "description": "\"1\""},
 					"block_hash": {"type": "string", "description": "= meta.block.hash"},
 					"finalized": {"type": "string", "description": "\"true\" or \"false\""},
+					"leader_epoch": {"type": "string", "description": "The sending leader's epoch (decimal), on every \
+						message of a high-availability group (--kafka-ha-group): discard a message whose epoch is lower \
+						than the highest its partition showed (docs/envelope.md, High availability)"},
 				}},
 				"bindings": {"kafka": {
 					"key": {"type": "string", "description": format!("The Kafka key: {}", kind.key)},

@@ -13,7 +13,7 @@
 //! - Fencing: every message carries the leader's epoch (`leader_epoch` header) and a new leader writes a
 //!   `LeaderEpoch` marker to every partition before it ships ([`crate::kafka::epoch`]): a consumer discards, per
 //!   partition, messages of an epoch older than the newest it saw. What a stale leader still wrote to the state
-//!   topic is swept in by the next load and reconciled like the rest.
+//!   topic is swept in (the leader reads the topic every few seconds) and reconciled like the rest.
 //!
 //! [`run`] is the group member's loop: stand by until the lease is held, take over, run the driver until the
 //! lease is lost, stand by again.
@@ -197,41 +197,105 @@ where
 		let mut term = config.clone();
 		term.leader =
 			Some(LeaderEpoch { epoch, group: settings.group.clone(), member: settings.member.clone() });
-		let (chain, reader) = parts();
-		let driver = worker::run_with_status(
-			Parts { chain, reader, store },
-			term,
-			metrics.clone(),
-			wake.clone(),
-			status.clone(),
-		);
-		let lost = async {
-			loop {
-				tokio::select! {
-					changed = held.changed() => if changed.is_err() || !*held.borrow_and_update() { break },
-					_ = tokio::time::sleep(Duration::from_secs(1)) => {}
-				}
-				// Lost and held again in between: another member may have led meanwhile.
-				if held_lease.term() != lease_term {
-					break;
-				}
-				if let (Some(m), Some(age)) = (&ha_metrics, held_lease.renewed_ago()) {
-					m.lease_age.set(age.as_secs_f64());
-				}
+		// The driver runs until the lease is lost; it is run again (same epoch, the state read again) when a stale
+		// leader's records appear in the state topic, so that what it shipped is reconciled at once.
+		let mut store = Some(store);
+		let mut reconciled: Option<i64> = None;
+		loop {
+			let store = match store.take() {
+				Some(store) => store,
+				None => match KafkaStateStore::resume(topics.state.clone(), &*held_lease, &settings.member, epoch, lease_term) {
+					Ok(store) => store,
+					Err(error) => {
+						log::warn!(target: LOG_TARGET, "group {}: {error}", settings.group);
+						break;
+					}
+				},
+			};
+			let (chain, reader) = parts();
+			let driver = worker::run_with_status(
+				Parts { chain, reader, store },
+				term.clone(),
+				metrics.clone(),
+				wake.clone(),
+				status.clone(),
+			);
+			let watch_term = watch_term::<R::Hash>(&mut held, held_lease, lease_term, &topics, reconciled, &ha_metrics);
+			tokio::select! {
+				error = driver => match error {
+					SinkError::LeaseLost(reason) => {
+						log::warn!(target: LOG_TARGET, "lost the lease of group {} ({reason})", settings.group);
+						break;
+					}
+					error => return error,
+				},
+				end = watch_term => match end {
+					TermEnd::Lost => {
+						log::warn!(
+							target: LOG_TARGET,
+							"lost the lease of group {}: this node stopped shipping and stands by",
+							settings.group
+						);
+						break;
+					}
+					TermEnd::Swept(at) => {
+						log::warn!(
+							target: LOG_TARGET,
+							"a stale leader of group {} wrote to the state topic after this node took over: reading \
+							 the state again to retract or ship again what it shipped",
+							settings.group
+						);
+						reconciled = Some(at);
+					}
+				},
 			}
-		};
+		}
+	}
+}
+
+/// How a leader's term ends, or pauses.
+enum TermEnd {
+	/// The lease is lost (or was lost and taken again: someone else may have led in between).
+	Lost,
+	/// A stale leader's record landed in the state topic (at this offset) after the last one reconciled.
+	Swept(i64),
+}
+
+/// How often a leader reads the state topic for a stale leader's late records.
+const SWEEP_EVERY: u32 = 5;
+
+/// Watches a leader's term: the lease (every second, and on every change), and the state topic for what a stale
+/// leader wrote after the one at offset `reconciled`.
+async fn watch_term<H: Copy + Eq + Decode>(
+	held: &mut watch::Receiver<bool>,
+	lease: &Lease,
+	lease_term: u64,
+	topics: &GroupTopics,
+	reconciled: Option<i64>,
+	ha_metrics: &Option<HaMetrics>,
+) -> TermEnd {
+	let mut ticks = 0u32;
+	loop {
 		tokio::select! {
-			error = driver => match error {
-				SinkError::LeaseLost(reason) => {
-					log::warn!(target: LOG_TARGET, "lost the lease of group {} ({reason})", settings.group)
+			changed = held.changed() => if changed.is_err() || !*held.borrow_and_update() { return TermEnd::Lost },
+			_ = tokio::time::sleep(Duration::from_secs(1)) => {}
+		}
+		if lease.term() != lease_term {
+			return TermEnd::Lost;
+		}
+		if let (Some(m), Some(age)) = (ha_metrics, lease.renewed_ago()) {
+			m.lease_age.set(age.as_secs_f64());
+		}
+		ticks += 1;
+		if ticks % SWEEP_EVERY == 0 {
+			// Read from the last snapshot: in a healthy group, a few records.
+			match topics.state.read::<H>() {
+				Ok((replayed, _)) if replayed.swept_at > reconciled => {
+					return TermEnd::Swept(replayed.swept_at.unwrap_or_default())
 				}
-				error => return error,
-			},
-			() = lost => log::warn!(
-				target: LOG_TARGET,
-				"lost the lease of group {}: this node stopped shipping and stands by",
-				settings.group
-			),
+				Ok(_) => {}
+				Err(error) => log::warn!(target: LOG_TARGET, "cannot read the group's state topic: {error}"),
+			}
 		}
 	}
 }

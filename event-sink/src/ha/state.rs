@@ -134,7 +134,8 @@ pub enum StateRecord<H> {
 }
 
 impl<H: Encode> StateRecord<H> {
-	fn to_bytes(&self) -> Vec<u8> {
+	/// The record as the topic holds it (a version byte, then SCALE).
+	pub fn to_bytes(&self) -> Vec<u8> {
 		let mut bytes = vec![RECORD_VERSION];
 		self.encode_to(&mut bytes);
 		bytes
@@ -162,11 +163,13 @@ pub struct Replayed<H> {
 	pub facts: Option<GroupFacts>,
 	/// Stale leaders' commits swept into the state.
 	pub swept: usize,
+	/// The offset of the last of them.
+	pub swept_at: Option<i64>,
 }
 
 impl<H> Default for Replayed<H> {
 	fn default() -> Self {
-		Self { state: MemoryStateStore::default(), epoch: 0, leader: None, facts: None, swept: 0 }
+		Self { state: MemoryStateStore::default(), epoch: 0, leader: None, facts: None, swept: 0, swept_at: None }
 	}
 }
 
@@ -284,7 +287,13 @@ impl StateTopic {
 					next = message.offset() + 1;
 					let bytes = message.payload().unwrap_or_default();
 					match StateRecord::<H>::from_bytes(bytes) {
-						Ok(record) => replayed.apply(record),
+						Ok(record) => {
+							let swept = replayed.swept;
+							replayed.apply(record);
+							if replayed.swept > swept {
+								replayed.swept_at = Some(message.offset());
+							}
+						}
 						Err(error) => {
 							return Err(ha_error(format!(
 								"the group's state topic {} holds a record Herald can't read at offset {} ({error}): \
@@ -436,6 +445,22 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 			commits: 0,
 		};
 		Ok((store, replayed))
+	}
+
+	/// The store of a leader that already took over (as `epoch`, in the lease's `term`), for another run of the
+	/// driver in the same term: its first load reads the state again (what a stale leader wrote since included).
+	pub fn resume(topic: StateTopic, lease: &'a Lease, member: &str, epoch: u64, term: u64) -> Result<Self, SinkError> {
+		let writer = StateWriter::new(&topic)?;
+		Ok(Self {
+			topic,
+			writer,
+			lease,
+			term,
+			epoch,
+			member: member.to_string(),
+			mirror: Mutex::new(MemoryStateStore::default()),
+			commits: 0,
+		})
 	}
 
 	/// The epoch this store leads.
