@@ -74,7 +74,8 @@ impl SinkError {
 		matches!(
 			self,
 			Self::Pruned { .. }
-				| Self::Cursor(_) | Self::Journal(_)
+				| Self::Cursor(_)
+				| Self::Journal(_)
 				| Self::Rejected { .. }
 				| Self::Repeated(_)
 				| Self::Group(_)

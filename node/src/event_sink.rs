@@ -9,8 +9,8 @@ use std::{
 use herald_event_sink::{
 	block::reader::ClientBlockReader,
 	config::{default_encode_threads, SinkConfig},
-	ha::{self, metrics::HaMetrics, HaSettings},
 	follow::{wake::wake_on_chain_events, ClientChain},
+	ha::{self, metrics::HaMetrics, HaSettings},
 	kafka::{client_config, metrics::Metrics, signing::SigningKey},
 	mapping::Mappings,
 	store::{AuxStateStore, FileStateStore, StateStore},
@@ -236,7 +236,11 @@ pub fn start(
 
 /// Spawns the shipping loop on a thread of its own: essential with `--kafka-required` (its failure stops the
 /// node), an ordinary task otherwise.
-fn spawn_sink(task_manager: &TaskManager, required: bool, shipping: impl std::future::Future<Output = ()> + Send + 'static) {
+fn spawn_sink(
+	task_manager: &TaskManager,
+	required: bool,
+	shipping: impl std::future::Future<Output = ()> + Send + 'static,
+) {
 	if required {
 		task_manager.spawn_essential_handle().spawn_blocking("herald-kafka-sink", Some("herald"), shipping);
 	} else {

@@ -971,8 +971,11 @@ fn island_sink(label: &'static str, broker: &Broker, validator: &NodeProcess, va
 		"--kafka-ha-session-timeout",
 		SESSION_TIMEOUT_MS,
 	];
-	let config =
-		NodeConfig { args: args.map(String::from).to_vec(), base_path: Some(base.path().to_path_buf()), env: Vec::new() };
+	let config = NodeConfig {
+		args: args.map(String::from).to_vec(),
+		base_path: Some(base.path().to_path_buf()),
+		env: Vec::new(),
+	};
 	let node = NodeProcess::start(config.clone());
 	validator.rpc("system_addReservedPeer", json!([address(&node)]));
 	SinkNode { label, config, node: Some(node), _base: base }
@@ -1060,7 +1063,9 @@ fn a_fork_shipped_by_a_dead_leader_is_retracted_by_a_standby_that_never_saw_it()
 	};
 	let shipped = broker
 		.try_consume_topics_until(STREAM, &is_stream_topic, NETWORK_TIMEOUT, |records| alice_fork(records).len() >= 2)
-		.unwrap_or_else(|error| panic!("sink-a did not ship 2 blocks of alice's fork: {error}\n{}", context(&net, &sinks)));
+		.unwrap_or_else(|error| {
+			panic!("sink-a did not ship 2 blocks of alice's fork: {error}\n{}", context(&net, &sinks))
+		});
 	let seen_fork = alice_fork(&shipped);
 	assert!(
 		!connected(&net.alice, &bob_peer) && !connected(&net.bob, ALICE_PEER_ID),
@@ -1120,8 +1125,7 @@ fn a_fork_shipped_by_a_dead_leader_is_retracted_by_a_standby_that_never_saw_it()
 	let canonical: BTreeMap<u64, String> = (0..=last)
 		.map(|n| (n, format!("{:?}", common::parse_hash(&net.bob.rpc("chain_getBlockHash", json!([n]))))))
 		.collect();
-	let is_off_chain =
-		|r: &Record| block_number(r).is_some_and(|n| n <= last && canonical[&n] != block_hash(r));
+	let is_off_chain = |r: &Record| block_number(r).is_some_and(|n| n <= last && canonical[&n] != block_hash(r));
 	// Per off-chain block: the partitions its messages reached, and those where it was retracted.
 	let mut reached: BTreeMap<String, BTreeSet<(String, i32)>> = BTreeMap::new();
 	let mut retracted: BTreeMap<String, BTreeSet<(String, i32)>> = BTreeMap::new();
@@ -1252,7 +1256,8 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 	let mut rng = Rng(seed);
 	let broker = Broker::start();
 	let net = Network::start();
-	let mut sinks = [SinkNode::start("sink-a", &broker, &net, "best"), SinkNode::start("sink-b", &broker, &net, "best")];
+	let mut sinks =
+		[SinkNode::start("sink-a", &broker, &net, "best"), SinkNode::start("sink-b", &broker, &net, "best")];
 	let mut busy = 0;
 	submit_busy(&net, &mut busy);
 	net.wait_finalized(2, &sinks);
@@ -1262,8 +1267,7 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 	let mut fired: Vec<Fired> = Vec::new();
 	for round in 1..=rounds {
 		// Whoever leads now (a restarted node joining may have made the leader take over again), once it shipped.
-		let (leader, role) =
-			wait_for_leader(&[&sinks[0], &sinks[1]], 0, TAKEOVER_TIMEOUT, || context(&net, &sinks));
+		let (leader, role) = wait_for_leader(&[&sinks[0], &sinks[1]], 0, TAKEOVER_TIMEOUT, || context(&net, &sinks));
 		let epoch = role.epoch;
 		wait_shipped(&broker, epoch, 1, || context(&net, &sinks));
 		shipped_epochs.insert(epoch);
@@ -1287,11 +1291,7 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 			Kill::Point(point) => {
 				// A range, so that the point fires at the faulty node's first block (or takeover) in it, however
 				// long the restart and the takeover take.
-				let from = if point == "kill-in-takeover" {
-					epoch + 1
-				} else {
-					best_number(&net.alice) as u64 + 3
-				};
+				let from = if point == "kill-in-takeover" { epoch + 1 } else { best_number(&net.alice) as u64 + 3 };
 				let spec: Vec<String> = (from..from + 30).map(|n| format!("{point}@{n}")).collect();
 				eprintln!(
 					"round {round}: {} comes back with {point}@{from}..{}, then {} (epoch {epoch}) is killed",
@@ -1323,11 +1323,16 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 				let logged = log.contains("test faults injected");
 				let faulty_epoch = log
 					.lines()
-					.filter_map(|line| line.split_once(&format!("took over group {GROUP} as leader epoch "))) 
+					.filter_map(|line| line.split_once(&format!("took over group {GROUP} as leader epoch ")))
 					.filter_map(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse::<u64>().ok())
 					.last();
 				if point == "kill-in-takeover" {
-					assert_eq!(faulty_epoch, None, "killed in its takeover, before its log line:\n{}", faulty.log_tail(60));
+					assert_eq!(
+						faulty_epoch,
+						None,
+						"killed in its takeover, before its log line:\n{}",
+						faulty.log_tail(60)
+					);
 				} else {
 					assert!(faulty_epoch.is_some(), "the faulty node took over before dying:\n{}", faulty.log_tail(60));
 				}
@@ -1360,7 +1365,11 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 				// Killed after writing its takeover as some epoch of the range, before its markers: the next
 				// leader took the epoch after it, and no marker of the faulty epoch exists.
 				let faulty = fault.next_epoch - 1;
-				assert!(faulty >= fault.from, "{what}: the next leader's epoch {} is past the faulty takeover", fault.next_epoch);
+				assert!(
+					faulty >= fault.from,
+					"{what}: the next leader's epoch {} is past the faulty takeover",
+					fault.next_epoch
+				);
 				assert!(
 					!summary.epochs.contains(&faulty),
 					"{what}: a {MARKER} marker of epoch {faulty}, whose leader was killed before its markers"
@@ -1380,9 +1389,16 @@ fn kills_at_crash_points_and_random_moments_lose_nothing() {
 						map
 					});
 				if fault.point == "kill-after-intent" {
-					assert!(heights.is_empty(), "{what}: epoch {epoch} shipped messages of #{:?} after its intent", heights.keys());
+					assert!(
+						heights.is_empty(),
+						"{what}: epoch {epoch} shipped messages of #{:?} after its intent",
+						heights.keys()
+					);
 				} else {
-					assert!(!heights.is_empty(), "{what}: epoch {epoch} shipped nothing of the block whose ack killed it");
+					assert!(
+						!heights.is_empty(),
+						"{what}: epoch {epoch} shipped nothing of the block whose ack killed it"
+					);
 				}
 			}
 		}

@@ -178,9 +178,10 @@ fn poll_lease(shared: Arc<Shared>, held: watch::Sender<bool>) {
 		// Nobody writes to the lease topic: poll only serves the group's events.
 		let _ = shared.consumer.poll(Duration::from_millis(100));
 		let assigned = !shared.consumer.assignment_lost()
-			&& shared.consumer.assignment().is_ok_and(|list| {
-				list.elements_for_topic(&shared.lease_topic).iter().any(|p| p.partition() == 0)
-			});
+			&& shared
+				.consumer
+				.assignment()
+				.is_ok_and(|list| list.elements_for_topic(&shared.lease_topic).iter().any(|p| p.partition() == 0));
 		if !assigned {
 			confirmed = false;
 			*shared.renewed.lock().expect("never poisoned") = None;

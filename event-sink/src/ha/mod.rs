@@ -195,8 +195,7 @@ where
 			m.takeovers.inc();
 		}
 		let mut term = config.clone();
-		term.leader =
-			Some(LeaderEpoch { epoch, group: settings.group.clone(), member: settings.member.clone() });
+		term.leader = Some(LeaderEpoch { epoch, group: settings.group.clone(), member: settings.member.clone() });
 		// The driver runs until the lease is lost; it is run again (same epoch, the state read again) when a stale
 		// leader's records appear in the state topic, so that what it shipped is reconciled at once.
 		let mut store = Some(store);
@@ -204,7 +203,13 @@ where
 		loop {
 			let store = match store.take() {
 				Some(store) => store,
-				None => match KafkaStateStore::resume(topics.state.clone(), &*held_lease, &settings.member, epoch, lease_term) {
+				None => match KafkaStateStore::resume(
+					topics.state.clone(),
+					&*held_lease,
+					&settings.member,
+					epoch,
+					lease_term,
+				) {
 					Ok(store) => store,
 					Err(error) => {
 						log::warn!(target: LOG_TARGET, "group {}: {error}", settings.group);

@@ -217,11 +217,7 @@ impl<H: Copy + Eq> Replayed<H> {
 
 	/// The state as a snapshot.
 	pub fn whole(&self) -> Whole<H> {
-		Whole {
-			cursor: self.state.cursor,
-			identity: self.state.identity.clone(),
-			journal: self.state.journal.clone(),
-		}
+		Whole { cursor: self.state.cursor, identity: self.state.identity.clone(), journal: self.state.journal.clone() }
 	}
 }
 
@@ -362,9 +358,8 @@ impl StateWriter {
 		loop {
 			self.producer.poll(Duration::from_millis(5));
 			if let Some(outcome) = self.producer.context().outcome.lock().expect("never poisoned").take() {
-				return outcome.map_err(|e| {
-					ha_error(format!("the group's state topic {} refused a record: {e}", self.topic))
-				});
+				return outcome
+					.map_err(|e| ha_error(format!("the group's state topic {} refused a record: {e}", self.topic)));
 			}
 			if std::time::Instant::now() > deadline {
 				return Err(ha_error(format!(
@@ -414,12 +409,8 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 		lease.check(term).map_err(SinkError::LeaseLost)?;
 		let epoch = replayed.epoch + 1;
 		let writer = StateWriter::new(&topic)?;
-		let record = StateRecord::Takeover {
-			epoch,
-			member: member.to_string(),
-			facts: facts.clone(),
-			state: replayed.whole(),
-		};
+		let record =
+			StateRecord::Takeover { epoch, member: member.to_string(), facts: facts.clone(), state: replayed.whole() };
 		let offset = writer.write(&record.to_bytes())?;
 		if crate::faults::at("kill-in-takeover", epoch) {
 			crate::faults::kill_now();
@@ -503,11 +494,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 		let started = std::time::Instant::now();
 		self.lease.check(self.term).map_err(SinkError::LeaseLost)?;
 		let checked = started.elapsed();
-		let record = StateRecord::Commit {
-			epoch: self.epoch,
-			member: self.member.clone(),
-			changes: logged(&changes),
-		};
+		let record = StateRecord::Commit { epoch: self.epoch, member: self.member.clone(), changes: logged(&changes) };
 		self.writer.write(&record.to_bytes())?;
 		kill_at_crash_points(&changes);
 		log::debug!(
@@ -521,7 +508,8 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 		mirror.commit(changes)?;
 		self.commits += 1;
 		if self.commits >= SNAPSHOT_EVERY {
-			let whole = Whole { cursor: mirror.cursor, identity: mirror.identity.clone(), journal: mirror.journal.clone() };
+			let whole =
+				Whole { cursor: mirror.cursor, identity: mirror.identity.clone(), journal: mirror.journal.clone() };
 			drop(mirror);
 			let snapshot = StateRecord::Snapshot { epoch: self.epoch, member: self.member.clone(), state: whole };
 			let offset = self.writer.write(&snapshot.to_bytes())?;

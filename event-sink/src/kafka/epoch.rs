@@ -30,8 +30,12 @@ pub fn markers(leader: &LeaderEpoch, topics: &[String], partitions: &PartitionTa
 	.to_string()
 	.into_bytes()
 	.into();
-	let headers =
-		MessageHeaders { name: MARKER_NAME.into(), event_type: EventType::Infrastructure, block_hash: "".into(), finalized: false };
+	let headers = MessageHeaders {
+		name: MARKER_NAME.into(),
+		event_type: EventType::Infrastructure,
+		block_hash: "".into(),
+		finalized: false,
+	};
 	let mut requests = Vec::new();
 	for topic in topics {
 		let topic: Arc<str> = topic.as_str().into();

@@ -15,8 +15,8 @@ use crate::{
 	kafka::{
 		admin::ensure_topics,
 		epoch,
-		partition::PartitionTable,
 		metrics::{Metrics, Tally},
+		partition::PartitionTable,
 		producer::{Delivery, Failure, KafkaProducer, Report},
 		request::{self, KafkaBuild, Request},
 	},

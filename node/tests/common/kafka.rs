@@ -350,7 +350,12 @@ impl Broker {
 	/// Reads every message of every topic whose name starts with `prefix` (all partitions) from the beginning,
 	/// waiting until at least `min` arrived or `timeout` passed, then a little longer for any extra (duplicates).
 	pub fn consume(&self, prefix: &str, min: usize, timeout: Duration) -> Vec<Record> {
-		self.consume_topics(&format!("starts with {prefix:?}"), &|name: &str| is_envelope_topic(name, prefix), min, timeout)
+		self.consume_topics(
+			&format!("starts with {prefix:?}"),
+			&|name: &str| is_envelope_topic(name, prefix),
+			min,
+			timeout,
+		)
 	}
 
 	/// As [`Self::consume`], for the topics `select` accepts (by name); `what` describes them for failure messages.
