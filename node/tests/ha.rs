@@ -152,7 +152,9 @@ fn sink_config(broker: &Broker, net: &Network, base: &Path, follow: &str) -> Nod
 		"--kafka-ha-session-timeout",
 		SESSION_TIMEOUT_MS,
 	];
-	NodeConfig { args: args.map(String::from).to_vec(), base_path: Some(base.to_path_buf()), env: Vec::new() }
+	// A snapshot every 3 commits (not 2000): every takeover of these tests reads the group's state from a snapshot.
+	let env = vec![("HERALD_HA_SNAPSHOT_EVERY".to_string(), "3".to_string())];
+	NodeConfig { args: args.map(String::from).to_vec(), base_path: Some(base.to_path_buf()), env }
 }
 
 /// One of the group's sink nodes, which a test kills and restarts.
@@ -516,11 +518,72 @@ fn apply_rule(records: &[Record]) -> Applied<'_> {
 	applied
 }
 
+/// An independent consumer (kafka-python, tools/python/herald_consumer.py, the reference consumer the README
+/// points to) reads the same records (up to the offsets this test's consumer reached), applies the rule on its
+/// own, and must hold exactly the same live envelopes.
+fn same_as_kafka_python(broker: &Broker, records: &[Record], applied: &Applied) {
+	let mut until: BTreeMap<String, i64> = BTreeMap::new();
+	for record in records {
+		let end = until.entry(format!("{}/{}", record.topic, record.partition)).or_default();
+		*end = (*end).max(record.offset + 1);
+	}
+	let python =
+		format!("{}/bin/python", std::env::var("HERALD_VENV").unwrap_or_else(|_| "/var/tmp/herald-venv".into()));
+	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/python/herald_consumer.py");
+	let output = std::process::Command::new(&python)
+		.arg(&script)
+		.args(["--brokers", broker.address.as_str(), "--require-epochs", "--until"])
+		.arg(serde_json::to_string(&until).unwrap())
+		.output()
+		.unwrap_or_else(|e| panic!("{python}: {e} (scripts/setup.sh makes the virtualenv)"));
+	assert!(
+		output.status.success(),
+		"the kafka-python consumer failed:\n{}",
+		String::from_utf8_lossy(&output.stderr)
+	);
+	let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the kafka-python consumer's JSON");
+	assert_eq!(report["violations"], json!([]), "the kafka-python consumer finds the protocol broken");
+	assert_eq!(report["records"], records.len(), "the kafka-python consumer read as many records");
+	let theirs: BTreeSet<&str> = report["live"].as_object().expect("live ids").keys().map(String::as_str).collect();
+	let ours: BTreeSet<&str> = applied.live.keys().copied().collect();
+	assert!(!ours.is_empty(), "nothing live to compare");
+	assert_eq!(
+		theirs.symmetric_difference(&ours).collect::<Vec<_>>(),
+		Vec::<&&str>::new(),
+		"the kafka-python consumer holds other envelopes than this test's ({} against {})",
+		theirs.len(),
+		ours.len()
+	);
+	assert_eq!(report["discarded"], applied.discarded.len(), "both consumers discard the same stale messages");
+}
+
+/// The published JSON Schema of every message of `topic` (docs/contracts/topics), which must admit the markers.
+fn topic_contract(topic: &str) -> &'static jsonschema::Validator {
+	static CONTRACTS: std::sync::Mutex<BTreeMap<String, &'static jsonschema::Validator>> =
+		std::sync::Mutex::new(BTreeMap::new());
+	let mut contracts = CONTRACTS.lock().unwrap();
+	contracts.entry(topic.to_string()).or_insert_with(|| {
+		let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../docs/contracts/topics/{topic}.json"));
+		let schema: serde_json::Value = serde_json::from_slice(
+			&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+		)
+		.unwrap();
+		Box::leak(Box::new(jsonschema::draft7::new(&schema).unwrap()))
+	})
+}
+
 /// A `LeaderEpoch` marker as the interface has it: `{"name":"LeaderEpoch","type":"infrastructure","data":
 /// {"epoch":E,"group":G,"member":M},"meta":{"id":"LeaderEpoch:E","schema_version":1}}`, header `id` the same.
 fn check_marker(record: &Record, epoch: u64, violations: &mut Vec<String>) {
 	let expected_id = format!("{MARKER}:{epoch}");
 	let envelope = &record.envelope;
+	if let Err(error) = topic_contract(&record.topic).validate(envelope) {
+		violations.push(format!(
+			"{}: a marker the published contract (docs/contracts/topics/{}.json) refuses: {error}",
+			place(record),
+			record.topic
+		));
+	}
 	let fine = record.header("id") == Some(expected_id.as_str())
 		&& envelope["meta"]["id"] == expected_id.as_str()
 		&& envelope["meta"]["schema_version"] == 1
@@ -598,6 +661,7 @@ fn check_stream(
 		"the stream breaks the group's protocol:\n{}",
 		applied.violations.join("\n")
 	);
+	same_as_kafka_python(broker, &records, &applied);
 
 	let mut by_number: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
 	for record in applied.live.values() {
@@ -974,7 +1038,7 @@ fn island_sink(label: &'static str, broker: &Broker, validator: &NodeProcess, va
 	let config = NodeConfig {
 		args: args.map(String::from).to_vec(),
 		base_path: Some(base.path().to_path_buf()),
-		env: Vec::new(),
+		env: vec![("HERALD_HA_SNAPSHOT_EVERY".to_string(), "3".to_string())],
 	};
 	let node = NodeProcess::start(config.clone());
 	validator.rpc("system_addReservedPeer", json!([address(&node)]));

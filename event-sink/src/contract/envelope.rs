@@ -16,6 +16,12 @@ pub const REJECTED_DESCRIPTION: &str = "`--kafka-on-rejected stand-in`: in place
 	accept (too large, invalid, refused by a policy or for lack of authorization), with its id, topic, key, \
 	partition and `meta` (without `raw`, `raw_length` and `decode_error`). `data` names the original envelope.";
 
+pub const LEADER_EPOCH_DESCRIPTION: &str = "High-availability groups (`--kafka-ha-group`) only: a new leader's \
+	marker, written to every partition of every topic before it ships anything. From it on, a consumer of that \
+	partition discards every message whose `leader_epoch` header is lower than `data.epoch` (docs/envelope.md, \
+	\"High availability\"). Its key is null and its `meta` holds only `id` and `schema_version`: it belongs to no \
+	block.";
+
 /// What an infrastructure envelope says, for its schema's `description`.
 pub fn infrastructure_description(name: &str) -> &'static str {
 	match name {
@@ -209,6 +215,27 @@ pub fn infrastructure_envelope(name: &str) -> Json {
 		infrastructure_meta(name),
 	);
 	schema["description"] = infrastructure_description(name).into();
+	schema
+}
+
+/// The envelope of a high-availability group's `LeaderEpoch` marker ([`crate::kafka::epoch`]).
+pub fn leader_epoch_envelope() -> Json {
+	let data = json!({"type": "object", "required": ["epoch", "group", "member"], "additionalProperties": false,
+		"properties": {
+			"epoch": {"type": "integer", "minimum": 1, "description": "the new leader's epoch"},
+			"group": {"type": "string", "description": "the group's name (`--kafka-ha-group`)"},
+			"member": {"type": "string", "description": "the new leader (`--kafka-ha-member`)"}}});
+	let meta = json!({"type": "object", "required": ["id", "schema_version"], "additionalProperties": false,
+		"properties": {
+			"id": {"type": "string", "pattern": "^LeaderEpoch:[1-9][0-9]*$"},
+			"schema_version": {"const": crate::envelope::SCHEMA_VERSION}}});
+	let mut schema = envelope(
+		json!({"const": crate::kafka::epoch::MARKER_NAME}),
+		json!({"const": "infrastructure"}),
+		data,
+		meta,
+	);
+	schema["description"] = LEADER_EPOCH_DESCRIPTION.into();
 	schema
 }
 

@@ -291,6 +291,29 @@ impl Contract {
 				},
 			);
 		}
+		// A high-availability group's marker: on every partition of every topic.
+		let marker = crate::kafka::epoch::marker_envelope(&crate::config::LeaderEpoch {
+			epoch: 2,
+			group: "indexers".into(),
+			member: "sink-b".into(),
+		});
+		let mut marker_topics = topics_all.clone();
+		marker_topics.insert(infrastructure_topic.clone());
+		marker_topics.extend(events.iter().map(|event| event.topic.clone()));
+		kinds.insert(
+			crate::kafka::epoch::MARKER_NAME.into(),
+			KindContract {
+				name: crate::kafka::epoch::MARKER_NAME.into(),
+				types: BTreeSet::from(["infrastructure"]),
+				description: envelope::LEADER_EPOCH_DESCRIPTION.into(),
+				schema: envelope::leader_epoch_envelope(),
+				topics: marker_topics,
+				key: "none (null): the leader writes one to each partition explicitly".into(),
+				events: Vec::new(),
+				example_text: marker.to_string(),
+				example: marker,
+			},
+		);
 		// The undecodable remainder: on the default topic, or the topic of the failing record's mapping.
 		let mut undecodable_topics: BTreeSet<String> = events.iter().map(|event| event.topic.clone()).collect();
 		undecodable_topics.insert(route(&routing.mappings.resolve_undecodable(None, None)));

@@ -47,8 +47,9 @@ struct Shared {
 	lease_topic: String,
 	/// The group's state topic: the lease check commits its snapshot offset there.
 	state_topic: String,
-	/// The offset the group's state is read from (the last snapshot); what every check commits.
-	snapshot_offset: Mutex<i64>,
+	/// The offset the group's state is read from (the last snapshot); what every check commits. `None` until this
+	/// term's takeover set it: a check then commits the offset the group already has, never an older one.
+	snapshot_offset: Mutex<Option<i64>>,
 	/// When the broker last confirmed the lease.
 	renewed: Mutex<Option<Instant>>,
 	/// Counts the times this member came to hold the lease: a term that changed means someone else may have led
@@ -59,15 +60,48 @@ struct Shared {
 
 impl Shared {
 	fn check(&self) -> Result<(), String> {
-		let offset = *self.snapshot_offset.lock().expect("never poisoned");
+		if !self.assigned() {
+			return Err("the group assigned the lease to another member".into());
+		}
+		let offset = match *self.snapshot_offset.lock().expect("never poisoned") {
+			Some(offset) => offset,
+			None => self.committed_offset()?,
+		};
 		let mut list = TopicPartitionList::new();
 		list.add_partition_offset(&self.state_topic, 0, Offset::Offset(offset.max(0)))
 			.map_err(|e| format!("the lease check's offset list: {e}"))?;
 		self.consumer
 			.commit(&list, CommitMode::Sync)
 			.map_err(|e| format!("the broker no longer counts this node as the group's lease holder ({e})"))?;
+		// A rebalance while the commit was in flight may have moved the lease: the commit proves nothing then.
+		if !self.assigned() {
+			return Err("the group assigned the lease to another member".into());
+		}
 		*self.renewed.lock().expect("never poisoned") = Some(Instant::now());
 		Ok(())
+	}
+
+	/// Whether the group assigns this member the lease's partition now.
+	fn assigned(&self) -> bool {
+		!self.consumer.assignment_lost()
+			&& self
+				.consumer
+				.assignment()
+				.is_ok_and(|list| list.elements_for_topic(&self.lease_topic).iter().any(|p| p.partition() == 0))
+	}
+
+	/// The group's committed offset on the state topic (where reading starts), 0 if it has none.
+	fn committed_offset(&self) -> Result<i64, String> {
+		let mut wanted = TopicPartitionList::new();
+		wanted.add_partition(&self.state_topic, 0);
+		let list = self
+			.consumer
+			.committed_offsets(wanted, Duration::from_secs(10))
+			.map_err(|e| format!("cannot read the group's position in {}: {e}", self.state_topic))?;
+		Ok(match list.find_partition(&self.state_topic, 0).map(|p| p.offset()) {
+			Some(Offset::Offset(offset)) => offset,
+			_ => 0,
+		})
 	}
 }
 
@@ -108,7 +142,7 @@ impl Lease {
 			consumer,
 			lease_topic: lease_topic.to_string(),
 			state_topic: state_topic.to_string(),
-			snapshot_offset: Mutex::new(0),
+			snapshot_offset: Mutex::new(None),
 			renewed: Mutex::new(None),
 			term: AtomicU64::new(0),
 			stop: AtomicBool::new(false),
@@ -151,7 +185,7 @@ impl Lease {
 
 	/// Where the group's state is read from next time (the last snapshot's offset), committed with every check.
 	pub fn set_snapshot_offset(&self, offset: i64) {
-		*self.shared.snapshot_offset.lock().expect("never poisoned") = offset;
+		*self.shared.snapshot_offset.lock().expect("never poisoned") = Some(offset);
 	}
 
 	/// How long ago the broker last confirmed the lease (`None`: never, or not held).
@@ -177,14 +211,11 @@ fn poll_lease(shared: Arc<Shared>, held: watch::Sender<bool>) {
 	while !shared.stop.load(Ordering::Acquire) {
 		// Nobody writes to the lease topic: poll only serves the group's events.
 		let _ = shared.consumer.poll(Duration::from_millis(100));
-		let assigned = !shared.consumer.assignment_lost()
-			&& shared
-				.consumer
-				.assignment()
-				.is_ok_and(|list| list.elements_for_topic(&shared.lease_topic).iter().any(|p| p.partition() == 0));
-		if !assigned {
+		if !shared.assigned() {
 			confirmed = false;
 			*shared.renewed.lock().expect("never poisoned") = None;
+			// The next term reads where the group is then, not where this node left it.
+			*shared.snapshot_offset.lock().expect("never poisoned") = None;
 		} else if !confirmed || last_check.elapsed() >= RENEW_EVERY {
 			last_check = Instant::now();
 			match shared.check() {

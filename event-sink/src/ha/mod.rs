@@ -30,7 +30,7 @@ use tokio::sync::watch;
 
 use crate::{
 	block::reader::BlockReader,
-	config::{LeaderEpoch, SinkConfig},
+	config::{Follow, LeaderEpoch, SinkConfig},
 	error::SinkError,
 	follow::ChainView,
 	kafka::metrics::Metrics,
@@ -148,17 +148,19 @@ where
 				return SinkError::Group("the lease's thread stopped".into());
 			}
 		}
-		let finalized = match parts().0.heads() {
-			Ok(heads) => heads.finalized.number,
-			Err(error) => return error,
+		let head = match parts().0.heads() {
+			Ok(heads) => match config.follow {
+				Follow::Finalized => ("finalized", heads.finalized.number),
+				Follow::Best => ("best", heads.best.number),
+			},
+			Err(error) => {
+				log::warn!(target: LOG_TARGET, "cannot read this node's chain heads: {error}; retrying in 1s");
+				tokio::time::sleep(Duration::from_secs(1)).await;
+				continue;
+			}
 		};
-		let taken = KafkaStateStore::<R::Hash>::take_over(
-			topics.state.clone(),
-			&*held_lease,
-			&settings.member,
-			&facts,
-			finalized,
-		);
+		let taken =
+			KafkaStateStore::<R::Hash>::take_over(topics.state.clone(), &*held_lease, &settings.member, &facts, head);
 		let store = match taken {
 			Ok((store, replayed)) => {
 				log::info!(

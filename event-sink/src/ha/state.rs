@@ -7,7 +7,8 @@
 //!   the group's configuration ([`GroupFacts`]). The first `Takeover` of an epoch wins; a later one of the same
 //!   or a lower epoch is ignored (two nodes that raced for it: the loser sees it lost and waits).
 //! - `Commit`: one [`StateStore::commit`] of the current leader, applied atomically.
-//! - `Snapshot`: the current leader's whole state again, so that reading starts from a recent record.
+//! - `Snapshot`: the current leader's whole state (and the group's facts) again, built from a fresh read of the
+//!   topic, so that reading can start there: a snapshot read first stands for everything before it.
 //!
 //! Replaying it ([`replay`]): only the current leader's records change the state. A `Commit` of an older epoch
 //! that landed after a newer `Takeover` is a stale leader's (a zombie that had not noticed it lost the lease):
@@ -40,10 +41,16 @@ use crate::{
 const LOG_TARGET: &str = "herald::ha";
 
 /// The version byte every record starts with.
-const RECORD_VERSION: u8 = 1;
+const RECORD_VERSION: u8 = 2;
 
-/// A fresh snapshot is written after this many commits of one leader (reading then starts there).
-const SNAPSHOT_EVERY: u32 = 2000;
+/// A fresh snapshot is written after this many commits of one leader (reading then starts there). Tests lower it
+/// (`HERALD_HA_SNAPSHOT_EVERY=N`, read once) so that the takeovers of a short run read from a snapshot.
+fn snapshot_every() -> u32 {
+	static EVERY: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+	*EVERY.get_or_init(|| {
+		std::env::var("HERALD_HA_SNAPSHOT_EVERY").ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(2000)
+	})
+}
 
 /// How long reading the state to its end, or one write, may take before it is an error.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -130,7 +137,7 @@ pub enum StateRecord<H> {
 	#[codec(index = 1)]
 	Commit { epoch: u64, member: String, changes: Vec<Logged<H>> },
 	#[codec(index = 2)]
-	Snapshot { epoch: u64, member: String, state: Whole<H> },
+	Snapshot { epoch: u64, member: String, facts: GroupFacts, state: Whole<H> },
 }
 
 impl<H: Encode> StateRecord<H> {
@@ -184,7 +191,14 @@ impl<H: Copy + Eq> Replayed<H> {
 				self.state = whole_to_store(state);
 			}
 			StateRecord::Takeover { .. } => {} // lost a race for an epoch already taken
-			StateRecord::Snapshot { epoch, member, state } if self.is_leader(epoch, &member) => {
+			// A snapshot of a newer epoch than any takeover read is where reading started: it stands for the
+			// takeover and everything since. Of the current leader, it replaces the state; of anyone else, nothing.
+			StateRecord::Snapshot { epoch, member, facts, state }
+				if epoch > self.epoch || self.is_leader(epoch, &member) =>
+			{
+				self.epoch = epoch;
+				self.leader = Some(member);
+				self.facts = Some(facts);
 				self.state = whole_to_store(state);
 			}
 			StateRecord::Snapshot { .. } => {}
@@ -381,28 +395,33 @@ pub struct KafkaStateStore<'a, H> {
 	term: u64,
 	epoch: u64,
 	member: String,
-	/// The state as this leader committed it (its own records), plus what was swept.
-	mirror: Mutex<MemoryStateStore<H>>,
+	/// Where the last stale record this store's load swept in lies: a snapshot waits while a newer one is not yet
+	/// reconciled (the snapshot would move reading past it before the driver saw it).
+	loaded_swept_at: Mutex<Option<i64>>,
 	commits: u32,
+	_hash: std::marker::PhantomData<H>,
 }
 
 impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H> {
 	/// Takes the group over as the next epoch: reads the state, checks the group's facts, writes a `Takeover`
 	/// with the whole state, and reads again to see that it won the epoch (the first `Takeover` of an epoch wins).
+	/// `head` is this node's head in the group's follow mode (`("finalized", n)` or `("best", n)`): a node behind
+	/// the group's cursor could not ship the next block yet, so it does not take over.
 	pub fn take_over(
 		topic: StateTopic,
 		lease: &'a Lease,
 		member: &str,
 		facts: &GroupFacts,
-		finalized: u64,
+		head: (&str, u64),
 	) -> Result<(Self, Replayed<H>), SinkError> {
 		let term = lease.term();
 		let (replayed, _) = topic.read::<H>()?;
 		check_facts(replayed.facts.as_ref(), facts)?;
-		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > finalized) {
+		let (head_name, head) = head;
+		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > head) {
 			return Err(SinkError::NotReady(format!(
-				"this node has finalized #{finalized}, the group's cursor is at #{}: it hands the lease on until it \
-				 has caught up",
+				"this node's {head_name} block is #{head}, the group's cursor is at #{}: it hands the lease on until \
+				 it has caught up",
 				cursor.number
 			)));
 		}
@@ -425,17 +444,7 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 		}
 		lease.set_snapshot_offset(offset);
 		lease.check(term).map_err(SinkError::LeaseLost)?;
-		let store = Self {
-			topic,
-			writer,
-			lease,
-			term,
-			epoch,
-			member: member.to_string(),
-			mirror: Mutex::new(after.state.clone()),
-			commits: 0,
-		};
-		Ok((store, replayed))
+		Ok((Self::resume(topic, lease, member, epoch, term)?, replayed))
 	}
 
 	/// The store of a leader that already took over (as `epoch`, in the lease's `term`), for another run of the
@@ -449,8 +458,9 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H
 			term,
 			epoch,
 			member: member.to_string(),
-			mirror: Mutex::new(MemoryStateStore::default()),
+			loaded_swept_at: Mutex::new(None),
 			commits: 0,
+			_hash: std::marker::PhantomData,
 		})
 	}
 
@@ -485,9 +495,8 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 				replayed.swept
 			);
 		}
-		let state = replayed.state.load()?;
-		*self.mirror.lock().expect("never poisoned") = replayed.state;
-		Ok(state)
+		*self.loaded_swept_at.lock().expect("never poisoned") = replayed.swept_at;
+		replayed.state.load()
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
@@ -504,18 +513,37 @@ impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> StateStore<H> for Kaf
 			checked,
 			started.elapsed() - checked
 		);
-		let mut mirror = self.mirror.lock().expect("never poisoned");
-		mirror.commit(changes)?;
 		self.commits += 1;
-		if self.commits >= SNAPSHOT_EVERY {
-			let whole =
-				Whole { cursor: mirror.cursor, identity: mirror.identity.clone(), journal: mirror.journal.clone() };
-			drop(mirror);
-			let snapshot = StateRecord::Snapshot { epoch: self.epoch, member: self.member.clone(), state: whole };
-			let offset = self.writer.write(&snapshot.to_bytes())?;
-			self.lease.set_snapshot_offset(offset);
+		if self.commits >= snapshot_every() {
 			self.commits = 0;
+			self.snapshot()?;
 		}
+		Ok(())
+	}
+}
+
+impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H> {
+	/// Writes a snapshot of the state as the topic holds it now (read afresh, so that what was swept in is kept)
+	/// and moves the group's reading position to it.
+	fn snapshot(&self) -> Result<(), SinkError> {
+		let (fresh, _) = self.topic.read::<H>()?;
+		if fresh.epoch != self.epoch || fresh.leader.as_deref() != Some(self.member.as_str()) {
+			return Err(SinkError::LeaseLost(format!(
+				"{} took the group over as epoch {}",
+				fresh.leader.unwrap_or_default(),
+				fresh.epoch
+			)));
+		}
+		if fresh.swept_at > *self.loaded_swept_at.lock().expect("never poisoned") {
+			log::debug!(target: LOG_TARGET, "snapshot deferred: a stale leader's record is not reconciled yet");
+			return Ok(());
+		}
+		let Some(facts) = fresh.facts.clone() else { return Ok(()) };
+		let snapshot =
+			StateRecord::Snapshot { epoch: self.epoch, member: self.member.clone(), facts, state: fresh.whole() };
+		self.lease.check(self.term).map_err(SinkError::LeaseLost)?;
+		let offset = self.writer.write(&snapshot.to_bytes())?;
+		self.lease.set_snapshot_offset(offset);
 		Ok(())
 	}
 }
@@ -638,6 +666,27 @@ mod tests {
 			"the stale leader's block is swept in, not acknowledged"
 		);
 		assert_eq!(replayed.swept, 1, "one stale commit carried journal entries");
+	}
+
+	/// Reading that starts at a snapshot (the group's committed offset after a few thousand commits) knows the
+	/// leader from it: the leader's later commits count, a stale leader's are swept in.
+	#[test]
+	fn a_snapshot_read_first_stands_for_the_takeover_before_it() {
+		let mut replayed = Replayed::<u64>::default();
+		let apply = |replayed: &mut Replayed<u64>, record: StateRecord<u64>| {
+			replayed.apply(StateRecord::from_bytes(&record.to_bytes()).unwrap());
+		};
+		let whole = Whole { cursor: Some(BlockId { number: 4, hash: 40 }), identity: None, journal: vec![entry(4, 40)] };
+		apply(&mut replayed, StateRecord::Snapshot { epoch: 3, member: "b".into(), facts: facts(), state: whole });
+		assert_eq!((replayed.epoch, replayed.leader.as_deref(), replayed.facts.as_ref()), (3, Some("b"), Some(&facts())));
+		apply(&mut replayed, commit(3, "b", vec![Logged::Cursor(BlockId { number: 5, hash: 50 })]));
+		assert_eq!(replayed.state.cursor, Some(BlockId { number: 5, hash: 50 }), "the leader's own commit counts");
+		apply(&mut replayed, commit(2, "a", vec![Logged::Put(entry(6, 61))]));
+		assert_eq!(replayed.swept, 1, "an older epoch's commit is a stale leader's");
+		// A stale leader's snapshot changes nothing.
+		let stale = Whole { cursor: Some(BlockId { number: 9, hash: 90 }), identity: None, journal: vec![] };
+		apply(&mut replayed, StateRecord::Snapshot { epoch: 2, member: "a".into(), facts: facts(), state: stale });
+		assert_eq!((replayed.epoch, replayed.state.cursor.map(|c| c.number)), (3, Some(5)));
 	}
 
 	#[test]

@@ -18,18 +18,25 @@ use crate::{
 /// The marker's envelope `name`.
 pub const MARKER_NAME: &str = "LeaderEpoch";
 
-/// One `LeaderEpoch` marker for each partition of each of `topics`.
-pub fn markers(leader: &LeaderEpoch, topics: &[String], partitions: &PartitionTable) -> Vec<Request> {
-	let id = format!("{MARKER_NAME}:{}", leader.epoch);
-	let payload: Arc<[u8]> = json!({
+/// The marker's `meta.id`.
+pub fn marker_id(epoch: u64) -> String {
+	format!("{MARKER_NAME}:{epoch}")
+}
+
+/// The marker's envelope (docs/contracts: the `LeaderEpoch` kind).
+pub fn marker_envelope(leader: &LeaderEpoch) -> serde_json::Value {
+	json!({
 		"name": MARKER_NAME,
 		"type": EventType::Infrastructure.as_str(),
 		"data": {"epoch": leader.epoch, "group": leader.group, "member": leader.member},
-		"meta": {"id": id, "schema_version": 1},
+		"meta": {"id": marker_id(leader.epoch), "schema_version": crate::envelope::SCHEMA_VERSION},
 	})
-	.to_string()
-	.into_bytes()
-	.into();
+}
+
+/// One `LeaderEpoch` marker for each partition of each of `topics`.
+pub fn markers(leader: &LeaderEpoch, topics: &[String], partitions: &PartitionTable) -> Vec<Request> {
+	let id = marker_id(leader.epoch);
+	let payload: Arc<[u8]> = marker_envelope(leader).to_string().into_bytes().into();
 	let headers = MessageHeaders {
 		name: MARKER_NAME.into(),
 		event_type: EventType::Infrastructure,
