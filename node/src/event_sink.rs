@@ -192,9 +192,9 @@ pub fn start(
 	task_manager.spawn_handle().spawn("herald-kafka-wake", Some("herald"), waker);
 
 	let required = config.required;
-	if config.ha.is_some() {
+	if let Some(group) = config.ha.as_ref().map(|settings| settings.group.clone()) {
 		let ha_metrics = registry
-			.map(HaMetrics::register)
+			.map(|registry| HaMetrics::register(registry, &group))
 			.transpose()
 			.map_err(|e| ServiceError::Other(format!("registering the group's metrics: {e}")))?;
 		let mappings = config.mappings.clone();

@@ -317,6 +317,39 @@ fn scrape(node: &NodeProcess) -> Option<String> {
 		.ok()
 }
 
+/// The metrics operators' rules read (ops/prometheus/alerts.yml): every group metric ops/metrics.txt lists
+/// carries the group's name as the label `group` on both nodes, and the standby's sink state is `standby` with
+/// `herald_kafka_sink_up` 0, which the rules on a sink's own progress leave out; the leader's is `shipping`.
+fn check_group_metrics(leader: &SinkNode, standby: &SinkNode) {
+	let listed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/metrics.txt")).unwrap();
+	let names: Vec<&str> = listed
+		.lines()
+		.filter(|l| !l.starts_with('#') && l.contains("--kafka-ha-group"))
+		.map(|l| l.split_whitespace().next().unwrap())
+		.collect();
+	assert!(names.len() >= 4, "ops/metrics.txt lists the group's metrics: {names:?}");
+	for (node, state) in [(leader, "shipping"), (standby, "standby")] {
+		let metrics = scrape(node).expect("the node's metrics");
+		for name in &names {
+			assert!(
+				metrics.lines().any(|line| line.starts_with(&format!("{name}{{"))
+					&& line.contains(&format!("group=\"{GROUP}\""))),
+				"{} exposes {name} with the label group=\"{GROUP}\"",
+				node.label
+			);
+		}
+		let current = format!("state=\"{state}\"}} 1");
+		assert!(
+			metrics.lines().any(|line| line.starts_with("herald_kafka_sink_state{") && line.ends_with(&current)),
+			"{}'s sink state is {state}: {:?}",
+			node.label,
+			metrics.lines().filter(|l| l.starts_with("herald_kafka_sink_state")).collect::<Vec<_>>()
+		);
+		let up = common::metric(&metrics, "herald_kafka_sink_up");
+		assert_eq!(up, Some((state == "shipping") as u8 as f64), "{}'s herald_kafka_sink_up", node.label);
+	}
+}
+
 /// The node's role; `None` when its metrics don't answer or don't have the group's yet.
 fn role_of(node: &NodeProcess) -> Option<Role> {
 	let metrics = scrape(node)?;
@@ -805,6 +838,7 @@ fn a_killed_leader_is_replaced_and_every_final_block_arrives() {
 	assert_took_over(&sinks[first], e1);
 	wait_shipped(&broker, e1, 1, || context(&net, &sinks));
 	let second = 1 - first;
+	check_group_metrics(&sinks[first], &sinks[second]);
 
 	// Kill -9 the leader: its lease expires after the session timeout, and the standby takes over.
 	submit_busy(&net, &mut busy);

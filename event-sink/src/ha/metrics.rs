@@ -1,6 +1,9 @@
-//! Prometheus metrics of a high-availability group (`--kafka-ha-group`), on the node's registry.
+//! Prometheus metrics of a high-availability group (`--kafka-ha-group`), on the node's registry. Each carries the
+//! group's name as the label `group`, so that rules can sum a group's members (one active, the others standbys).
 
-use substrate_prometheus_endpoint::{register, Counter, Gauge, PrometheusError, Registry, F64, U64};
+use substrate_prometheus_endpoint::{
+	prometheus::core::Atomic, register, Counter, Gauge, Opts, PrometheusError, Registry, F64, U64,
+};
 
 /// See each metric's help.
 #[derive(Clone)]
@@ -12,22 +15,27 @@ pub struct HaMetrics {
 }
 
 impl HaMetrics {
-	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+	pub fn register(registry: &Registry, group: &str) -> Result<Self, PrometheusError> {
+		fn gauge<P: Atomic>(group: &str, name: &str, help: &str) -> Result<Gauge<P>, PrometheusError> {
+			Gauge::with_opts(Opts::new(name, help).const_label("group", group))
+		}
+		let counter = |name: &str, help: &str| Counter::with_opts(Opts::new(name, help).const_label("group", group));
 		Ok(Self {
 			active: register(
-				Gauge::new("herald_ha_active", "1 when this node's sink is its group's active one, 0 on a standby")?,
+				gauge(group, "herald_ha_active", "1 when this node's sink is its group's active one, 0 on a standby")?,
 				registry,
 			)?,
 			epoch: register(
-				Gauge::new("herald_ha_epoch", "The leader epoch this node leads, or the last one it saw as standby")?,
+				gauge(group, "herald_ha_epoch", "The leader epoch this node leads, or the last one it saw as standby")?,
 				registry,
 			)?,
 			takeovers: register(
-				Counter::new("herald_ha_takeovers_total", "Times this node took its group over as leader")?,
+				counter("herald_ha_takeovers_total", "Times this node took its group over as leader")?,
 				registry,
 			)?,
 			lease_age: register(
-				Gauge::new(
+				gauge(
+					group,
 					"herald_ha_lease_age_seconds",
 					"Seconds since the broker last confirmed this node's lease (0 on a standby)",
 				)?,

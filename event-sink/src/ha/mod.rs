@@ -100,6 +100,9 @@ where
 		}
 	};
 	status.update(|s| s.state = "standby");
+	if let Some(m) = &metrics {
+		m.standing_by();
+	}
 	// The topics, then the group's facts, before joining: a node configured otherwise never holds the lease.
 	let mut lease: Option<Lease> = None;
 	let mut backoff = Duration::from_secs(1);
@@ -140,6 +143,10 @@ where
 		if let Some(m) = &ha_metrics {
 			m.active.set(0);
 			m.lease_age.set(0.0);
+		}
+		// What this node reported as leader is not current: alerts on a sink's own progress leave standbys out.
+		if let Some(m) = &metrics {
+			m.standing_by();
 		}
 		status.update(|s| s.state = "standby");
 		let mut held = held_lease.watch();

@@ -38,10 +38,14 @@ pub enum SinkState {
 	BackingOff,
 	/// Stopped for good (a fatal error): it won't restart by itself.
 	Stopped,
+	/// A standby of a high-availability group (`--kafka-ha-group`): another node ships; this one takes over when
+	/// it holds the group's lease.
+	Standby,
 }
 
 impl SinkState {
-	const ALL: [SinkState; 4] = [SinkState::Starting, SinkState::Shipping, SinkState::BackingOff, SinkState::Stopped];
+	const ALL: [SinkState; 5] =
+		[SinkState::Starting, SinkState::Shipping, SinkState::BackingOff, SinkState::Stopped, SinkState::Standby];
 
 	pub fn label(self) -> &'static str {
 		match self {
@@ -49,6 +53,7 @@ impl SinkState {
 			SinkState::Shipping => "shipping",
 			SinkState::BackingOff => "backing_off",
 			SinkState::Stopped => "stopped",
+			SinkState::Standby => "standby",
 		}
 	}
 }
@@ -158,14 +163,15 @@ impl Metrics {
 			)?,
 			sink_up: gauge(
 				"herald_kafka_sink_up",
-				"1 while the sink is shipping (connected to the cluster, producer up), 0 when stopped or backing off",
+				"1 while the sink is shipping (connected to the cluster, producer up), 0 when stopped, backing off or a standby",
 			)?,
 			sink_state: register(
 				GaugeVec::new(
 					Opts::new(
 						"herald_kafka_sink_state",
 						"What the sink is doing: 1 for the current state (`starting`, `shipping`, `backing_off`: failed \
-						 and restarting after a pause, `stopped`: a fatal error, no restart), 0 for the others",
+						 and restarting after a pause, `stopped`: a fatal error, no restart, `standby`: another node of its \
+						 --kafka-ha-group ships), 0 for the others",
 					),
 					&["state"],
 				)?,
@@ -354,6 +360,18 @@ impl Metrics {
 		self.producer_queue_bytes.set(0);
 		let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
 		self.last_error_time.set(now);
+	}
+
+	/// A standby of a high-availability group: not shipping, and nothing it reported as leader (producer, blocks
+	/// in flight) is current. Alerts about a sink's own progress leave standbys out by this state.
+	pub fn standing_by(&self) {
+		self.sink_up.set(0);
+		self.connected.set(0);
+		self.read_ahead_blocks.set(0);
+		self.producer_queue_messages.set(0);
+		self.producer_queue_bytes.set(0);
+		self.journal_full.set(0);
+		self.set_state(SinkState::Standby);
 	}
 
 	/// Forgets librdkafka's cumulative counters (a new producer starts from zero).
