@@ -30,7 +30,7 @@ use tokio::sync::watch;
 
 use crate::{
 	block::reader::BlockReader,
-	config::{Follow, LeaderEpoch, SinkConfig},
+	config::{LeaderEpoch, SinkConfig},
 	error::SinkError,
 	follow::ChainView,
 	kafka::metrics::Metrics,
@@ -155,11 +155,10 @@ where
 				return SinkError::Group("the lease's thread stopped".into());
 			}
 		}
+		// The group's cursor is a finalized block in both follow modes (best mode's shipped, not final blocks are
+		// in the journal), and the driver refuses a cursor above this node's finalized head.
 		let head = match parts().0.heads() {
-			Ok(heads) => match config.follow {
-				Follow::Finalized => ("finalized", heads.finalized.number),
-				Follow::Best => ("best", heads.best.number),
-			},
+			Ok(heads) => heads.finalized.number,
 			Err(error) => {
 				log::warn!(target: LOG_TARGET, "cannot read this node's chain heads: {error}; retrying in 1s");
 				tokio::time::sleep(Duration::from_secs(1)).await;
@@ -241,7 +240,13 @@ where
 						log::warn!(target: LOG_TARGET, "lost the lease of group {} ({reason})", settings.group);
 						break;
 					}
-					error => return error,
+					error => {
+						// The sink stops for good; the lease goes with this function's `Lease`.
+						if let Some(m) = &ha_metrics {
+							m.active.set(0);
+						}
+						return error;
+					}
 				},
 				end = watch_term => match end {
 					TermEnd::Lost => {

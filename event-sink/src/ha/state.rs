@@ -405,23 +405,22 @@ pub struct KafkaStateStore<'a, H> {
 impl<'a, H: Copy + Eq + Encode + Decode + std::fmt::Debug> KafkaStateStore<'a, H> {
 	/// Takes the group over as the next epoch: reads the state, checks the group's facts, writes a `Takeover`
 	/// with the whole state, and reads again to see that it won the epoch (the first `Takeover` of an epoch wins).
-	/// `head` is this node's head in the group's follow mode (`("finalized", n)` or `("best", n)`): a node behind
-	/// the group's cursor could not ship the next block yet, so it does not take over.
+	/// `finalized` is this node's finalized block number: the group's cursor is a finalized block (in both follow
+	/// modes), and a node whose finalized head is behind it could not go on from it yet, so it does not take over.
 	pub fn take_over(
 		topic: StateTopic,
 		lease: &'a Lease,
 		member: &str,
 		facts: &GroupFacts,
-		head: (&str, u64),
+		finalized: u64,
 	) -> Result<(Self, Replayed<H>), SinkError> {
 		let term = lease.term();
 		let (replayed, _) = topic.read::<H>()?;
 		check_facts(replayed.facts.as_ref(), facts)?;
-		let (head_name, head) = head;
-		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > head) {
+		if let Some(cursor) = replayed.state.cursor.filter(|cursor| cursor.number > finalized) {
 			return Err(SinkError::NotReady(format!(
-				"this node's {head_name} block is #{head}, the group's cursor is at #{}: it hands the lease on until \
-				 it has caught up",
+				"this node's finalized block is #{finalized}, the group's cursor is at #{}: it hands the lease on \
+				 until it has caught up",
 				cursor.number
 			)));
 		}

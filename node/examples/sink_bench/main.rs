@@ -6,11 +6,13 @@
 //! ./scripts/bench.sh outage 300      # node RSS before and after a 300 s broker cut-off while blocks keep coming
 //! ./scripts/bench.sh latency 120 50  # live latency, import to Kafka acknowledgement, best and finalized mode
 //! ./scripts/bench.sh import 200 50   # block authoring + import time with the sink off and on
+//! ./scripts/bench.sh failover 5      # an HA group's leader killed 5 times: the standby active, its first block
 //! ```
 
 mod bare_producer;
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod failover;
 mod follow;
 mod rpc_indexer;
 
@@ -395,8 +397,9 @@ fn main() {
 			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200),
 			args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20),
 		),
+		Some("failover") => failover::failover(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5)),
 		Some(other) => {
-			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]`, `import [BLOCKS] [TRANSFERS]` or `follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]`");
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]`, `import [BLOCKS] [TRANSFERS]`, `follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]` or `failover [ROUNDS]`");
 			std::process::exit(2);
 		}
 	}
