@@ -229,12 +229,8 @@ pub fn leader_epoch_envelope() -> Json {
 		"properties": {
 			"id": {"type": "string", "pattern": "^LeaderEpoch:[1-9][0-9]*$"},
 			"schema_version": {"const": crate::envelope::SCHEMA_VERSION}}});
-	let mut schema = envelope(
-		json!({"const": crate::kafka::epoch::MARKER_NAME}),
-		json!({"const": "infrastructure"}),
-		data,
-		meta,
-	);
+	let mut schema =
+		envelope(json!({"const": crate::kafka::epoch::MARKER_NAME}), json!({"const": "infrastructure"}), data, meta);
 	schema["description"] = LEADER_EPOCH_DESCRIPTION.into();
 	schema
 }

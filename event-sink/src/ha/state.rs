@@ -675,9 +675,13 @@ mod tests {
 		let apply = |replayed: &mut Replayed<u64>, record: StateRecord<u64>| {
 			replayed.apply(StateRecord::from_bytes(&record.to_bytes()).unwrap());
 		};
-		let whole = Whole { cursor: Some(BlockId { number: 4, hash: 40 }), identity: None, journal: vec![entry(4, 40)] };
+		let whole =
+			Whole { cursor: Some(BlockId { number: 4, hash: 40 }), identity: None, journal: vec![entry(4, 40)] };
 		apply(&mut replayed, StateRecord::Snapshot { epoch: 3, member: "b".into(), facts: facts(), state: whole });
-		assert_eq!((replayed.epoch, replayed.leader.as_deref(), replayed.facts.as_ref()), (3, Some("b"), Some(&facts())));
+		assert_eq!(
+			(replayed.epoch, replayed.leader.as_deref(), replayed.facts.as_ref()),
+			(3, Some("b"), Some(&facts()))
+		);
 		apply(&mut replayed, commit(3, "b", vec![Logged::Cursor(BlockId { number: 5, hash: 50 })]));
 		assert_eq!(replayed.state.cursor, Some(BlockId { number: 5, hash: 50 }), "the leader's own commit counts");
 		apply(&mut replayed, commit(2, "a", vec![Logged::Put(entry(6, 61))]));
