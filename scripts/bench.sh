@@ -4,7 +4,9 @@
 # acknowledgement, p50/p99, best and finalized mode) or `./scripts/bench.sh import [BLOCKS] [TRANSFERS]` (block
 # authoring + import time with the sink off and on) or `./scripts/bench.sh follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]`
 # (the herald_v1_follow subscription: replay and live envelopes/s, import -> notification latency, and the Kafka
-# output with SUBSCRIBERS subscribers attached against none) or `./scripts/bench.sh failover [ROUNDS]` (an HA
+# output with SUBSCRIBERS subscribers attached against none) or `./scripts/bench.sh sync [BLOCKS] [TRANSFERS]
+# [ROUNDS]` (a node syncing a filled chain over the network with the sink off and on: import time per block from the
+# node's own metric, CPU per block, the sink's threads' share) or `./scripts/bench.sh failover [ROUNDS]` (an HA
 # group's leader killed with kill -9 ROUNDS times: the time to the standby's herald_ha_active 1 and to its first
 # block on herald.blocks, min/median/max). Needs what scripts/setup.sh installs.
 # PROFILE=release measures a release build (a long cold build the first time); the default is the dev profile the

@@ -15,6 +15,7 @@ mod common;
 mod failover;
 mod follow;
 mod rpc_indexer;
+mod sync;
 
 use std::time::{Duration, Instant};
 
@@ -91,11 +92,7 @@ fn catch_up(blocks: u32, transfers: u32) {
 	for (key, value) in CATCH_UP_PROPERTIES {
 		config = config.arg("--kafka-config").arg(format!("{key}={value}"));
 	}
-	// SINK_ARGS="--kafka-read-ahead-blocks 256 …": flags to try against the defaults.
-	for arg in std::env::var("SINK_ARGS").unwrap_or_default().split_whitespace() {
-		config = config.arg(arg);
-	}
-	let node = NodeProcess::start(config);
+	let node = NodeProcess::start(with_sink_args(config));
 	let rpc_up = started.elapsed();
 	// PERF_DATA=path profiles the node's catch-up with `perf record` (call graphs from DWARF, 499 Hz).
 	let perf = std::env::var("PERF_DATA").ok().map(|path| {
@@ -242,6 +239,14 @@ fn outage(seconds: u64) {
 	println!("  caught up in              {:>8.1} s after the broker came back", recovery.as_secs_f64());
 }
 
+/// `SINK_ARGS="--kafka-read-ahead-blocks 256 …"`: flags to try against the defaults (catch-up, latency, sync).
+fn with_sink_args(mut config: NodeConfig) -> NodeConfig {
+	for arg in std::env::var("SINK_ARGS").unwrap_or_default().split_whitespace() {
+		config = config.arg(arg);
+	}
+	config
+}
+
 /// Submits `transfers` transfers for the next block.
 fn submit_transfers(node: &NodeProcess, nonces: &mut [u32], transfers: u32) {
 	let genesis = node.genesis_hash();
@@ -268,13 +273,13 @@ fn submit_transfers(node: &NodeProcess, nonces: &mut [u32], transfers: u32) {
 fn latency(blocks: u32, transfers: u32) {
 	for mode in ["best", "finalized"] {
 		let broker = Broker::start();
-		let node = NodeProcess::start(
+		let node = NodeProcess::start(with_sink_args(
 			NodeConfig::manual_seal()
 				.arg("--kafka-brokers")
 				.arg(broker.address.clone())
 				.arg("--kafka-follow")
 				.arg(mode),
-		);
+		));
 		// In finalized mode a block ships once final: manual seal finalizes at import.
 		let finalize = mode == "finalized";
 		wait_for_shipped(&node, 0, Duration::from_secs(60));
@@ -388,6 +393,11 @@ fn main() {
 			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200),
 			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
 		),
+		Some("sync") => sync::sync(
+			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000),
+			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10),
+			args.get(3).and_then(|a| a.parse().ok()).unwrap_or(3),
+		),
 		Some("latency") => latency(
 			args.get(1).and_then(|a| a.parse().ok()).unwrap_or(120),
 			args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50),
@@ -399,7 +409,7 @@ fn main() {
 		),
 		Some("failover") => failover::failover(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5)),
 		Some(other) => {
-			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]`, `import [BLOCKS] [TRANSFERS]`, `follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]` or `failover [ROUNDS]`");
+			eprintln!("unknown benchmark {other:?}: use `catch-up [BLOCKS] [TRANSFERS]`, `outage [SECONDS]`, `latency [BLOCKS] [TRANSFERS]`, `import [BLOCKS] [TRANSFERS]`, `follow [SUBSCRIBERS] [BLOCKS] [TRANSFERS]`, `sync [BLOCKS] [TRANSFERS] [ROUNDS]` or `failover [ROUNDS]`");
 			std::process::exit(2);
 		}
 	}
