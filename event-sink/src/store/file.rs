@@ -140,7 +140,9 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 			None => Record::ClearIdentity,
 		});
 		records.extend(state.journal.iter().cloned().map(Record::Put));
-		self.append(records, state)
+		self.append(&records)?;
+		self.state = state;
+		self.compact_if_due()
 	}
 
 	/// Forgets the journal and places the cursor at `cursor` (`None`: no cursor, and the cluster and prefix are
@@ -153,7 +155,9 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 		Ok(dropped)
 	}
 
-	fn append(&mut self, records: Vec<Record<H>>, next: SinkState<H>) -> Result<(), SinkError> {
+	/// Appends `records` to the log and syncs it; the caller changes the in-memory state only after this
+	/// succeeded (then [`Self::compact_if_due`]).
+	fn append(&mut self, records: &[Record<H>]) -> Result<(), SinkError> {
 		if self.poisoned {
 			return Err(SinkError::Database(format!(
 				"{}: an earlier write failed and could not be undone; the sink restarts to reopen its state",
@@ -175,7 +179,10 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 			return Err(io_error(&path, "write", error));
 		}
 		self.log_len += frame.len() as u64;
-		self.state = next;
+		Ok(())
+	}
+
+	fn compact_if_due(&mut self) -> Result<(), SinkError> {
 		if self.log_len >= COMPACT_AT {
 			self.compact()?;
 		}
@@ -227,8 +234,9 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> StateStore<H> for FileSta
 		if changes.is_empty() {
 			return Ok(());
 		}
-		// Change a copy; it replaces the state only once the write is on disk.
-		let mut next = self.state.clone();
+		// The state in memory changes only once the write is on disk, in place: applying a record can't fail, and
+		// a copy of the whole state per commit would cost as much as the journal is large (every unfinalized
+		// block's placements, on every block, in best mode).
 		let records: Vec<Record<H>> = changes
 			.into_iter()
 			.map(|change| match change {
@@ -238,10 +246,11 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> StateStore<H> for FileSta
 				Change::Identity(identity) => Record::Identity(identity),
 			})
 			.collect();
-		for record in records.iter().cloned() {
-			apply(&mut next, record);
+		self.append(&records)?;
+		for record in records {
+			apply(&mut self.state, record);
 		}
-		self.append(records, next)
+		self.compact_if_due()
 	}
 }
 
