@@ -162,6 +162,8 @@ fn sync_once(server_address: &str, broker: &Broker, blocks: u32, sink: bool, rou
 }
 
 /// CPU seconds of the sink's named threads in process `pid`: the encode pool and librdkafka's threads.
+/// (Not `common::process_cpu_seconds(tid)`: `/proc/<tid>/stat` holds the whole process's times; only
+/// `/proc/<pid>/task/<tid>/stat` holds the thread's own.)
 fn sink_threads_cpu(pid: u32) -> f64 {
 	let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
 	let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
