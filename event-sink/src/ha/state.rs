@@ -97,6 +97,9 @@ pub enum Logged<H> {
 	Remove(H),
 	#[codec(index = 3)]
 	Identity(Identity),
+	/// Unused by groups (their leader epoch fences runs); kept so that every change has a record.
+	#[codec(index = 4)]
+	RunEpoch(u64),
 }
 
 impl<H> From<Change<H>> for Logged<H> {
@@ -106,6 +109,7 @@ impl<H> From<Change<H>> for Logged<H> {
 			Change::Put(entry) => Logged::Put(entry),
 			Change::Remove(hash) => Logged::Remove(hash),
 			Change::Identity(identity) => Logged::Identity(identity),
+			Change::RunEpoch(epoch) => Logged::RunEpoch(epoch),
 		}
 	}
 }
@@ -117,6 +121,7 @@ impl<H> From<Logged<H>> for Change<H> {
 			Logged::Put(entry) => Change::Put(entry),
 			Logged::Remove(hash) => Change::Remove(hash),
 			Logged::Identity(identity) => Change::Identity(identity),
+			Logged::RunEpoch(epoch) => Change::RunEpoch(epoch),
 		}
 	}
 }
@@ -236,7 +241,7 @@ impl<H: Copy + Eq> Replayed<H> {
 }
 
 fn whole_to_store<H>(state: Whole<H>) -> MemoryStateStore<H> {
-	MemoryStateStore { cursor: state.cursor, journal: state.journal, identity: state.identity }
+	MemoryStateStore { cursor: state.cursor, journal: state.journal, identity: state.identity, run_epoch: 0 }
 }
 
 /// Where the group's state lives, and how to reach it.

@@ -157,11 +157,11 @@ impl KafkaOutput {
 impl Output for KafkaOutput {
 	type Build = KafkaBuild;
 
-	async fn start(&mut self) -> Result<Started<KafkaBuild>, SinkError> {
+	async fn start(&mut self, run_epoch: Option<u64>) -> Result<Started<KafkaBuild>, SinkError> {
 		self.reset();
 		// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which
 		// the admin client's errors don't say.
-		let (producer, mut reports) = KafkaProducer::new(&self.config, self.metrics.clone())?;
+		let (producer, mut reports) = KafkaProducer::new(&self.config, run_epoch, self.metrics.clone())?;
 		let topics = request::topics(&self.config);
 		let cluster = match ensure_topics(&self.config, &topics).await {
 			Ok(cluster) => cluster,

@@ -285,6 +285,8 @@ const QUIESCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The header with the leader epoch of a high-availability group's active node.
 pub const LEADER_EPOCH_HEADER: &str = "leader_epoch";
+/// The header with the epoch of the sink's run, in best mode outside a group.
+pub const RUN_EPOCH_HEADER: &str = "run_epoch";
 
 /// A producer for one run of the sink. Dropping it first waits for the answers to what it already sent (see
 /// [`Drop`]), then purges the rest.
@@ -298,6 +300,9 @@ pub struct KafkaProducer {
 	/// In a high-availability group: the leader's epoch, on every message (`leader_epoch`), whatever
 	/// `--kafka-headers` says (the consumer rule needs it to discard a stale leader's late messages).
 	leader_epoch: Option<String>,
+	/// In best mode outside a group: the run's epoch, on every message (`run_epoch`), whatever `--kafka-headers`
+	/// says (the consumer rule needs it to discard a previous run's late messages).
+	run_epoch: Option<String>,
 }
 
 /// The next run's producer must not send while requests of this one may still land: the broker orders one
@@ -341,6 +346,7 @@ impl KafkaProducer {
 	/// broker is not an error: librdkafka keeps connecting in the background.
 	pub fn new(
 		config: &SinkConfig,
+		run_epoch: Option<u64>,
 		metrics: Option<Metrics>,
 	) -> Result<(Self, mpsc::UnboundedReceiver<Report>), SinkError> {
 		let (reports, receiver) = mpsc::unbounded_channel();
@@ -369,6 +375,7 @@ impl KafkaProducer {
 				signing_key: config.signing_key.clone(),
 				headers: config.headers,
 				leader_epoch: config.leader.as_ref().map(|leader| leader.epoch.to_string()),
+				run_epoch: run_epoch.map(|epoch| epoch.to_string()),
 			},
 			receiver,
 		))
@@ -461,6 +468,9 @@ impl KafkaProducer {
 		if let Some(epoch) = &self.leader_epoch {
 			headers = headers.insert(Header { key: LEADER_EPOCH_HEADER, value: Some(epoch.as_bytes()) });
 		}
+		if let Some(epoch) = &self.run_epoch {
+			headers = headers.insert(Header { key: RUN_EPOCH_HEADER, value: Some(epoch.as_bytes()) });
+		}
 		if let Some(signing_key) = &self.signing_key {
 			let signature = signing_key.sign(&message.payload);
 			headers = headers
@@ -545,7 +555,7 @@ mod tests {
 	#[tokio::test]
 	async fn a_fatal_error_is_reported_with_librdkafkas_reason() {
 		let cluster = MockCluster::new(1).unwrap();
-		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None).unwrap();
+		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None, None).unwrap();
 		producer.raise_fatal_error_for_tests("injected by the test");
 		let report = tokio::time::timeout(Duration::from_secs(10), async {
 			loop {

@@ -237,7 +237,13 @@ where
 			},
 			output.describe()
 		);
-		let Started { build, identity } = output.start().await?;
+		// Best mode retracts: a previous run's request landing after this run's retraction of its block would
+		// leave a phantom, so each run takes a higher epoch first (a group's leader epoch does this for groups).
+		let run_epoch = match (config.follow, &config.leader) {
+			(Follow::Best, None) => Some(journal.next_run_epoch(unix_millis())?),
+			_ => None,
+		};
+		let Started { build, identity } = output.start(run_epoch).await?;
 		journal.check_identity(&identity)?;
 		if let Some(metrics) = metrics {
 			metrics.sink_up.set(1);
@@ -583,4 +589,9 @@ fn entry_context<H: AsRef<[u8]> + Copy>(chain: &str, entry: &JournalEntry<H>, fi
 		timestamp: entry.timestamp,
 		finalized,
 	}
+}
+
+/// The wall clock in milliseconds since 1970 (0 if the clock is before it): the floor of a run epoch.
+fn unix_millis() -> u64 {
+	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_millis() as u64)
 }

@@ -77,8 +77,11 @@ pub enum Ack {
 pub trait Output {
 	type Build: Build;
 
-	/// Connects (checks what it can: a broker that can't be reached is an error naming it).
-	async fn start(&mut self) -> Result<Started<Self::Build>, SinkError>;
+	/// Connects (checks what it can: a broker that can't be reached is an error naming it). `run_epoch`: this
+	/// run's epoch, durable before the call, in best mode outside a group (see
+	/// [`crate::store::Journal::next_run_epoch`]); every message of the run carries it, so that consumers can drop
+	/// an earlier run's request that lands after this run's messages.
+	async fn start(&mut self, run_epoch: Option<u64>) -> Result<Started<Self::Build>, SinkError>;
 	/// Takes one action's batch, after every earlier one; waits while the output is full. A message the output
 	/// will never accept is [`SinkError::Rejected`].
 	async fn send(&mut self, action: ActionInfo, batch: <Self::Build as Build>::Batch) -> Result<(), SinkError>;

@@ -1,10 +1,11 @@
 //! The real driver over random fork trees, with an in-memory output: acknowledgements in random order across
 //! partitions, the chain changing while blocks are read and built, and crashes at random moments (the driver's
-//! future is dropped mid-flight: whatever was handed to the output and not delivered is lost, only what the
-//! journal committed survives), and store writes that fail (nothing written, the driver restarts from the store).
-//! After each run settles, every partition applied on its own must hold exactly the
-//! canonical ids shipped there, every retraction must name only ids its block has in that partition, and the
-//! cursor must be the finalized head.
+//! future is dropped mid-flight: only what the journal committed survives), and store writes that fail (nothing
+//! written, the driver restarts from the store). Of what a dead run handed over and was not delivered, some is
+//! lost and some lands **late**, at random moments after the next runs' messages (a request still in the network
+//! or in a zombie broker's hands). After each run settles, every partition applied on its own by the consumer rule
+//! (with its run-epoch fence) must hold exactly the canonical ids shipped there, every retraction must name only
+//! ids its block has in that partition, and the cursor must be the finalized head.
 
 use std::{
 	collections::{BTreeMap, BTreeSet, HashMap},
@@ -175,12 +176,28 @@ impl Build for MemoryBuild {
 	}
 }
 
-/// The in-memory broker: what was handed over and not delivered (lost on a crash), and each partition's log.
+/// A message as the broker holds it: the run epoch it was sent with (best mode), and the message.
+type Stamped = (Option<u64>, Message);
+
+/// The in-memory broker: what was handed over and not delivered, what a dead run left on the wire, and each
+/// partition's log.
 #[derive(Default)]
 struct Broker {
-	pending: Vec<(u64, Partition, Message)>,
+	/// The current run's epoch, as the driver started the output.
+	epoch: Option<u64>,
+	/// Runs started so far (the test's own count, whatever the epochs say).
+	run: u64,
+	/// (action, partition, run, message)
+	pending: Vec<(u64, Partition, u64, Stamped)>,
 	unacked: HashMap<u64, usize>,
-	log: BTreeMap<Partition, Vec<Message>>,
+	/// Requests of runs that are gone, landing later (no outcome is ever reported for them): (partition, run,
+	/// message).
+	stragglers: Vec<(Partition, u64, Stamped)>,
+	/// The latest run each partition received a message of.
+	last_run: HashMap<Partition, u64>,
+	/// How many stragglers landed after a message of a later run in their partition.
+	late: u64,
+	log: BTreeMap<Partition, Vec<Stamped>>,
 	/// Outcomes of deliveries made while the driver was busy (Kafka does not wait for it).
 	ready: Vec<Ack>,
 	/// Sends left before the process dies right after handing a batch over (the window between a send and
@@ -198,8 +215,28 @@ impl Broker {
 		self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
 	}
 
+	/// Lands a random straggler, now and then.
+	fn land_straggler(&mut self) {
+		if self.stragglers.is_empty() || self.below(8) != 0 {
+			return;
+		}
+		let at = self.below(self.stragglers.len() as u64) as usize;
+		let (partition, run, message) = self.stragglers.remove(at);
+		self.append(partition, run, message);
+	}
+
+	fn append(&mut self, partition: Partition, run: u64, message: Stamped) {
+		let last_run = self.last_run.entry(partition).or_default();
+		if *last_run > run {
+			self.late += 1;
+		}
+		*last_run = run.max(*last_run);
+		self.log.entry(partition).or_default().push(message);
+	}
+
 	/// Delivers up to `count` messages, each the oldest pending one of a random partition; the actions done.
 	fn deliver(&mut self, count: usize) -> Vec<Ack> {
+		self.land_straggler();
 		let mut done = std::mem::take(&mut self.ready);
 		for _ in 0..count {
 			if self.pending.is_empty() {
@@ -208,8 +245,8 @@ impl Broker {
 			let at = self.below(self.pending.len() as u64) as usize;
 			let pick = self.pending[at].1;
 			let index = self.pending.iter().position(|p| p.1 == pick).expect("picked from it");
-			let (seq, partition, message) = self.pending.remove(index);
-			self.log.entry(partition).or_default().push(message);
+			let (seq, partition, run, message) = self.pending.remove(index);
+			self.append(partition, run, message);
 			let left = self.unacked.get_mut(&seq).expect("counted at send");
 			*left -= 1;
 			if *left == 0 {
@@ -221,11 +258,15 @@ impl Broker {
 	}
 
 	/// The producer is gone (a crash, or a restart after a failed run): some of what was handed over reached
-	/// Kafka, the rest is lost, and no outcome of it will be reported.
+	/// Kafka, some will land later, the rest is lost, and no outcome of it will be reported.
 	fn drop_producer(&mut self) {
 		let count = self.below(4) as usize;
 		self.deliver(count);
-		self.pending.clear();
+		for (_, partition, run, message) in std::mem::take(&mut self.pending) {
+			if self.below(2) == 0 {
+				self.stragglers.push((partition, run, message));
+			}
+		}
 		self.unacked.clear();
 		self.ready.clear();
 	}
@@ -236,7 +277,11 @@ struct MemoryOutput(Arc<Mutex<Broker>>);
 impl Output for MemoryOutput {
 	type Build = MemoryBuild;
 
-	async fn start(&mut self) -> Result<Started<MemoryBuild>, SinkError> {
+	async fn start(&mut self, run_epoch: Option<u64>) -> Result<Started<MemoryBuild>, SinkError> {
+		let mut broker = self.0.lock().unwrap();
+		assert!(broker.epoch.is_none() || run_epoch > broker.epoch, "run epochs increase: {run_epoch:?}");
+		broker.epoch = run_epoch;
+		broker.run += 1;
 		Ok(Started { build: Arc::new(MemoryBuild), identity: Identity { cluster_id: None, topic_prefix: "t".into() } })
 	}
 
@@ -244,8 +289,9 @@ impl Output for MemoryOutput {
 		{
 			let mut broker = self.0.lock().unwrap();
 			broker.unacked.insert(action.seq, batch.len());
+			let (epoch, run) = (broker.epoch, broker.run);
 			for (partition, message) in batch {
-				broker.pending.push((action.seq, partition, message));
+				broker.pending.push((action.seq, partition, run, (epoch, message)));
 			}
 		}
 		// The messages are out: Kafka may deliver them, and the process may die, before the driver's next step.
@@ -336,8 +382,8 @@ fn config(follow: Follow, max_unfinalized: u32) -> SinkConfig {
 }
 
 /// One random run of the real driver; panics (naming the seed) when a property fails. Returns how many store
-/// writes failed.
-fn run(seed: u64) -> u64 {
+/// writes failed and how many of a dead run's requests landed after a later run's message in their partition.
+fn run(seed: u64) -> (u64, u64) {
 	let mut rng = crate::follow::tests::Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
 	let follow = if rng.chance(70) { Follow::Best } else { Follow::Finalized };
 	let max_unfinalized = 2 + rng.below(10) as u32;
@@ -412,7 +458,11 @@ fn run(seed: u64) -> u64 {
 			let deadline = Instant::now() + Duration::from_secs(20);
 			loop {
 				tokio::time::sleep(Duration::from_millis(5)).await;
-				let idle = broker.lock().unwrap().pending.is_empty();
+				let idle = {
+					let mut broker = broker.lock().unwrap();
+					broker.land_straggler();
+					broker.pending.is_empty() && broker.stragglers.is_empty()
+				};
 				let state = store.load().unwrap();
 				let tree = chain.0.lock().unwrap();
 				let best = tree.heads().unwrap().best.number;
@@ -439,7 +489,8 @@ fn run(seed: u64) -> u64 {
 	});
 	check(seed, &chain.0.lock().unwrap(), &store, &broker.lock().unwrap(), follow, max_unfinalized as usize);
 	let failures = *store.failures.lock().unwrap();
-	failures
+	let late = broker.lock().unwrap().late;
+	(failures, late)
 }
 
 fn check(seed: u64, tree: &Tree, store: &Store, broker: &Broker, follow: Follow, max_unfinalized: usize) {
@@ -468,7 +519,14 @@ fn check(seed: u64, tree: &Tree, store: &Store, broker: &Broker, follow: Follow,
 	}
 	for (partition, messages) in &broker.log {
 		let mut live: BTreeSet<(u64, String)> = BTreeSet::new();
-		for message in messages {
+		// The consumer rule's fence: a message of a lower run epoch than the partition has shown is a dead run's
+		// late request, discarded (finalized mode sends none and needs none: it never retracts).
+		let mut max_epoch: Option<u64> = None;
+		for (epoch, message) in messages {
+			if epoch.is_some() && *epoch < max_epoch {
+				continue;
+			}
+			max_epoch = max_epoch.max(*epoch);
 			match message {
 				Message::Event { block, id } => {
 					live.insert((*block, id.clone()));
@@ -504,16 +562,23 @@ fn the_real_driver_leaves_every_partition_canonical_over_random_forks_acks_and_c
 	let runs: u64 = std::env::var("HERALD_DRIVER_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
 	let first: u64 = std::env::var("HERALD_DRIVER_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
 	let seeds: Vec<u64> = (first..first + runs).collect();
-	let mut store_failures = 0;
+	let (mut store_failures, mut late) = (0, 0);
 	for chunk in seeds.chunks(16) {
 		let threads: Vec<_> = chunk.iter().map(|&seed| std::thread::spawn(move || run(seed))).collect();
 		for (thread, seed) in threads.into_iter().zip(chunk) {
 			match thread.join() {
-				Ok(failures) => store_failures += failures,
+				Ok((failures, landed_late)) => {
+					store_failures += failures;
+					late += landed_late;
+				}
 				Err(panic) => panic!("seed {seed}: {}", crate::panic::reason(&*panic)),
 			}
 		}
 	}
 	// The runs must have met the faults they are about, not passed around them.
 	assert!(runs < 16 || store_failures > 0, "no store write failed in {runs} runs: the test lost its fault");
+	assert!(
+		runs < 16 || late > 0,
+		"no request landed after a later run's messages in {runs} runs: the test lost its fault"
+	);
 }

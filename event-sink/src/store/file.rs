@@ -36,7 +36,8 @@ use crate::{
 
 const SNAPSHOT_FILE: &str = "state";
 const LOG_FILE: &str = "log";
-const SNAPSHOT_MAGIC: &[u8; 12] = b"herald-sink1";
+const SNAPSHOT_MAGIC: &[u8; 12] = b"herald-sink2";
+const SNAPSHOT_MAGIC_V1: &[u8; 12] = b"herald-sink1";
 /// The log is folded into a new snapshot once it is this large.
 pub const COMPACT_AT: u64 = 8 << 20;
 /// A record larger than this is corruption, not data (a journal entry of a block with millions of events is
@@ -60,10 +61,23 @@ enum Record<H> {
 	ClearJournal,
 	#[codec(index = 6)]
 	ClearIdentity,
+	#[codec(index = 7)]
+	RunEpoch(u64),
 }
 
+/// The snapshot's layout since the run epoch (magic `herald-sink2`).
 #[derive(Encode, Decode)]
 struct Snapshot<H> {
+	genesis: H,
+	cursor: Option<BlockId<H>>,
+	identity: Option<Identity>,
+	journal: Vec<JournalEntry<H>>,
+	run_epoch: u64,
+}
+
+/// The snapshot's first layout (magic `herald-sink1`), still read.
+#[derive(Encode, Decode)]
+struct SnapshotV1<H> {
 	genesis: H,
 	cursor: Option<BlockId<H>>,
 	identity: Option<Identity>,
@@ -140,6 +154,7 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 			None => Record::ClearIdentity,
 		});
 		records.extend(state.journal.iter().cloned().map(Record::Put));
+		records.push(Record::RunEpoch(state.run_epoch));
 		self.append(&records)?;
 		self.state = state;
 		self.compact_if_due()
@@ -151,7 +166,8 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 	pub fn replace_cursor(&mut self, cursor: Option<BlockId<H>>) -> Result<Vec<JournalEntry<H>>, SinkError> {
 		let dropped = self.state.journal.clone();
 		let identity = if cursor.is_some() { self.state.identity.clone() } else { None };
-		self.replace(SinkState { cursor, journal: Vec::new(), identity })?;
+		// The run epoch stays: consumers compare the next run's with the runs' before (docs/envelope.md).
+		self.replace(SinkState { cursor, journal: Vec::new(), identity, run_epoch: self.state.run_epoch })?;
 		Ok(dropped)
 	}
 
@@ -196,6 +212,7 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> FileStateStore<H> {
 			cursor: self.state.cursor,
 			identity: self.state.identity.clone(),
 			journal: self.state.journal.clone(),
+			run_epoch: self.state.run_epoch,
 		}
 		.encode();
 		let path = self.dir.join(SNAPSHOT_FILE);
@@ -244,6 +261,7 @@ impl<H: Copy + Eq + std::fmt::Debug + Encode + Decode> StateStore<H> for FileSta
 				Change::Put(entry) => Record::Put(entry),
 				Change::Remove(hash) => Record::Remove(hash),
 				Change::Identity(identity) => Record::Identity(identity),
+				Change::RunEpoch(epoch) => Record::RunEpoch(epoch),
 			})
 			.collect();
 		self.append(&records)?;
@@ -266,6 +284,7 @@ fn apply<H: Copy + Eq>(state: &mut SinkState<H>, record: Record<H>) {
 		Record::ClearCursor => state.cursor = None,
 		Record::ClearJournal => state.journal.clear(),
 		Record::ClearIdentity => state.identity = None,
+		Record::RunEpoch(epoch) => state.run_epoch = epoch,
 	}
 }
 
@@ -299,21 +318,39 @@ fn read_snapshot<H: Copy + Eq + std::fmt::Debug + Decode>(path: &Path, genesis: 
 			path.display()
 		))
 	};
-	let body = bytes
-		.strip_prefix(SNAPSHOT_MAGIC.as_slice())
-		.ok_or_else(|| unreadable("not a Herald sink state file".into()))?;
+	let (body, v1) =
+		match (bytes.strip_prefix(SNAPSHOT_MAGIC.as_slice()), bytes.strip_prefix(SNAPSHOT_MAGIC_V1.as_slice())) {
+			(Some(body), _) => (body, false),
+			(None, Some(body)) => (body, true),
+			(None, None) => return Err(unreadable("not a Herald sink state file".into())),
+		};
 	if body.len() < 4 || crc32fast::hash(&body[4..]) != u32::from_le_bytes(body[..4].try_into().expect("4 bytes")) {
 		return Err(unreadable("its checksum does not match (the file is damaged)".into()));
 	}
-	let snapshot =
-		Snapshot::<H>::decode(&mut &body[4..]).map_err(|e| unreadable(format!("it does not decode ({e})")))?;
+	let decoded = if v1 {
+		SnapshotV1::<H>::decode(&mut &body[4..]).map(|SnapshotV1 { genesis, cursor, identity, journal }| Snapshot {
+			genesis,
+			cursor,
+			identity,
+			journal,
+			run_epoch: 0,
+		})
+	} else {
+		Snapshot::<H>::decode(&mut &body[4..])
+	};
+	let snapshot = decoded.map_err(|e| unreadable(format!("it does not decode ({e})")))?;
 	if snapshot.genesis != genesis {
 		return Err(unreadable(format!(
 			"it belongs to another chain (genesis {:?}, this node's is {genesis:?})",
 			snapshot.genesis
 		)));
 	}
-	Ok(SinkState { cursor: snapshot.cursor, journal: snapshot.journal, identity: snapshot.identity })
+	Ok(SinkState {
+		cursor: snapshot.cursor,
+		journal: snapshot.journal,
+		identity: snapshot.identity,
+		run_epoch: snapshot.run_epoch,
+	})
 }
 
 fn io_error(path: &Path, what: &str, error: std::io::Error) -> SinkError {
@@ -411,6 +448,32 @@ mod tests {
 		let state = store.load().unwrap();
 		assert_eq!((state.cursor, state.journal.len()), (Some(id(1)), 0));
 		assert_eq!(FileStateStore::open(dir.path(), [0u8; 4]).unwrap().load().unwrap().cursor, Some(id(1)));
+	}
+
+	#[test]
+	fn the_run_epoch_survives_a_reopen_a_compaction_and_a_reset() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut store = FileStateStore::open(dir.path(), [0u8; 4]).unwrap();
+		store.commit(vec![Change::RunEpoch(7)]).unwrap();
+		assert_eq!(FileStateStore::open(dir.path(), [0u8; 4]).unwrap().load().unwrap().run_epoch, 7);
+		store.compact().unwrap();
+		assert_eq!(FileStateStore::open(dir.path(), [0u8; 4]).unwrap().load().unwrap().run_epoch, 7);
+		// `kafka-cursor reset` forgets the position, not the epoch: the next run must still start above it.
+		store.replace_cursor(None).unwrap();
+		assert_eq!(FileStateStore::open(dir.path(), [0u8; 4]).unwrap().load().unwrap().run_epoch, 7);
+	}
+
+	#[test]
+	fn a_snapshot_of_the_first_layout_is_still_read() {
+		let dir = tempfile::tempdir().unwrap();
+		let old = SnapshotV1 { genesis: [0u8; 4], cursor: Some(id(3)), identity: None, journal: vec![entry(4, 4)] };
+		let body = old.encode();
+		let mut bytes = SNAPSHOT_MAGIC_V1.to_vec();
+		bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+		bytes.extend_from_slice(&body);
+		fs::write(dir.path().join(SNAPSHOT_FILE), bytes).unwrap();
+		let state = FileStateStore::open(dir.path(), [0u8; 4]).unwrap().load().unwrap();
+		assert_eq!((state.cursor, state.journal, state.run_epoch), (Some(id(3)), vec![entry(4, 4)], 0));
 	}
 
 	#[test]

@@ -22,6 +22,7 @@ use crate::{
 
 const INDEX_KEY: &[u8] = b"herald/event-sink/journal/v1/index";
 const ENTRY_PREFIX: &[u8] = b"herald/event-sink/journal/v1/block/";
+const RUN_EPOCH_KEY: &[u8] = b"herald/event-sink/run-epoch/v1";
 
 /// Where a block's messages went in one topic-partition.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -63,11 +64,13 @@ pub struct SinkState<H> {
 	pub journal: Vec<JournalEntry<H>>,
 	/// The cluster and topic prefix the cursor and journal belong to.
 	pub identity: Option<Identity>,
+	/// The last run epoch a run of the sink took (0: none yet); see [`crate::store::Journal::next_run_epoch`].
+	pub run_epoch: u64,
 }
 
 impl<H> Default for SinkState<H> {
 	fn default() -> Self {
-		Self { cursor: None, journal: Vec::new(), identity: None }
+		Self { cursor: None, journal: Vec::new(), identity: None, run_epoch: 0 }
 	}
 }
 
@@ -78,6 +81,8 @@ pub enum Change<H> {
 	Put(JournalEntry<H>),
 	Remove(H),
 	Identity(Identity),
+	/// A run of the sink took this epoch (durable before the run sends anything).
+	RunEpoch(u64),
 }
 
 /// Where the sink's state lives. Every `commit` is atomic.
@@ -103,17 +108,23 @@ pub struct MemoryStateStore<H> {
 	pub cursor: Option<BlockId<H>>,
 	pub journal: Vec<JournalEntry<H>>,
 	pub identity: Option<Identity>,
+	pub run_epoch: u64,
 }
 
 impl<H> Default for MemoryStateStore<H> {
 	fn default() -> Self {
-		Self { cursor: None, journal: Vec::new(), identity: None }
+		Self { cursor: None, journal: Vec::new(), identity: None, run_epoch: 0 }
 	}
 }
 
 impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
 	fn load(&self) -> Result<SinkState<H>, SinkError> {
-		Ok(SinkState { cursor: self.cursor, journal: self.journal.clone(), identity: self.identity.clone() })
+		Ok(SinkState {
+			cursor: self.cursor,
+			journal: self.journal.clone(),
+			identity: self.identity.clone(),
+			run_epoch: self.run_epoch,
+		})
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
@@ -126,6 +137,7 @@ impl<H: Copy + Eq> StateStore<H> for MemoryStateStore<H> {
 				},
 				Change::Remove(hash) => self.journal.retain(|e| e.block.hash != hash),
 				Change::Identity(identity) => self.identity = Some(identity),
+				Change::RunEpoch(epoch) => self.run_epoch = epoch,
 			}
 		}
 		Ok(())
@@ -195,8 +207,12 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 			})?),
 			None => None,
 		};
+		let run_epoch = match self.db.get_aux(RUN_EPOCH_KEY).map_err(SinkError::database)? {
+			Some(bytes) => u64::decode(&mut &bytes[..]).unwrap_or_default(),
+			None => 0,
+		};
 		let Some(bytes) = self.db.get_aux(INDEX_KEY).map_err(SinkError::database)? else {
-			return Ok(SinkState { cursor, journal: Vec::new(), identity });
+			return Ok(SinkState { cursor, journal: Vec::new(), identity, run_epoch });
 		};
 		let (genesis, index) = <(H, Vec<H>)>::decode(&mut &bytes[..])
 			.map_err(|e| Self::unreadable(format!("the sink's journal index does not decode ({e})")))?;
@@ -217,7 +233,7 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 			})?;
 			journal.push(entry);
 		}
-		Ok(SinkState { cursor, journal, identity })
+		Ok(SinkState { cursor, journal, identity, run_epoch })
 	}
 
 	fn commit(&mut self, changes: Vec<Change<H>>) -> Result<(), SinkError> {
@@ -253,6 +269,9 @@ impl<S: AuxStore, H: Copy + Eq + std::hash::Hash + std::fmt::Debug + Encode + De
 				}
 				Change::Identity(identity) => {
 					puts.insert(IDENTITY_KEY.to_vec(), identity.encode());
+				}
+				Change::RunEpoch(epoch) => {
+					puts.insert(RUN_EPOCH_KEY.to_vec(), epoch.encode());
 				}
 				Change::Remove(hash) => {
 					let key = Self::entry_key(&hash);

@@ -35,6 +35,8 @@ pub struct Journal<H, S> {
 	plan: Follower<H>,
 	ledger: Ledger<H>,
 	identity: Option<Identity>,
+	/// The last run epoch taken, as the store has it.
+	run_epoch: u64,
 	/// The cursor as the store has it.
 	persisted: Option<BlockId<H>>,
 	/// The first block shipped when there is no cursor.
@@ -81,6 +83,7 @@ where
 		Ok(Self {
 			plan: Follower::new(follow, start, cursor, restored, max_unfinalized),
 			ledger: Ledger::new(&state),
+			run_epoch: state.run_epoch,
 			identity: state.identity,
 			persisted: cursor,
 			start,
@@ -98,6 +101,18 @@ where
 			self.identity = Some(identity);
 		}
 		Ok(())
+	}
+
+	/// Takes this run's epoch and commits it durably, before the run sends anything: higher than every epoch an
+	/// earlier run took from this store, and at least `floor` (the wall clock in milliseconds), so that a node
+	/// started on new state (a new database, `kafka-cursor reset`) still starts above its predecessors on the same
+	/// topics. Consumers discard a message of a lower run epoch than their partition has shown (docs/envelope.md,
+	/// "Crashes and restarts"): a previous run's request that lands late can't undo this run's retraction.
+	pub fn next_run_epoch(&mut self, floor: u64) -> Result<u64, SinkError> {
+		let epoch = floor.max(self.run_epoch + 1);
+		self.store.commit(vec![Change::RunEpoch(epoch)])?;
+		self.run_epoch = epoch;
+		Ok(epoch)
 	}
 
 	/// The next actions, given the chain now; at most `budget` blocks are shipped.
@@ -251,6 +266,22 @@ mod tests {
 
 	fn state(store: &MemoryStateStore<u64>) -> SinkState<u64> {
 		store.load().unwrap()
+	}
+
+	/// Each run's epoch is above every earlier one of the store, even when the clock (the floor) went back, and
+	/// is committed when it is handed out.
+	#[test]
+	fn run_epochs_increase_and_are_committed_at_once() {
+		let mut store = MemoryStateStore::default();
+		let chain = Line(4);
+		let mut journal = Journal::open(&mut store, &chain, Follow::Best, StartFrom::Genesis, 16).unwrap();
+		assert_eq!(journal.next_run_epoch(1_000).unwrap(), 1_000);
+		assert_eq!(journal.next_run_epoch(5).unwrap(), 1_001, "a clock that went back does not lower it");
+		drop(journal);
+		assert_eq!(state(&store).run_epoch, 1_001);
+		let mut journal = Journal::open(&mut store, &chain, Follow::Best, StartFrom::Genesis, 16).unwrap();
+		assert_eq!(journal.next_run_epoch(0).unwrap(), 1_002, "after a restart too");
+		assert_eq!(journal.next_run_epoch(2_000).unwrap(), 2_000);
 	}
 
 	/// A first start at `latest` persists the block before it at once; the write-ahead is committed only on
