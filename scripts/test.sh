@@ -50,6 +50,7 @@ run_group "unit and pallet tests (pallet benchmarks included)" --lib --bins
 run_group "doc tests" --doc
 run_group "micro-benchmark smoke run (block_to_messages)" --bench block_to_messages
 # One group per test target name (`--test NAME` runs every package's target of that name).
+groups=()
 declare -A seen=()
 for target in event-sink/tests/*.rs event-sink/tests/*/main.rs node/tests/*.rs; do
 	[ -e "$target" ] || continue
@@ -58,12 +59,64 @@ for target in event-sink/tests/*.rs event-sink/tests/*/main.rs node/tests/*.rs; 
 	[ -z "${seen[$name]:-}" ] || continue
 	seen[$name]=1
 	if [ -n "${HERALD_TESTS:-}" ] && ! grep -qw "$name" <<<"$HERALD_TESTS"; then continue; fi
-	run_group "$name" --test "$name"
+	groups+=("$name")
 done
 
-if [ -x "$HERALD_ROOT/ops/test.sh" ]; then
-	log "tests: operations files (alert rules, dashboard)"
-	"$HERALD_ROOT/ops/test.sh"
-	phase_done "tests: ops (promtool, dashboard)"
-fi
+# The end-to-end groups wait on nodes, brokers and consensus far more than they compute, so they run in
+# HERALD_TEST_LANES lanes at a time (default 2; 1 runs them one after the other). Each lane takes the longest group
+# left (their last measured seconds, below; update them when a group's time changes a lot), so the lanes end
+# together. Each group's output goes to its own log, printed in full if it fails.
+declare -A expected_seconds=(
+	[ha]=340 [sink_guarantees]=100 [readme]=95 [hardening]=85 [secured]=85 [kafka_sink]=80 [best_chain]=75
+	[faults]=65 [follow_rpc]=56 [prometheus]=40 [contracts]=40 [kafka_cursor]=38 [operations]=23
+	[runtime_upgrade]=13 [chain]=10
+)
+lanes=${HERALD_TEST_LANES:-2}
+logs=$(mktemp -d "${TMPDIR:-/tmp}/herald-tests.XXXXXX")
+touch "$logs/taken" "$logs/times"
+# Longest first.
+mapfile -t queue < <(for name in "${groups[@]}"; do echo "${expected_seconds[$name]:-30} $name"; done | sort -rn | cut -d' ' -f2)
+[ -x "$HERALD_ROOT/ops/test.sh" ] && queue+=(ops)
+
+run_lane() {
+	local name started status
+	while name=$(next_group); do
+		started=$(date +%s)
+		log "tests: $name (lane $1)"
+		if [ "$name" = ops ]; then
+			"$HERALD_ROOT/ops/test.sh" >"$logs/$name.log" 2>&1 && status=0 || status=$?
+		else
+			herald_cargo test --test "$name" >"$logs/$name.log" 2>&1 && status=0 || status=$?
+		fi
+		echo "$name $(($(date +%s) - started)) $status" >>"$logs/times"
+		log "tests: $name $( ((status == 0)) && echo passed || echo FAILED) in $(($(date +%s) - started)) s"
+	done
+}
+# Hands out the queue, one group at a time, to whichever lane asks first (a lock file keeps lanes apart).
+next_group() {
+	(
+		flock 9
+		local taken
+		taken=$(wc -l <"$logs/taken")
+		((taken < ${#queue[@]})) || exit 1
+		echo "${queue[$taken]}" | tee -a "$logs/taken"
+	) 9>"$logs/lock"
+}
+lane_pids=()
+for ((lane = 1; lane <= lanes; lane++)); do
+	run_lane "$lane" &
+	lane_pids+=($!)
+done
+wait "${lane_pids[@]}"
+failed=()
+while read -r name seconds status; do
+	phases+=("$(printf '%-44s %5d s' "tests: $name" "$seconds")")
+	((status == 0)) || failed+=("$name")
+done <"$logs/times"
+phase_done "end-to-end groups ($lanes lanes, wall time)"
+for name in "${failed[@]}"; do
+	log "output of the failed group $name:"
+	cat "$logs/$name.log" >&2
+done
+((${#failed[@]} == 0)) || die "failed: ${failed[*]} (logs in $logs)"
 log "all tests passed"

@@ -18,6 +18,10 @@
 //!   deduplicated by its own id: a block can be retracted, re-enacted and retracted again, with the same
 //!   retraction id each time, and deletes are idempotent.
 //!
+//! - first, the epoch fences: a message whose `run_epoch` (best mode) or `leader_epoch` (a high-availability
+//!   group) header is lower than the highest that header showed in the partition is an earlier run's or a stale
+//!   leader's late message: discarded.
+//!
 //! A retraction is never applied to another partition's map: partitions are not ordered with each other, so
 //! the blocks partition's `BlockRetracted` may arrive after another partition already delivered the block's
 //! re-enactment.
@@ -41,6 +45,7 @@ use std::{
 
 use rdkafka::{
 	consumer::{BaseConsumer, Consumer},
+	message::Headers,
 	ClientConfig, Message, Offset, TopicPartitionList,
 };
 use serde_json::Value;
@@ -52,6 +57,25 @@ struct PartitionState {
 	live: HashMap<String, Value>,
 	/// Where to resume when the assignment changes: the offset after the last message applied.
 	next_offset: Option<i64>,
+	/// The highest value each epoch header showed here.
+	max_epochs: HashMap<&'static str, u64>,
+}
+
+/// The headers that fence late messages, each on its own (docs/envelope.md, the consumer rule).
+const FENCES: [&str; 2] = ["run_epoch", "leader_epoch"];
+
+impl PartitionState {
+	/// Whether a message with these epochs is late (lower than its partition showed); raises the maxima if not.
+	fn is_late(&mut self, epochs: &[(&'static str, u64)]) -> bool {
+		if epochs.iter().any(|(header, epoch)| self.max_epochs.get(header).is_some_and(|max| epoch < max)) {
+			return true;
+		}
+		for (header, epoch) in epochs {
+			let max = self.max_epochs.entry(header).or_insert(*epoch);
+			*max = (*max).max(*epoch);
+		}
+		false
+	}
 }
 
 /// What applying one envelope did to its partition's live map.
@@ -146,6 +170,23 @@ fn main() {
 			let payload = message.payload().unwrap_or_default();
 			let state = partitions.entry((topic, partition)).or_default();
 			state.next_offset = Some(message.offset() + 1);
+			let epochs: Vec<(&'static str, u64)> = message
+				.headers()
+				.map(|headers| {
+					headers
+						.iter()
+						.filter_map(|header| {
+							let fence = FENCES.into_iter().find(|fence| *fence == header.key)?;
+							let epoch = std::str::from_utf8(header.value?).ok()?.parse().ok()?;
+							Some((fence, epoch))
+						})
+						.collect()
+				})
+				.unwrap_or_default();
+			if state.is_late(&epochs) {
+				println!("{here} x a late message of an earlier run or leader {epochs:?}: discarded");
+				continue;
+			}
 
 			let envelope: Value = match serde_json::from_slice(payload) {
 				Ok(envelope) => envelope,

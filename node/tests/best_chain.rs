@@ -51,12 +51,19 @@ fn block_hash(record: &Record) -> &str {
 /// What a consumer of each partition holds after applying it in order: an envelope adds its id, a
 /// `BlockRetracted` removes the ids it names. Also checks that every retraction follows its block's messages in
 /// its partition and names exactly the ids of that block that partition received (all of them on the
-/// blocks partition).
+/// blocks partition). A message whose `run_epoch` is lower than its partition showed before is a dead run's late
+/// message, which the consumer rule discards (finalized mode, after a mode switch, sends none).
 fn apply(records: &[Record]) -> BTreeSet<String> {
 	let mut live_everywhere = BTreeSet::new();
 	for ((topic, partition), records) in partitions(records) {
 		let mut live = BTreeSet::new();
+		let mut max_epoch: Option<u64> = None;
 		for (position, record) in records.iter().enumerate() {
+			let epoch: Option<u64> = record.header("run_epoch").and_then(|epoch| epoch.parse().ok());
+			if epoch.is_some() && epoch < max_epoch {
+				continue;
+			}
+			max_epoch = max_epoch.max(epoch);
 			if name(record) == "BlockRetracted" {
 				let ids: BTreeSet<String> = record.envelope["data"]["event_ids"]
 					.as_array()
@@ -160,6 +167,9 @@ fn a_reorg_retracts_the_old_branch_newest_first_in_every_partition_it_reached() 
 		records.iter().filter(|r| block_hash(r) == hex(a1)).map(|r| r.topic.as_str()).collect();
 	assert!(a1_topics.len() >= 3, "A1's messages reached several topics: {a1_topics:?}");
 
+	// One run: every message carries its epoch, the same one.
+	let epochs: BTreeSet<Option<&str>> = records.iter().map(|r| r.header("run_epoch")).collect();
+	assert!(epochs.len() == 1 && !epochs.contains(&None), "one run_epoch on every message: {epochs:?}");
 	let live = apply(&records);
 	assert_eq!(
 		live_blocks(&live),

@@ -60,12 +60,24 @@ fn wait_metric(node: &NodeProcess, name: &str, done: impl Fn(f64) -> bool) -> f6
 	}
 }
 
+/// The `run_epoch` header of a best-mode message.
+fn run_epoch(record: &Record) -> Option<u64> {
+	record.header("run_epoch").and_then(|epoch| epoch.parse().ok())
+}
+
 /// What a consumer of every partition holds after applying each on its own, in order: ids of live envelopes.
+/// A message of a lower run epoch than its partition showed before is a dead run's late one: discarded.
 fn live_ids(records: &[Record]) -> BTreeSet<String> {
 	let mut live_everywhere = BTreeSet::new();
 	for (_, records) in partitions(records) {
 		let mut live = BTreeSet::new();
+		let mut max_epoch = None;
 		for record in records {
+			let epoch = run_epoch(record);
+			if epoch.is_some() && epoch < max_epoch {
+				continue;
+			}
+			max_epoch = max_epoch.max(epoch);
 			if name(record) == "BlockRetracted" {
 				for id in record.envelope["data"]["event_ids"].as_array().unwrap() {
 					live.remove(id.as_str().unwrap());
@@ -172,6 +184,16 @@ fn a_kill_right_after_kafka_acknowledged_a_block_still_retracts_it_after_a_reorg
 		assert!(
 			reached.iter().any(|h| *h == hex(shipped[killed_at as usize - 1])),
 			"round {round}: the block reached Kafka"
+		);
+		// Each process's run took a higher epoch than the one before, and every best-mode message carries its own.
+		assert!(records.iter().all(|r| run_epoch(r).is_some()), "round {round}: a message without run_epoch");
+		// Two processes, two runs: the restarted one's epoch is the higher, and its retractions carry it.
+		let epochs: BTreeSet<u64> = records.iter().filter_map(run_epoch).collect();
+		assert_eq!(epochs.len(), 2, "round {round}: one run epoch per process: {epochs:?}");
+		let restarted = epochs.last().copied();
+		assert!(
+			records.iter().filter(|r| name(r) == "BlockRetracted").all(|r| run_epoch(r) == restarted),
+			"round {round}: the retractions carry the restarted run's (higher) epoch"
 		);
 		for hash in &reached {
 			assert!(

@@ -4,8 +4,9 @@
 It reads every topic of a prefix to its current end and applies the consumer rule of docs/envelope.md to each
 topic-partition on its own, in Kafka's order:
 
-- high availability: keep `max_epoch`, the highest `leader_epoch` header (or `LeaderEpoch` marker) the partition
-  has shown; a message of a lower epoch is a stale leader's late message and is discarded;
+- epochs: for each of the headers `leader_epoch` (high availability; `LeaderEpoch` markers carry it too) and
+  `run_epoch` (best mode, one node), keep the highest value the partition has shown; a message whose value is lower
+  is a stale leader's or a previous run's late message and is discarded;
 - upsert every envelope by `meta.id` (a message that comes again must be identical to the first);
 - `BlockRetracted` deletes the ids of its `data.event_ids` that the partition holds (others are ignored).
 
@@ -25,6 +26,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 MARKER = "LeaderEpoch"
 EPOCH_HEADER = "leader_epoch"
+# Each fences on its own: a stream may carry one, the other, or (across a change of deployment) both in turn.
+FENCE_HEADERS = (EPOCH_HEADER, "run_epoch")
 
 
 def stream_topics(consumer, prefix):
@@ -71,7 +74,7 @@ def apply_rule(records, require_epochs):
     discarded = retractions = duplicates = 0
     violations = []
     for tp in sorted(records):
-        max_epoch = None
+        max_epochs = {}
         live = {}
         for message in records[tp]:
             place = f"{tp.topic}[{tp.partition}] offset {message.offset}"
@@ -82,16 +85,14 @@ def apply_rule(records, require_epochs):
                 continue
             headers = {key: value.decode("utf-8", "replace") for key, value in (message.headers or [])}
             name = envelope.get("name")
-            epoch = headers.get(EPOCH_HEADER)
-            if epoch is None:
-                if require_epochs:
-                    violations.append(f"{place}: no {EPOCH_HEADER} header")
-            else:
-                epoch = int(epoch)
-                if max_epoch is not None and epoch < max_epoch:
-                    discarded += 1
-                    continue
-                max_epoch = epoch
+            if require_epochs and EPOCH_HEADER not in headers:
+                violations.append(f"{place}: no {EPOCH_HEADER} header")
+            epochs = {key: int(headers[key]) for key in FENCE_HEADERS if key in headers}
+            if any(key in max_epochs and epoch < max_epochs[key] for key, epoch in epochs.items()):
+                discarded += 1
+                continue
+            for key, epoch in epochs.items():
+                max_epochs[key] = max(epoch, max_epochs.get(key, epoch))
             if name == MARKER:
                 continue
             if name == "BlockRetracted":

@@ -40,8 +40,10 @@ fn rebase(schema: &Json) -> Json {
 }
 
 /// The message headers: which ones a node sends is its operator's choice (`--kafka-headers`).
-const HEADERS_DESCRIPTION: &str = "Each header repeats a field of the value. Sent by default: id; the others only \
-	when the node runs with --kafka-headers naming them (or all).";
+const HEADERS_DESCRIPTION: &str =
+	"Each header but the epochs repeats a field of the value. Sent by default: id; the others only \
+	when the node runs with --kafka-headers naming them (or all). leader_epoch and run_epoch are sent whatever \
+	--kafka-headers says, where they apply.";
 
 pub fn document(contract: &Contract) -> Json {
 	let runtime = &contract.runtime;
@@ -84,6 +86,9 @@ pub fn document(contract: &Contract) -> Json {
 					"leader_epoch": {"type": "string", "description": "The sending leader's epoch (decimal), on every \
 						message of a high-availability group (--kafka-ha-group): discard a message whose epoch is lower \
 						than the highest its partition showed (docs/envelope.md, High availability)"},
+					"run_epoch": {"type": "string", "description": "The sending run's epoch (decimal), on every \
+						message of a single node in best mode (--kafka-follow best): discard a message whose epoch is \
+						lower than the highest its partition showed (docs/envelope.md, Crashes and restarts)"},
 				}},
 				"bindings": {"kafka": {
 					"key": {"type": "string", "description": format!("The Kafka key: {}", kind.key)},
