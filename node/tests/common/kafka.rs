@@ -459,9 +459,13 @@ impl<M: Message> From<&M> for Record {
 pub struct Proxy {
 	pub port: u16,
 	cut: Arc<AtomicBool>,
-	connections: Arc<Mutex<Vec<TcpStream>>>,
+	connections: Connections,
 	stop: Arc<AtomicBool>,
 }
+
+/// The open proxied connections (client and server side), by number: a connection leaves when its first direction
+/// ends, so a long test whose clients reconnect many times (a broker restart, HA leases) doesn't pile up sockets.
+type Connections = Arc<Mutex<std::collections::HashMap<u64, [TcpStream; 2]>>>;
 
 impl Proxy {
 	fn start(upstream: u16) -> Self {
@@ -470,9 +474,10 @@ impl Proxy {
 		listener.set_nonblocking(true).unwrap();
 		let cut = Arc::new(AtomicBool::new(false));
 		let stop = Arc::new(AtomicBool::new(false));
-		let connections: Arc<Mutex<Vec<TcpStream>>> = Default::default();
+		let connections: Connections = Default::default();
 		let (cut2, stop2, conns2) = (cut.clone(), stop.clone(), connections.clone());
 		std::thread::spawn(move || {
+			let mut next_id = 0u64;
 			while !stop2.load(Ordering::SeqCst) {
 				match listener.accept() {
 					Ok((client, _)) => {
@@ -483,16 +488,22 @@ impl Proxy {
 						let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
 							continue;
 						};
-						client.set_nonblocking(false).unwrap();
+						if client.set_nonblocking(false).is_err() {
+							continue;
+						}
 						// Forward each write at once: Nagle's algorithm against the peer's delayed ACKs adds ~40 ms
 						// stalls that a real broker connection doesn't have.
 						let _ = client.set_nodelay(true);
 						let _ = server.set_nodelay(true);
-						let mut conns = conns2.lock().unwrap();
-						conns.push(client.try_clone().unwrap());
-						conns.push(server.try_clone().unwrap());
-						pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
-						pipe(server, client);
+						let (Ok(client_in), Ok(server_in), Ok(client_kept), Ok(server_kept)) =
+							(client.try_clone(), server.try_clone(), client.try_clone(), server.try_clone())
+						else {
+							continue;
+						};
+						next_id += 1;
+						conns2.lock().unwrap().insert(next_id, [client_kept, server_kept]);
+						pipe(next_id, client_in, server_in, conns2.clone());
+						pipe(next_id, server, client, conns2.clone());
 					}
 					Err(_) => std::thread::sleep(Duration::from_millis(10)),
 				}
@@ -504,8 +515,9 @@ impl Proxy {
 	/// Simulates a broker outage: every open connection is closed and new ones are refused.
 	pub fn cut(&self) {
 		self.cut.store(true, Ordering::SeqCst);
-		for connection in self.connections.lock().unwrap().drain(..) {
-			let _ = connection.shutdown(Shutdown::Both);
+		for [client, server] in self.connections.lock().unwrap().drain().map(|(_, pair)| pair) {
+			let _ = client.shutdown(Shutdown::Both);
+			let _ = server.shutdown(Shutdown::Both);
 		}
 	}
 
@@ -522,7 +534,8 @@ impl Drop for Proxy {
 	}
 }
 
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` to `to` until either side ends, then closes connection `id` both ways and forgets it.
+fn pipe(id: u64, mut from: TcpStream, mut to: TcpStream, connections: Connections) {
 	std::thread::spawn(move || {
 		let mut buffer = [0u8; 64 * 1024];
 		loop {
@@ -536,6 +549,8 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 			}
 		}
 		let _ = to.shutdown(Shutdown::Both);
+		let _ = from.shutdown(Shutdown::Both);
+		connections.lock().unwrap().remove(&id);
 	});
 }
 
