@@ -10,6 +10,11 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$HERALD_ROOT"
 
+# The end-to-end tests run several nodes, brokers and proxied connections at once; a shell's default soft limit of
+# open files (often 1024) is not the machine's. Take the hard limit, as the node itself does for its database.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log "open files limit: $(ulimit -n) (soft), $(ulimit -Hn) (hard)"
+
 phases=()
 phase_started=$(date +%s)
 total_started=$phase_started
@@ -63,7 +68,7 @@ for target in event-sink/tests/*.rs event-sink/tests/*/main.rs node/tests/*.rs; 
 done
 
 # The end-to-end groups wait on nodes, brokers and consensus far more than they compute, so they run in
-# HERALD_TEST_LANES lanes at a time (default 2; 1 runs them one after the other). Each lane takes the longest group
+# HERALD_TEST_LANES lanes at a time (default 3; 1 runs them one after the other). Each lane takes the longest group
 # left (their seconds measured in two lanes, below; update them when a group's time changes a lot), so the lanes end
 # together. Each group's output goes to its own log, printed in full if it fails.
 declare -A expected_seconds=(
@@ -71,7 +76,7 @@ declare -A expected_seconds=(
 	[kafka_cursor]=72 [follow_rpc]=71 [faults]=66 [contracts]=66 [prometheus]=45 [operations]=35
 	[runtime_upgrade]=15 [chain]=14 [domain]=11 [cli]=9 [runtime]=3
 )
-lanes=${HERALD_TEST_LANES:-2}
+lanes=${HERALD_TEST_LANES:-3}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/herald-tests.XXXXXX")
 touch "$logs/taken" "$logs/times"
 # Longest first.

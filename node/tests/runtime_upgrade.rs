@@ -82,7 +82,12 @@ fn events_before_at_and_after_a_runtime_upgrade_decode_with_the_runtime_that_exe
 	create_dao(&node, Bob, b"at");
 	let at = seal_with(&node, 2);
 	let version = node.rpc("state_getRuntimeVersion", serde_json::json!([]));
-	assert_eq!(version["specVersion"], old + 1, "the fixture runtime is in force after the upgrade block");
+	assert_eq!(
+		version["specVersion"],
+		old + 1,
+		"the fixture runtime is in force after the upgrade block; its events: {:#?}",
+		node.events(at).iter().map(|record| &record.event).collect::<Vec<_>>()
+	);
 
 	// After: a DAO under the new runtime, whose event has the extra field.
 	create_dao(&node, Alice, b"after");
