@@ -72,4 +72,4 @@ else
 fi
 
 log "running: herald-node --dev --kafka-brokers 127.0.0.1:$BROKER_PORT $*"
-"$NODE" --dev --kafka-brokers "127.0.0.1:$BROKER_PORT" "$@"
+"$NODE" --dev --kafka-brokers "127.0.0.1:$BROKER_PORT" --wasmtime-cache-dir "$CARGO_TARGET_DIR/wasmtime-cache" "$@"

@@ -24,11 +24,12 @@ pub fn run(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Res
 			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(chain_spec)
 		}
 		BenchmarkCmd::Block(cmd) => {
-			let PartialComponents { client, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, .. } = service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 			cmd.run(client)
 		}
 		BenchmarkCmd::Storage(cmd) => {
-			let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, backend, .. } =
+				service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 			let db = backend.expose_db();
 			let storage = backend.expose_storage();
 			let shared_trie_cache = backend.expose_shared_trie_cache();

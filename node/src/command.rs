@@ -62,28 +62,32 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
 		Some(Subcommand::ExportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		}
 		Some(Subcommand::ExportState(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		}
 		Some(Subcommand::ImportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
@@ -94,7 +98,8 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, backend, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, backend, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				let aux_revert = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())
@@ -117,7 +122,8 @@ pub fn run() -> sc_cli::Result<()> {
 						config.database.path().unwrap_or(std::path::Path::new("?"))
 					)));
 				}
-				let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, backend, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				cmd.run(client, backend, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
@@ -135,22 +141,31 @@ pub fn run() -> sc_cli::Result<()> {
 						config.database.path().unwrap_or(std::path::Path::new("?"))
 					)));
 				}
-				let PartialComponents { client, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, .. } =
+					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
 				cmd.run_on_database(client, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;
+			ensure_wasmtime_cache_dir(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
+			let wasm_cache = cli.wasmtime_cache_dir.clone();
 			let pruning_chosen = cli.run.import_params.pruning_params.state_pruning.is_some();
 			runner.run_node_until_exit(|mut config| async move {
 				if sink.is_some() && !pruning_chosen {
 					choose_state_pruning_for_the_sink(&mut config);
 				}
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config, sealing, sink, follow)
-					.map_err(sc_cli::Error::Service)
+				service::new_full::<sc_network::NetworkWorker<_, _>>(
+					config,
+					sealing,
+					sink,
+					follow,
+					wasm_cache.as_deref(),
+				)
+				.map_err(sc_cli::Error::Service)
 			})
 		}
 	}
@@ -172,6 +187,18 @@ fn choose_state_pruning_for_the_sink(config: &mut sc_service::Configuration) {
 	} else {
 		config.state_pruning = Some(sc_service::PruningMode::ArchiveCanonical);
 	}
+}
+
+/// Creates `--wasmtime-cache-dir` up front: sc-executor would only log a warning and compile on every start.
+fn ensure_wasmtime_cache_dir(cli: &Cli) -> sc_cli::Result<()> {
+	let Some(dir) = &cli.wasmtime_cache_dir else { return Ok(()) };
+	std::fs::create_dir_all(dir).map_err(|error| {
+		sc_cli::Error::Input(format!(
+			"--wasmtime-cache-dir {}: cannot create the directory ({error}); name a writable directory, or leave the \
+			 flag out to compile the runtime at every start",
+			dir.display()
+		))
+	})
 }
 
 /// Substrate's RPC server quietly moves to a random port when the requested one is taken, which leaves

@@ -1,7 +1,7 @@
 //! Assembles the node: client, transaction pool, network, RPC, and block production (Aura + GRANDPA, or the
 //! development sealing modes).
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use futures::FutureExt;
 use herald_runtime::{apis::RuntimeApi, opaque::Block};
@@ -59,7 +59,7 @@ struct CoreComponents {
 	telemetry: Option<Telemetry>,
 }
 
-fn new_core_components(config: &Configuration) -> Result<CoreComponents, ServiceError> {
+fn new_core_components(config: &Configuration, wasm_cache: Option<&Path>) -> Result<CoreComponents, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -71,7 +71,7 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+	let executor = wasm_executor(config, wasm_cache);
 	let (client, backend, keystore_container, task_manager) = sc_service::new_full_parts::<Block, RuntimeApi, _>(
 		config,
 		telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
@@ -101,10 +101,29 @@ fn new_core_components(config: &Configuration) -> Result<CoreComponents, Service
 	Ok(CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry })
 }
 
-/// The consensus components: Aura's import queue behind GRANDPA's block import.
-pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+/// `sc_service::new_wasm_executor`, plus wasmtime's on-disk cache of compiled code when `--wasmtime-cache-dir`
+/// names one (sc-service has no setting for it).
+fn wasm_executor(config: &Configuration, cache: Option<&Path>) -> sc_executor::WasmExecutor<HostFunctions> {
+	let heap = config.executor.default_heap_pages.map_or(sc_executor::DEFAULT_HEAP_ALLOC_STRATEGY, |pages| {
+		sc_executor::HeapAllocStrategy::Static { extra_pages: pages as _ }
+	});
+	let builder = sc_executor::WasmExecutor::<HostFunctions>::builder()
+		.with_execution_method(config.executor.wasm_method)
+		.with_onchain_heap_alloc_strategy(heap)
+		.with_offchain_heap_alloc_strategy(heap)
+		.with_max_runtime_instances(config.executor.max_runtime_instances)
+		.with_runtime_cache_size(config.executor.runtime_cache_size);
+	match cache {
+		Some(cache) => builder.with_cache_path(cache).build(),
+		None => builder.build(),
+	}
+}
+
+/// The consensus components: Aura's import queue behind GRANDPA's block import. `wasm_cache`: see
+/// `--wasmtime-cache-dir`.
+pub fn new_partial(config: &Configuration, wasm_cache: Option<&Path>) -> Result<Service, ServiceError> {
 	let CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry } =
-		new_core_components(config)?;
+		new_core_components(config, wasm_cache)?;
 
 	let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
 		client.clone(),
@@ -337,13 +356,14 @@ pub fn new_full<N>(
 	sealing: Option<Sealing>,
 	sink: Option<SinkConfig>,
 	follow: Option<crate::follow_rpc::FollowSetup>,
+	wasm_cache: Option<&Path>,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
 	match sealing {
-		Some(sealing) => new_full_dev_sealing::<N>(config, sealing, sink, follow),
-		None => new_full_consensus::<N>(config, sink, follow),
+		Some(sealing) => new_full_dev_sealing::<N>(config, sealing, sink, follow, wasm_cache),
+		None => new_full_consensus::<N>(config, sink, follow, wasm_cache),
 	}
 }
 
@@ -353,11 +373,12 @@ fn new_full_dev_sealing<N>(
 	sealing: Sealing,
 	sink: Option<SinkConfig>,
 	follow: Option<crate::follow_rpc::FollowSetup>,
+	wasm_cache: Option<&Path>,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
-	let mut core = new_core_components(&config)?;
+	let mut core = new_core_components(&config, wasm_cache)?;
 	let import_queue = sc_consensus_manual_seal::import_queue(
 		Box::new(core.client.clone()),
 		&core.task_manager.spawn_essential_handle(),
@@ -399,6 +420,7 @@ fn new_full_consensus<N>(
 	config: Configuration,
 	sink: Option<SinkConfig>,
 	follow: Option<crate::follow_rpc::FollowSetup>,
+	wasm_cache: Option<&Path>,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -412,7 +434,7 @@ where
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, telemetry),
-	} = new_partial(&config)?;
+	} = new_partial(&config, wasm_cache)?;
 	let mut core =
 		CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry };
 

@@ -32,6 +32,40 @@ fn unknown_sealing_mode_is_rejected() {
 }
 
 #[test]
+fn a_wasmtime_cache_dir_that_cannot_be_created_is_rejected() {
+	let file = tempfile::NamedTempFile::new().unwrap();
+	let under_a_file = file.path().join("cache");
+	let (code, stderr) = run(&["--dev", "--wasmtime-cache-dir", under_a_file.to_str().unwrap()]);
+	assert_clean_failure(code, &stderr, &format!("--wasmtime-cache-dir {}: cannot create", under_a_file.display()));
+}
+
+#[test]
+fn a_node_started_with_a_wasmtime_cache_dir_fills_it() {
+	let cache = tempfile::tempdir().unwrap();
+	let node = common::NodeProcess::start(
+		common::NodeConfig::manual_seal().arg("--wasmtime-cache-dir").arg(cache.path().to_str().unwrap()),
+	);
+	// The client's executor compiles the runtime before the RPC server comes up; wasmtime writes its artifact
+	// there (a directory per compiler build, one file per module).
+	let files = walk(cache.path());
+	assert!(files.iter().any(|(_, size)| *size > 1_000_000), "a compiled runtime in the cache: {files:?}");
+	drop(node);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+	let mut files = Vec::new();
+	for entry in std::fs::read_dir(dir).unwrap().flatten() {
+		let metadata = entry.metadata().unwrap();
+		if metadata.is_dir() {
+			files.extend(walk(&entry.path()));
+		} else {
+			files.push((entry.path(), metadata.len()));
+		}
+	}
+	files
+}
+
+#[test]
 fn missing_chain_spec_is_rejected() {
 	let (code, stderr) = run(&["--chain", "/nonexistent/herald-spec.json"]);
 	assert_clean_failure(code, &stderr, "cannot load chain spec \"/nonexistent/herald-spec.json\"");

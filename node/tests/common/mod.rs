@@ -35,6 +35,16 @@ pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `--wasmtime-cache-dir` in cargo's temporary directory for tests: the suite starts a few hundred nodes, and each
+/// would otherwise compile the runtime again (about 10 s of CPU). Benchmarks (examples, where cargo sets no such
+/// directory) start nodes as an operator does, without it.
+fn wasmtime_cache() -> Vec<String> {
+	match option_env!("CARGO_TARGET_TMPDIR") {
+		Some(dir) => vec!["--wasmtime-cache-dir".into(), format!("{dir}/wasmtime-cache")],
+		None => Vec::new(),
+	}
+}
+
 /// The `herald-node` binary: the one cargo built for these tests, or (for the benchmark example, which cargo
 /// doesn't tell) the one next to the running executable's directory, or `HERALD_NODE`.
 pub fn node_binary() -> PathBuf {
@@ -145,6 +155,11 @@ impl NodeProcess {
 			.args(["--port", &p2p_port.to_string()])
 			.args(["--prometheus-port", &prometheus_port.to_string()])
 			.args(["--no-telemetry", "--no-mdns", "--rpc-max-connections", "1000"])
+			.args(if config.args.iter().any(|arg| arg == "--wasmtime-cache-dir") {
+				Vec::new()
+			} else {
+				wasmtime_cache()
+			})
 			.envs(config.env.iter().map(|(k, v)| (k, v)))
 			.stdout(Stdio::null())
 			.stderr(Stdio::piped());
