@@ -478,7 +478,8 @@ impl Rewrites {
 					.unwrap_or_else(|| panic!("{flag} without a value in the README's `{}`", command.text))
 			};
 			match flag {
-				"--port" | "--rpc-port" | "--prometheus-port" | "--rpc-max-connections" => {
+				// NodeProcess sets these itself (free ports, its own wasmtime cache).
+				"--port" | "--rpc-port" | "--prometheus-port" | "--rpc-max-connections" | "--wasmtime-cache-dir" => {
 					value();
 				}
 				"--no-telemetry" | "--no-mdns" => {}
