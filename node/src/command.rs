@@ -51,6 +51,7 @@ pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 	let sink = crate::event_sink::sink_config(&cli.kafka).map_err(sc_cli::Error::Input)?;
 	let follow = crate::follow_rpc::follow_setup(&cli.follow, &cli.kafka).map_err(sc_cli::Error::Input)?;
+	ensure_wasmtime_cache_dir(&cli)?;
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -149,7 +150,6 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;
-			ensure_wasmtime_cache_dir(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
 			let wasm_cache = cli.wasmtime_cache_dir.clone();
