@@ -24,12 +24,11 @@ pub fn run(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Res
 			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(chain_spec)
 		}
 		BenchmarkCmd::Block(cmd) => {
-			let PartialComponents { client, .. } = service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+			let PartialComponents { client, .. } = service::new_partial(&config, None)?;
 			cmd.run(client)
 		}
 		BenchmarkCmd::Storage(cmd) => {
-			let PartialComponents { client, backend, .. } =
-				service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+			let PartialComponents { client, backend, .. } = service::new_partial(&config, None)?;
 			let db = backend.expose_db();
 			let storage = backend.expose_storage();
 			let shared_trie_cache = backend.expose_shared_trie_cache();

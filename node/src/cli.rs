@@ -42,9 +42,8 @@ pub struct Cli {
 	/// Directory where wasmtime keeps the runtime's compiled code between starts (its own on-disk cache, keyed by
 	/// the code and the compiler's settings; nodes of one machine can share it).
 	///
-	/// Without it every start, and every command that executes the runtime, compiles the runtime again: about
-	/// 10 s of CPU for this runtime on a 2-core machine. Off by default. Put it before a sub-command's name to
-	/// use it there too.
+	/// Without it every start compiles the runtime again: about 10 s of CPU for this runtime on a 2-core machine.
+	/// Off by default. (Sub-commands don't take it: the node's flags conflict with sub-commands, as in Substrate.)
 	#[arg(long, value_name = "PATH")]
 	pub wasmtime_cache_dir: Option<PathBuf>,
 

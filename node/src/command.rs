@@ -51,7 +51,6 @@ pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 	let sink = crate::event_sink::sink_config(&cli.kafka).map_err(sc_cli::Error::Input)?;
 	let follow = crate::follow_rpc::follow_setup(&cli.follow, &cli.kafka).map_err(sc_cli::Error::Input)?;
-	ensure_wasmtime_cache_dir(&cli)?;
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -63,32 +62,28 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config, None)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
 		Some(Subcommand::ExportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, task_manager, .. } = service::new_partial(&config, None)?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		}
 		Some(Subcommand::ExportState(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, task_manager, .. } = service::new_partial(&config, None)?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		}
 		Some(Subcommand::ImportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config, None)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
@@ -99,8 +94,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, backend, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, task_manager, backend, .. } = service::new_partial(&config, None)?;
 				let aux_revert = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())
@@ -123,8 +117,7 @@ pub fn run() -> sc_cli::Result<()> {
 						config.database.path().unwrap_or(std::path::Path::new("?"))
 					)));
 				}
-				let PartialComponents { client, backend, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, backend, .. } = service::new_partial(&config, None)?;
 				cmd.run(client, backend, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
@@ -142,14 +135,14 @@ pub fn run() -> sc_cli::Result<()> {
 						config.database.path().unwrap_or(std::path::Path::new("?"))
 					)));
 				}
-				let PartialComponents { client, .. } =
-					service::new_partial(&config, cli.wasmtime_cache_dir.as_deref())?;
+				let PartialComponents { client, .. } = service::new_partial(&config, None)?;
 				cmd.run_on_database(client, &config.data_path).map_err(sc_cli::Error::Input)
 			})
 		}
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		None => {
 			ensure_ports_free(&cli)?;
+			ensure_wasmtime_cache_dir(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			let sealing = cli.sealing;
 			let wasm_cache = cli.wasmtime_cache_dir.clone();

@@ -120,7 +120,7 @@ fn wasm_executor(config: &Configuration, cache: Option<&Path>) -> sc_executor::W
 }
 
 /// The consensus components: Aura's import queue behind GRANDPA's block import. `wasm_cache`: see
-/// `--wasmtime-cache-dir`.
+/// `--wasmtime-cache-dir` (`None` for the sub-commands, which don't take the flag).
 pub fn new_partial(config: &Configuration, wasm_cache: Option<&Path>) -> Result<Service, ServiceError> {
 	let CoreComponents { client, backend, keystore_container, task_manager, select_chain, transaction_pool, telemetry } =
 		new_core_components(config, wasm_cache)?;
