@@ -274,12 +274,7 @@ fn the_upgrade_fixtures_events_round_trip_through_their_schemas() {
 
 /// Seals a finalized block once the pool holds `extrinsics`, and checks none failed.
 fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
-	let deadline = std::time::Instant::now() + Duration::from_secs(10);
-	while node.rpc("author_pendingExtrinsics", serde_json::json!([])).as_array().map_or(0, Vec::len) < extrinsics
-		&& std::time::Instant::now() < deadline
-	{
-		std::thread::sleep(Duration::from_millis(20));
-	}
+	node.wait_for_pending(extrinsics);
 	// Finalized after import, not at import: with archive-canonical state pruning (the sink's default for a new
 	// database) sc-client-db 0.55 skips canonicalizing a block imported as final (`have_state_at` is asked before
 	// the block's state is written), and every later finalization then fails ("Trying to canonicalize invalid

@@ -10,8 +10,9 @@ use herald_runtime::{RuntimeCall, RuntimeEvent, UNIT};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 
-/// Seals one finalized block and returns its hash and events.
-fn seal(node: &NodeProcess) -> (H256, common::EventRecords) {
+/// Seals one finalized block once the pool holds `extrinsics` ready transactions, and returns its hash and events.
+fn seal(node: &NodeProcess, extrinsics: usize) -> (H256, common::EventRecords) {
+	node.wait_for_pending(extrinsics);
 	let hash = node.seal_block(true, None);
 	(hash, node.events(hash))
 }
@@ -30,7 +31,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 
 	// A DAO with Alice as admin, then Bob joins.
 	node.submit(Alice, RuntimeCall::Dao(pallet_dao::Call::create_dao { metadata: b"herald guild".to_vec() }));
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 	let dao_id = events
 		.iter()
@@ -44,7 +45,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 		})
 		.expect("DaoCreated");
 	node.submit(Alice, RuntimeCall::Dao(pallet_dao::Call::add_member { dao_id, member: Bob.to_account_id() }));
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 	assert!(events.iter().any(|r| matches!(
 		&r.event,
@@ -62,7 +63,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 			expiry,
 		}),
 	);
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 	let agreement_id = events
 		.iter()
@@ -74,7 +75,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 		})
 		.expect("ContractAgreementProposed");
 	node.submit(Bob, RuntimeCall::Agreements(pallet_agreements::Call::sign { agreement_id }));
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 	assert!(events.iter().any(|r| matches!(
 		&r.event,
@@ -97,7 +98,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 			end,
 		}),
 	);
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 	let crowdfunding_id = events
 		.iter()
@@ -110,7 +111,7 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 		.expect("CrowdfundingCreated");
 
 	// Block `start` activates it (in on_initialize); contributions go in from then on.
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 0);
 	assert_eq!(node.block_number(node.best_hash()), start);
 	assert!(events.iter().any(|r| r.phase == Phase::Initialization
 		&& matches!(
@@ -122,13 +123,13 @@ fn dao_agreement_and_timed_crowdfunding_finish() {
 		Bob,
 		RuntimeCall::Crowdfunding(pallet_crowdfunding::Call::contribute { crowdfunding_id, amount: 25 * UNIT }),
 	);
-	let (_, events) = seal(&node);
+	let (_, events) = seal(&node, 1);
 	assert_success(&events);
 
 	// Seal past the end: the finish is in exactly the end block, during its initialization.
 	let mut finished_in = None;
 	while node.block_number(node.best_hash()) < end + 1 {
-		let (hash, events) = seal(&node);
+		let (hash, events) = seal(&node, 0);
 		for record in &events {
 			if let RuntimeEvent::Crowdfunding(pallet_crowdfunding::Event::CrowdfundingFinished {
 				crowdfunding_id: c,

@@ -24,12 +24,7 @@ fn create_dao(node: &NodeProcess, who: sp_keyring::Sr25519Keyring, metadata: &[u
 
 /// Seals a block once the pool reports `extrinsics` ready, so each block carries what the test submitted for it.
 fn seal_with(node: &NodeProcess, extrinsics: usize) -> H256 {
-	let deadline = std::time::Instant::now() + Duration::from_secs(10);
-	while node.rpc("author_pendingExtrinsics", serde_json::json!([])).as_array().map_or(0, Vec::len) < extrinsics
-		&& std::time::Instant::now() < deadline
-	{
-		std::thread::sleep(Duration::from_millis(20));
-	}
+	node.wait_for_pending(extrinsics);
 	node.seal_block(true, None)
 }
 

@@ -324,6 +324,17 @@ impl NodeProcess {
 		parse_hash(&created["hash"])
 	}
 
+	/// Waits (up to 10 s) until the pool holds `extrinsics` ready transactions: a transaction submitted right after
+	/// a block is revalidated against it first, and a block sealed before that would leave it out.
+	pub fn wait_for_pending(&self, extrinsics: usize) {
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while self.rpc("author_pendingExtrinsics", json!([])).as_array().map_or(0, Vec::len) < extrinsics
+			&& Instant::now() < deadline
+		{
+			std::thread::sleep(Duration::from_millis(20));
+		}
+	}
+
 	/// Finalizes `hash` (manual seal).
 	pub fn finalize(&self, hash: H256) {
 		let done = self.rpc("engine_finalizeBlock", json!([hash, null]));
