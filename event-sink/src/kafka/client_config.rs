@@ -21,12 +21,21 @@ pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
 	("statistics.interval.ms", "1000"),
 ];
 
-/// Herald's defaults, then the operator's overrides (which win).
+/// Best mode's own `linger.ms`: it exists for consumers that want blocks as they are imported, so a block waits
+/// 1 ms for its batch instead of 5. Measured (`bench.sh latency 100 50`, dev profile, 2 cores): best mode's p99
+/// import-to-acknowledgement 20.9 ms with 5, 12.6 ms with 1; a dense catch-up ships about 14 % fewer messages a
+/// second with 1, which finalized mode, the one that catches up long chains, keeps.
+pub const BEST_MODE_LINGER_MS: &str = "1";
+
+/// Herald's defaults (best mode's linger), then the operator's overrides (which win).
 pub fn client_config(config: &SinkConfig) -> ClientConfig {
 	let mut client_config = ClientConfig::new();
 	client_config.set("bootstrap.servers", &config.brokers);
 	for (key, value) in PRODUCER_DEFAULTS {
 		client_config.set(*key, *value);
+	}
+	if config.follow == crate::config::Follow::Best {
+		client_config.set("linger.ms", BEST_MODE_LINGER_MS);
 	}
 	for property in &config.kafka_properties {
 		client_config.set(&property.key, &property.value);
@@ -78,6 +87,20 @@ mod tests {
 
 	fn check(property: &str) -> Result<(), String> {
 		check_delivery_guarantee(&[property.parse().unwrap()])
+	}
+
+	#[test]
+	fn best_mode_lingers_less_and_the_operator_still_wins() {
+		use crate::config::Follow;
+		let linger = |follow: Follow, overrides: &[&str]| {
+			let mut config = crate::kafka::producer::tests::config("127.0.0.1:9".into());
+			config.follow = follow;
+			config.kafka_properties = overrides.iter().map(|p| p.parse().unwrap()).collect();
+			client_config(&config).get("linger.ms").map(str::to_owned)
+		};
+		assert_eq!(linger(Follow::Finalized, &[]).as_deref(), Some("5"));
+		assert_eq!(linger(Follow::Best, &[]).as_deref(), Some(BEST_MODE_LINGER_MS));
+		assert_eq!(linger(Follow::Best, &["linger.ms=7"]).as_deref(), Some("7"));
 	}
 
 	#[test]

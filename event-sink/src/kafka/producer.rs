@@ -507,7 +507,7 @@ impl KafkaProducer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use rdkafka::mocking::MockCluster;
 
 	use super::*;
@@ -516,7 +516,8 @@ mod tests {
 		mapping::Mappings,
 	};
 
-	fn config(brokers: String) -> SinkConfig {
+	/// A finalized-mode configuration for `brokers` with small bounds.
+	pub(crate) fn config(brokers: String) -> SinkConfig {
 		SinkConfig {
 			brokers,
 			topic_prefix: "p".into(),

@@ -45,6 +45,53 @@ fn wasmtime_cache() -> Vec<String> {
 	}
 }
 
+/// The node's built-in chains (`--dev`, `--chain dev|local`) as raw chain specs, made once per node binary in cargo's
+/// temporary directory for tests: a built-in chain's genesis is computed by running the runtime's genesis builder,
+/// which compiles the 7 MB runtime in the chain spec's own executor on every start (about 5 s of CPU, beside the
+/// block executor's compile that `--wasmtime-cache-dir` saves); a raw spec carries the genesis storage itself. Same
+/// genesis, same hash; `--dev` keeps its other meanings (an explicit `--chain` overrides only the chain). Benchmarks
+/// (examples, no such directory) start nodes as an operator does.
+fn with_raw_chain_spec(args: &[String]) -> Vec<String> {
+	let Some(dir) = option_env!("CARGO_TARGET_TMPDIR") else { return args.to_vec() };
+	let mut args = args.to_vec();
+	if let Some(at) = args.iter().position(|arg| arg == "--chain") {
+		if let Some(chain) = args.get(at + 1).filter(|chain| *chain == "dev" || *chain == "local") {
+			args[at + 1] = raw_chain_spec(Path::new(dir), &chain.clone());
+		}
+	} else if args.iter().any(|arg| arg == "--dev") && !args.iter().any(|arg| arg.starts_with("--chain=")) {
+		args.extend(["--chain".into(), raw_chain_spec(Path::new(dir), "dev")]);
+	}
+	args
+}
+
+/// `herald-node build-spec --chain CHAIN --raw`, kept under `dir` by the binary's size and modification time (a
+/// rebuilt runtime gets a new file). Written to a temporary file and renamed, as test binaries run in parallel.
+fn raw_chain_spec(dir: &Path, chain: &str) -> String {
+	let binary = node_binary();
+	let metadata = std::fs::metadata(&binary).expect("the herald-node binary exists");
+	let built = metadata.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+	let dir = dir.join("chain-specs");
+	let path = dir.join(format!("{chain}-raw-{}-{built}.json", metadata.len()));
+	if !path.exists() {
+		std::fs::create_dir_all(&dir).unwrap();
+		let base = tempfile::tempdir().unwrap();
+		let output = Command::new(&binary)
+			.args(["build-spec", "--chain", chain, "--raw", "--disable-default-bootnode", "--base-path"])
+			.arg(base.path())
+			.output()
+			.expect("herald-node runs");
+		assert!(
+			output.status.success(),
+			"herald-node build-spec --chain {chain} --raw failed:\n{}",
+			String::from_utf8_lossy(&output.stderr)
+		);
+		let temporary = dir.join(format!("{chain}-raw.{}.tmp", std::process::id()));
+		std::fs::write(&temporary, &output.stdout).unwrap();
+		std::fs::rename(&temporary, &path).unwrap();
+	}
+	path.to_str().expect("a UTF-8 path").to_owned()
+}
+
 /// The `herald-node` binary: the one cargo built for these tests, or (for the benchmark example, which cargo
 /// doesn't tell) the one next to the running executable's directory, or `HERALD_NODE`.
 pub fn node_binary() -> PathBuf {
@@ -148,7 +195,7 @@ impl NodeProcess {
 		};
 		let mut command = Command::new(node_binary());
 		command
-			.args(&config.args)
+			.args(with_raw_chain_spec(&config.args))
 			.arg("--base-path")
 			.arg(&base_path)
 			.args(["--rpc-port", &rpc_port.to_string()])
@@ -369,19 +416,33 @@ impl NodeProcess {
 	/// the transaction as a replacement ("Priority is too low"), as already known when the stale nonce rebuilds a
 	/// transaction the last block included byte for byte ("Transaction Already Imported"), or as outdated; the
 	/// submission is then retried with a fresh nonce (and the current spec_version).
+	///
+	/// A refused submission may still be in the pool: the fork-aware pool answers from the views it has, and a view
+	/// it builds meanwhile revalidates what was just submitted (seen right after a runtime upgrade: the old
+	/// runtime's view refused "bad signature", the new block's view kept it, and a retry with the next nonce put the
+	/// call in the block twice). So before each retry the pool is asked for every earlier attempt, and one it holds
+	/// is the answer; the nonce is read first, so a nonce that counts an attempt comes with a pool that shows it.
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
 		let deadline = Instant::now() + Duration::from_secs(10);
+		let mut attempts: Vec<String> = Vec::new();
 		loop {
-			let extrinsic = signed_extrinsic_for_spec(
-				call.clone(),
-				signer,
-				self.nonce(signer),
-				self.genesis_hash(),
-				self.spec_version(),
-			);
+			let nonce = self.nonce(signer);
+			if !attempts.is_empty() {
+				let pending = self.rpc("author_pendingExtrinsics", json!([]));
+				let pending: Vec<&str> = pending.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+				if let Some(held) = attempts.iter().find(|attempt| pending.contains(&attempt.as_str())) {
+					return extrinsic_hash(held);
+				}
+			}
+			let extrinsic =
+				signed_extrinsic_for_spec(call.clone(), signer, nonce, self.genesis_hash(), self.spec_version());
 			let hex = format!("0x{}", hex::encode(extrinsic.encode()));
-			match self.try_rpc("author_submitExtrinsic", json!([hex])) {
+			match self.try_rpc("author_submitExtrinsic", json!([hex.clone()])) {
 				Ok(hash) => return parse_hash(&hash),
+				// These very bytes were refused by one view and kept by another on an earlier attempt.
+				Err(error) if error.contains("Already Imported") && attempts.contains(&hex) => {
+					return extrinsic_hash(&hex)
+				}
 				// Likewise right after a runtime upgrade: the pool may still validate against the old runtime's
 				// spec_version (part of the signed payload) while the best block already has the new one.
 				Err(error)
@@ -391,6 +452,7 @@ impl NodeProcess {
 						|| error.contains("bad signature"))
 						&& Instant::now() < deadline =>
 				{
+					attempts.push(hex);
 					std::thread::sleep(Duration::from_millis(20))
 				}
 				Err(error) => panic!("RPC failed: {error}\nnode log:\n{}", self.log()),
@@ -487,6 +549,11 @@ pub fn submit_busy_extrinsics(node: &NodeProcess, i: u32) {
 			}),
 		);
 	}
+}
+
+/// The hash the pool gives the extrinsic `hex` (`0x`-prefixed SCALE bytes): blake2-256 of its bytes.
+fn extrinsic_hash(hex: &str) -> H256 {
+	H256(sp_io::hashing::blake2_256(&hex::decode(hex.trim_start_matches("0x")).unwrap()))
 }
 
 pub fn parse_hash(value: &Value) -> H256 {
