@@ -375,13 +375,25 @@ impl NodeProcess {
 		parse_hash(&created["hash"])
 	}
 
-	/// Waits (up to 10 s) until the pool holds `extrinsics` ready transactions: a transaction submitted right after
-	/// a block is revalidated against it first, and a block sealed before that would leave it out.
+	/// Waits (up to 10 s) until the pool holds `extrinsics` ready transactions that the best block does not carry: a
+	/// transaction submitted right after a block is revalidated against it first, and a block sealed before that
+	/// would leave it out. The pool's view of the new block is built asynchronously too, so until then it still lists
+	/// what that block included; counting those let a test seal before its own transaction was ready.
 	pub fn wait_for_pending(&self, extrinsics: usize) {
 		let deadline = Instant::now() + Duration::from_secs(10);
-		while self.rpc("author_pendingExtrinsics", json!([])).as_array().map_or(0, Vec::len) < extrinsics
-			&& Instant::now() < deadline
-		{
+		loop {
+			let block = self.rpc("chain_getBlock", json!([]));
+			let included: Vec<&Value> = block["block"]["extrinsics"].as_array().into_iter().flatten().collect();
+			let pending = self.rpc("author_pendingExtrinsics", json!([]));
+			let new = pending.as_array().into_iter().flatten().filter(|tx| !included.contains(tx)).count();
+			if new >= extrinsics {
+				return;
+			}
+			assert!(
+				Instant::now() < deadline,
+				"the pool held {new} new ready transactions after 10 s, expected {extrinsics}:\n{}",
+				self.log_tail(20)
+			);
 			std::thread::sleep(Duration::from_millis(20));
 		}
 	}
