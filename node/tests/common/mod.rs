@@ -375,6 +375,30 @@ impl NodeProcess {
 		parse_hash(&created["hash"])
 	}
 
+	/// Waits (up to 10 s) until the transaction pool follows the best block: its ready list carries none of the
+	/// transactions the best block included. The fork-aware pool builds a new block's view in the background, and a
+	/// transaction submitted meanwhile reaches the older views and the mempool but not the view being built, which
+	/// gets it only at the next block (polkadot-sdk issue 10104): a test would seal its block without it (seen in
+	/// cold CI runs, where a just-built node is slow). A block without pool transactions shows nothing to wait for.
+	fn wait_for_pool_to_follow_best(&self) {
+		let deadline = Instant::now() + Duration::from_secs(10);
+		loop {
+			let block = self.rpc("chain_getBlock", json!([]));
+			let included: Vec<&Value> = block["block"]["extrinsics"].as_array().into_iter().flatten().collect();
+			let pending = self.rpc("author_pendingExtrinsics", json!([]));
+			let stale = pending.as_array().into_iter().flatten().filter(|tx| included.contains(tx)).count();
+			if stale == 0 {
+				return;
+			}
+			assert!(
+				Instant::now() < deadline,
+				"the pool still lists {stale} transactions of the best block after 10 s:\n{}",
+				self.log_tail(20)
+			);
+			std::thread::sleep(Duration::from_millis(10));
+		}
+	}
+
 	/// Waits (up to 10 s) until the pool holds `extrinsics` ready transactions that the best block does not carry: a
 	/// transaction submitted right after a block is revalidated against it first, and a block sealed before that
 	/// would leave it out. The pool's view of the new block is built asynchronously too, so until then it still lists
@@ -439,6 +463,7 @@ impl NodeProcess {
 	/// call in the block twice). So before each retry the pool is asked for every earlier attempt, and one it holds
 	/// is the answer; the nonce is read first, so a nonce that counts an attempt comes with a pool that shows it.
 	pub fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> H256 {
+		self.wait_for_pool_to_follow_best();
 		let deadline = Instant::now() + Duration::from_secs(10);
 		let mut attempts: Vec<String> = Vec::new();
 		loop {
