@@ -13,6 +13,7 @@
 
 pub mod assemble;
 pub mod json;
+pub mod pointer;
 pub mod route;
 pub mod write;
 

@@ -17,7 +17,7 @@ use crate::{
 		epoch,
 		metrics::{Metrics, Tally},
 		partition::PartitionTable,
-		producer::{Delivery, Failure, KafkaProducer, Report},
+		producer::{Delivery, Failure, KafkaProducer, Report, QUEUE_FULL_WAIT},
 		request::{self, KafkaBuild, Request},
 	},
 	output::{Ack, ActionInfo, Build, Output, Started},
@@ -208,7 +208,10 @@ impl Output for KafkaOutput {
 		}
 		let producer = self.producer()?;
 		for request in &batch {
-			producer.send(seq, &what, &request.message, request.partition, request.is_event).await?;
+			// Awaits only while librdkafka's queue is full.
+			while !producer.try_send(seq, &what, &request.message, request.partition, request.is_event)? {
+				tokio::time::sleep(QUEUE_FULL_WAIT).await;
+			}
 		}
 		Ok(())
 	}

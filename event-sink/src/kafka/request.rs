@@ -12,6 +12,7 @@ use crate::{
 	envelope::{
 		assemble::{block_envelopes, finalized_envelope, retraction_envelope, BlockData, Routing},
 		json::hex0x,
+		pointer as json_pointer,
 		route::{InfrastructureRoutes, KeyRule, Route},
 		write::{envelope_json, BlockFrame},
 		BlockContext, Envelope, SCHEMA_VERSION,
@@ -86,9 +87,10 @@ pub fn partition_key(rule: &KeyRule, data: &str, pallet: Option<&str>, chain_key
 		KeyRule::Fixed(key) => key.clone(),
 		KeyRule::Chain => chain_key.clone(),
 		KeyRule::Pointer(pointer) => {
-			// Only a pointer key needs `data` as a tree.
-			let data: Json = serde_json::from_str(data).unwrap_or(Json::Null);
-			match data.pointer(pointer) {
+			// Only the value found is parsed (the rest of `data` is skipped), then keyed as before.
+			let found: Option<Json> =
+				json_pointer::find(data, pointer).and_then(|raw| serde_json::from_str(raw.get()).ok());
+			match found.as_ref() {
 				None | Some(Json::Null) => match pallet {
 					Some(pallet) => pallet.as_bytes().into(),
 					None => chain_key.clone(),
