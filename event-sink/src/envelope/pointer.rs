@@ -6,7 +6,7 @@
 
 use std::{borrow::Cow, fmt};
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// The value `pointer` points to in the JSON text `json`, as its text (`None` when the path is not there, or
@@ -54,30 +54,28 @@ impl<'de> Visitor<'de> for Member<'_> {
 	fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
 		let mut found = None;
 		while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-			if found.is_none() && key == self.token {
-				found = Some(map.next_value::<&'de RawValue>()?);
-			} else {
-				map.next_value::<IgnoredAny>()?;
+			// A raw value is skipped as cheaply as an ignored one: its text is only sliced. A repeated key: the last
+			// one counts, as in `Value`.
+			let value = map.next_value::<&'de RawValue>()?;
+			if key == self.token {
+				found = Some(value);
 			}
 		}
 		Ok(found)
 	}
 
 	fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-		// `Value::pointer`'s index rule: digits only, no leading zero (but "0" itself).
-		let index = (!self.token.starts_with('+') && (self.token == "0" || !self.token.starts_with('0')))
-			.then(|| self.token.parse::<usize>().ok())
-			.flatten();
+		// `Value::pointer`'s index rule: decimal digits, no leading zero but "0" itself, no sign.
+		let index: Option<usize> = match self.token.as_bytes() {
+			[b'0'] => Some(0),
+			[b'1'..=b'9', ..] => self.token.parse().ok(),
+			_ => None,
+		};
 		let mut found = None;
 		let mut position = 0;
-		loop {
+		while let Some(value) = seq.next_element::<&'de RawValue>()? {
 			if Some(position) == index {
-				match seq.next_element::<&'de RawValue>()? {
-					Some(value) => found = Some(value),
-					None => break,
-				}
-			} else if seq.next_element::<IgnoredAny>()?.is_none() {
-				break;
+				found = Some(value);
 			}
 			position += 1;
 		}

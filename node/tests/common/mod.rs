@@ -375,6 +375,16 @@ impl NodeProcess {
 		parse_hash(&created["hash"])
 	}
 
+	/// The pool's ready transactions, counted against the best block: (those the block included, the others).
+	fn ready_against_best(&self) -> (usize, usize) {
+		let block = self.rpc("chain_getBlock", json!([]));
+		let included: Vec<&Value> = block["block"]["extrinsics"].as_array().into_iter().flatten().collect();
+		let pending = self.rpc("author_pendingExtrinsics", json!([]));
+		let (stale, new): (Vec<&Value>, Vec<&Value>) =
+			pending.as_array().into_iter().flatten().partition(|tx| included.contains(tx));
+		(stale.len(), new.len())
+	}
+
 	/// Waits (up to 10 s) until the transaction pool follows the best block: its ready list carries none of the
 	/// transactions the best block included. The fork-aware pool builds a new block's view in the background, and a
 	/// transaction submitted meanwhile reaches the older views and the mempool but not the view being built, which
@@ -383,10 +393,7 @@ impl NodeProcess {
 	fn wait_for_pool_to_follow_best(&self) {
 		let deadline = Instant::now() + Duration::from_secs(10);
 		loop {
-			let block = self.rpc("chain_getBlock", json!([]));
-			let included: Vec<&Value> = block["block"]["extrinsics"].as_array().into_iter().flatten().collect();
-			let pending = self.rpc("author_pendingExtrinsics", json!([]));
-			let stale = pending.as_array().into_iter().flatten().filter(|tx| included.contains(tx)).count();
+			let (stale, _) = self.ready_against_best();
 			if stale == 0 {
 				return;
 			}
@@ -406,10 +413,7 @@ impl NodeProcess {
 	pub fn wait_for_pending(&self, extrinsics: usize) {
 		let deadline = Instant::now() + Duration::from_secs(10);
 		loop {
-			let block = self.rpc("chain_getBlock", json!([]));
-			let included: Vec<&Value> = block["block"]["extrinsics"].as_array().into_iter().flatten().collect();
-			let pending = self.rpc("author_pendingExtrinsics", json!([]));
-			let new = pending.as_array().into_iter().flatten().filter(|tx| !included.contains(tx)).count();
+			let (_, new) = self.ready_against_best();
 			if new >= extrinsics {
 				return;
 			}
