@@ -11,6 +11,14 @@ export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$(cd "$(dirname "
 # Set here for every script, so that no build alternates between the two and reruns the runtime's build script.
 export HERALD_UPGRADE_FIXTURE="${HERALD_UPGRADE_FIXTURE:-1}"
 
+# Build cost (issue 21; the cold build's `cargo --timings` report showed where it goes):
+# - litep2p's WebRTC (str0m) asks for a vendored OpenSSL, compiled from C source in 200 s; the machine's
+#   (libssl-dev, installed by setup.sh) serves the same API, so openssl-sys links it instead.
+# - Herald's own crates are compiled without incremental state: every fresh clone (CI) has a new path and so new
+#   incremental directories, which cost time to write and are never read again.
+export OPENSSL_NO_VENDOR="${OPENSSL_NO_VENDOR:-1}"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
 export PATH="$HOME/.cargo/bin:$PATH"
 
