@@ -38,8 +38,9 @@ phase_done "set-up (scripts/setup.sh)"
 
 log "build: every target of the workspace, features $HERALD_FEATURES (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 # `cargo test`'s default targets: libraries, binaries, examples (built as programs, which some tests run), tests,
-# and the micro-benchmark (`test = true` in event-sink/Cargo.toml).
-herald_cargo test --no-run
+# and the micro-benchmark (`test = true` in event-sink/Cargo.toml). `--timings` writes what each compiled unit
+# cost to $CARGO_TARGET_DIR/cargo-timings/cargo-timing.html: where a slow build's time went.
+herald_cargo test --no-run --timings
 phase_done "build (cargo test --no-run)"
 
 # From here on cargo only runs what the build made: a `Compiling` line for a dependency would be a bug.
