@@ -14,8 +14,6 @@ export HERALD_UPGRADE_FIXTURE="${HERALD_UPGRADE_FIXTURE:-1}"
 # Build cost (issue 21; the cold build's `cargo --timings` report showed where it goes):
 # - litep2p's WebRTC (str0m) asks for a vendored OpenSSL, compiled from C source in 200 s; the machine's
 #   (libssl-dev, installed by setup.sh) serves the same API, so openssl-sys links it instead.
-# - Incremental compilation stays on for Herald's crates: without it (CARGO_INCREMENTAL=0) a warm fresh-clone test
-#   run built for 434 s instead of about 320 (rustc then splits the node binary into 16 codegen units, not 256).
 export OPENSSL_NO_VENDOR="${OPENSSL_NO_VENDOR:-1}"
 
 # Where the Kafka-compatible test broker is installed (`cargo install` puts it in ~/.cargo/bin).
