@@ -317,7 +317,10 @@ impl Broker {
 					.map(|r| {
 						// A group's leader marks every message with its epoch: which leader wrote what.
 						let epoch = r.header("leader_epoch").map(|e| format!(" epoch {e}")).unwrap_or_default();
-						format!("{} #{}{epoch} [{}]", r.envelope["name"], r.envelope["meta"]["block"]["number"], r.partition)
+						format!(
+							"{} #{}{epoch} [{}]",
+							r.envelope["name"], r.envelope["meta"]["block"]["number"], r.partition
+						)
 					})
 					.collect();
 				return Err(format!("condition not met after {timeout:?}; blocks topic holds {names:?}"));
