@@ -17,7 +17,7 @@ use crate::{
 		epoch,
 		metrics::{Metrics, Tally},
 		partition::PartitionTable,
-		producer::{Delivery, Failure, KafkaProducer, Report, QUEUE_FULL_WAIT},
+		producer::{Delivery, Failure, KafkaProducer, Report},
 		request::{self, KafkaBuild, Request},
 	},
 	output::{Ack, ActionInfo, Build, Output, Started},
@@ -208,10 +208,8 @@ impl Output for KafkaOutput {
 		}
 		let producer = self.producer()?;
 		for request in &batch {
-			// Awaits only while librdkafka's queue is full.
-			while !producer.try_send(seq, &what, &request.message, request.partition, request.is_event)? {
-				tokio::time::sleep(QUEUE_FULL_WAIT).await;
-			}
+			// Completes at its first poll unless librdkafka's queue is full.
+			producer.send(seq, &what, &request.message, request.partition, request.is_event).await?;
 		}
 		Ok(())
 	}

@@ -421,9 +421,8 @@ impl KafkaProducer {
 	}
 
 	/// [`Self::send`] without waiting: `Ok(false)` when librdkafka's queue is full (nothing was queued; try again
-	/// once it drained). The shipping loop calls this for every message and awaits only when the queue is full: a
-	/// future per message cost measurable CPU in a dense catch-up.
-	pub fn try_send(
+	/// once it drained).
+	fn try_send(
 		&self,
 		seq: u64,
 		what: &str,
@@ -526,7 +525,7 @@ impl KafkaProducer {
 }
 
 /// How long a message waits before it is offered again to a full librdkafka queue.
-pub const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
 
 #[cfg(test)]
 pub(crate) mod tests {
