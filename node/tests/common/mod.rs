@@ -69,7 +69,7 @@ fn with_raw_chain_spec(args: &[String]) -> Vec<String> {
 }
 
 /// `herald-node build-spec --chain CHAIN --raw`, kept under `dir` by the binary's size and modification time (a
-/// rebuilt runtime gets a new file). Written to a temporary file and renamed, as test binaries run in parallel.
+/// rebuilt runtime gets a new file). Written to a temporary file and renamed, as tests run in parallel.
 fn raw_chain_spec(dir: &Path, chain: &str) -> String {
 	let binary = node_binary();
 	let metadata = std::fs::metadata(&binary).expect("the herald-node binary exists");
@@ -89,9 +89,11 @@ fn raw_chain_spec(dir: &Path, chain: &str) -> String {
 			"herald-node build-spec --chain {chain} --raw failed:\n{}",
 			String::from_utf8_lossy(&output.stderr)
 		);
-		let temporary = dir.join(format!("{chain}-raw.{}.tmp", std::process::id()));
-		std::fs::write(&temporary, &output.stdout).unwrap();
-		std::fs::rename(&temporary, &path).unwrap();
+		// A temporary file of its own: the tests of one binary run on threads of one process, so a name made
+		// from the process id was shared, and a thread's rename could find it already renamed by another.
+		let mut temporary = tempfile::NamedTempFile::new_in(&dir).unwrap();
+		std::io::Write::write_all(&mut temporary, &output.stdout).unwrap();
+		temporary.persist(&path).unwrap();
 	}
 	path.to_str().expect("a UTF-8 path").to_owned()
 }
