@@ -10,7 +10,7 @@
 //! ```
 
 mod bare_producer;
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../tests/e2e/common/mod.rs"]
 mod common;
 mod failover;
 mod follow;

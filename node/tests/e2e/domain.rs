@@ -1,9 +1,8 @@
 //! End-to-end test of Herald's domain pallets in a running node: a DAO, a contract agreement and a crowdfunding
 //! whose timed finish happens in `on_initialize` of its end block.
 
-mod common;
-
-use common::{NodeConfig, NodeProcess};
+use crate::common;
+use crate::common::{NodeConfig, NodeProcess};
 use frame_support::traits::tokens::fungible::NativeOrWithId;
 use frame_system::Phase;
 use herald_runtime::{RuntimeCall, RuntimeEvent, UNIT};

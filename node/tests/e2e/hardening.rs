@@ -8,15 +8,14 @@
 //! - a block whose retraction names more ids than a message may carry is retracted in parts, all applied;
 //! - `kafka-cursor set` refuses to drop a journal without `--yes`.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::BTreeSet,
 	process::Command,
 	time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
 	kafka::{partitions, Broker, Record},
 	metric, node_binary, NodeConfig, NodeProcess,
 };

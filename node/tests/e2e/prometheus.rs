@@ -7,15 +7,14 @@
 //!   expression holds, so the test need not wait out `for:`); the broker comes back: the alert resolves;
 //! - every query of the Grafana dashboard runs and returns data.
 
-mod common;
-
+use crate::common;
 use std::{
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	time::{Duration, Instant},
 };
 
-use common::{free_port, kafka::Broker, NodeConfig, NodeProcess};
+use crate::common::{free_port, kafka::Broker, NodeConfig, NodeProcess};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -137,7 +136,7 @@ fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 	let names: Vec<&str> = listed
 		.lines()
 		.map(str::trim)
-		// A group's metrics are checked on a group's nodes (node/tests/ha.rs).
+		// A group's metrics are checked on a group's nodes (node/tests/e2e/ha.rs).
 		.filter(|l| !l.is_empty() && !l.starts_with('#') && !l.contains("--kafka-ha-group"))
 		.map(|l| l.split_whitespace().next().unwrap())
 		.collect();

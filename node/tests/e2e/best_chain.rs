@@ -4,14 +4,13 @@
 //! Manual seal builds the forks of the notes' recipe; the last test runs two validators with real Aura and
 //! GRANDPA.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
 	kafka::{partitions, Broker, Record},
 	NodeConfig, NodeProcess,
 };

@@ -3,11 +3,10 @@
 //! event before, at and after the upgrade block must decode exactly, labelled with the `spec_version` of the
 //! runtime that executed its block, and `RuntimeUpgraded` must come with the first block the new runtime executed.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{
+use crate::common::{
 	kafka::{Broker, Record},
 	NodeConfig, NodeProcess,
 };

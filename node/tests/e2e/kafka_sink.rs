@@ -1,14 +1,13 @@
 //! End-to-end tests of the event sink: a real `herald-node` (manual seal, finalizing) producing to a real nisshi
 //! broker on 127.0.0.1, read back by a real Kafka consumer.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::{BTreeMap, HashMap},
 	time::{Duration, Instant},
 };
 
-use common::{kafka::Broker, kafka::Record, NodeConfig, NodeProcess};
+use crate::common::{kafka::Broker, kafka::Record, NodeConfig, NodeProcess};
 use herald_runtime::{RuntimeCall, UNIT};
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
@@ -24,7 +23,8 @@ fn sink_node(broker: &Broker) -> NodeConfig {
 }
 
 fn schema() -> jsonschema::Validator {
-	let schema: Value = serde_json::from_str(include_str!("../../docs/envelope.schema.json")).expect("schema is JSON");
+	let schema: Value =
+		serde_json::from_str(include_str!("../../../docs/envelope.schema.json")).expect("schema is JSON");
 	jsonschema::validator_for(&schema).expect("schema compiles")
 }
 

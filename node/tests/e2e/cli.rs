@@ -1,7 +1,6 @@
 //! Bad command-line input fails with one clear line and a non-zero exit, never a panic.
 
-mod common;
-
+use crate::common;
 use std::{net::TcpListener, process::Command};
 
 fn run(args: &[&str]) -> (i32, String) {

@@ -1,11 +1,9 @@
 //! The cursor's tools on a real node's database: `herald-node kafka-cursor show|set|reset`, and the cursor's
 //! memory of the cluster and topic prefix it belongs to (another prefix is refused until the cursor is reset).
 
-mod common;
-
 use std::{path::Path, process::Command, time::Duration};
 
-use common::{kafka::Broker, metric, node_binary, NodeConfig, NodeProcess};
+use crate::common::{kafka::Broker, metric, node_binary, NodeConfig, NodeProcess};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 

@@ -7,8 +7,7 @@
 //! covering many blocks ships all of them; and a validator with the sink, killed in a running two-validator
 //! network, ships every finalized block once it is back.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap, HashSet},
 	sync::{
@@ -19,7 +18,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
 	kafka::{partitions, Broker, Record},
 	NodeConfig, NodeProcess,
 };
@@ -337,7 +336,7 @@ fn assert_every_event(records: &[Record], chain: &BTreeMap<u64, ChainBlock>) -> 
 }
 
 /// Where a message sits in the chain's order: its block, then `BlockCreated`, `RuntimeUpgraded`, the events by
-/// `meta.event_index`, `BlockFinalized` (the order [docs/envelope.md](../../docs/envelope.md) gives).
+/// `meta.event_index`, `BlockFinalized` (the order [docs/envelope.md](../../../docs/envelope.md) gives).
 fn chain_position(record: &Record) -> (u64, u8, u64) {
 	let number = block_number(record);
 	if let Some(index) = record.envelope["meta"]["event_index"].as_u64() {

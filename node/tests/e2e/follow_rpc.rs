@@ -3,8 +3,7 @@
 //! `@polkadot/api`'s `WsProvider` (tools/js/herald-follow.cjs, the README's example consumer); Kafka's side by
 //! the tests' consumer.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	io::{BufRead, BufReader},
@@ -14,7 +13,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{kafka::Broker, NodeConfig, NodeProcess};
+use crate::common::{kafka::Broker, NodeConfig, NodeProcess};
 use herald_runtime::{BalancesCall, RuntimeCall, UNIT};
 use serde_json::{json, Value};
 use sp_core::H256;

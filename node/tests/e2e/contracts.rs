@@ -5,15 +5,13 @@
 //! envelopes and a retraction; afterwards every message on every topic is validated again by Python's
 //! `jsonschema`, and the AsyncAPI document by `@asyncapi/parser`.
 
-mod common;
-
 use std::{
 	path::{Path, PathBuf},
 	process::{Command, Output},
 	time::Duration,
 };
 
-use common::{kafka::Broker, node_binary, NodeConfig, NodeProcess};
+use crate::common::{kafka::Broker, node_binary, NodeConfig, NodeProcess};
 use frame_support::traits::tokens::fungible::NativeOrWithId;
 use herald_event_sink::contract::check::{check_runtime, Validate};
 use herald_runtime::{RuntimeCall, UNIT};

@@ -35,15 +35,14 @@
 //! `the_readme_has_the_commands_this_test_runs` fails if the README no longer has a development command, both
 //! validator commands or a `./scripts/dev.sh` call, so a restructured README can't pass by offering nothing.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::BTreeMap,
 	panic::{catch_unwind, AssertUnwindSafe},
 	time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
 	kafka::{Broker, Record},
 	NodeConfig, NodeProcess,
 };
@@ -51,8 +50,8 @@ use herald_runtime::{BalancesCall, RuntimeCall, UNIT};
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring::{Alice, Bob};
 
-const README: &str = include_str!("../../README.md");
-const DEV_SCRIPT: &str = include_str!("../../scripts/dev.sh");
+const README: &str = include_str!("../../../README.md");
+const DEV_SCRIPT: &str = include_str!("../../../scripts/dev.sh");
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 /// Substrate's default p2p port, for a README node that gives no `--port`.

@@ -7,11 +7,9 @@
 //!   certificate; none, or one from another CA, fails;
 //! and no password or key material reaches the log.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
 	kafka::{Broker, ScramUser},
 	metric,
 	tls::TestCertificates,

@@ -10,15 +10,14 @@
 //! truth is Alice's RPC. Killing a sink node never stops finality: the validators are separate nodes. Last, a node
 //! configured otherwise than its group never becomes active.
 
-mod common;
-
+use crate::common;
 use std::{
 	collections::{BTreeMap, BTreeSet, HashMap},
 	path::Path,
 	time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
 	kafka::{partitions, Broker, Record},
 	NodeConfig, NodeProcess,
 };

@@ -1,9 +1,7 @@
 //! End-to-end tests of the node itself: signed extrinsics land in manually sealed blocks with the expected
 //! events, and forks built with `engine_createBlock(parent_hash)` re-org and finalize as the longest chain rule says.
 
-mod common;
-
-use common::{NodeConfig, NodeProcess};
+use crate::common::{NodeConfig, NodeProcess};
 use frame_system::Phase;
 use herald_runtime::{AssetsCall, BalancesCall, RuntimeCall, RuntimeEvent, UNIT};
 use sp_keyring::Sr25519Keyring::{Alice, Bob};

@@ -3,11 +3,9 @@
 //! line that answers a failure. (The Prometheus rules and the dashboard against a real Prometheus:
 //! `prometheus.rs`.)
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{kafka::Broker, metric, NodeConfig, NodeProcess};
+use crate::common::{kafka::Broker, metric, NodeConfig, NodeProcess};
 use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
