@@ -55,15 +55,26 @@ run_group() {
 run_group "unit and pallet tests (pallet benchmarks included)" --lib --bins
 run_group "doc tests" --doc
 run_group "micro-benchmark smoke run (block_to_messages)" --bench block_to_messages
-# The end-to-end groups: each of the event sink's test targets (`--test NAME`) and each module of the node's one
-# end-to-end binary (`--test e2e -- NAME::`, the filter being the module's path). A name both have (`contracts`)
-# is one group that runs both.
+# The end-to-end groups: each of the event sink's test targets (`--test NAME`), and each module of the node's one
+# end-to-end binary (`--test e2e -- NAME::`, a filter on the tests' paths). A module long enough to hold up a lane
+# is a directory whose files are groups of their own (node/tests/e2e/ha/crash.rs: `ha/crash`, `--test e2e --
+# ha::crash::`). A name both have (`contracts`) is one group that runs both. HERALD_TESTS selects groups by name, or
+# a directory's groups by the directory's name (`ha`).
 groups=()
 declare -A commands=()
+e2e_filters=()
+selected() {
+	[ -n "${HERALD_TESTS:-}" ] || return 0
+	local word
+	for word in $HERALD_TESTS; do
+		[[ $1 == "$word" || $1 == "$word"/* ]] && return 0
+	done
+	return 1
+}
 add_group() {
 	local name=$1
 	shift
-	if [ -n "${HERALD_TESTS:-}" ] && ! grep -qw "$name" <<<"$HERALD_TESTS"; then return; fi
+	selected "$name" || return 0
 	[ -n "${commands[$name]:-}" ] || groups+=("$name")
 	commands[$name]+="$*"$'\n'
 }
@@ -73,25 +84,40 @@ for target in event-sink/tests/*.rs event-sink/tests/*/main.rs; do
 	[ "$name" = main ] && name=$(basename "$(dirname "$target")")
 	add_group "$name" --test "$name"
 done
-for module in node/tests/e2e/*.rs; do
-	name=$(basename "$module" .rs)
-	[ "$name" = main ] && continue
-	add_group "$name" --test e2e -- "$name::"
+for module in node/tests/e2e/*.rs node/tests/e2e/*/*.rs; do
+	name=${module#node/tests/e2e/}
+	name=${name%.rs}
+	case $name in main | common | common/* | */mod) continue ;; esac
+	e2e_filters+=("${name//\//::}::")
+	add_group "$name" --test e2e -- "${name//\//::}::"
 done
+# Every end-to-end test is in exactly one group: a test no filter matches would never run, and one two filters
+# match (a module's name ending another's, `chain::` in `best_chain::`) would run twice.
+mapfile -t e2e_tests < <(herald_cargo test --test e2e -- --list 2>/dev/null | sed -n 's/: test$//p')
+((${#e2e_tests[@]})) || die "node/tests/e2e: no tests listed (cargo test --test e2e -- --list)"
+for test in "${e2e_tests[@]}"; do
+	matched=0
+	for filter in "${e2e_filters[@]}"; do
+		[[ $test != *"$filter"* ]] || matched=$((matched + 1))
+	done
+	((matched == 1)) || die "node/tests/e2e: $test is in $matched groups (give each module a file of its own and \
+names no group's filter contains another's)"
+done
+log "end-to-end groups: ${#e2e_filters[@]} cover the node's ${#e2e_tests[@]} end-to-end tests once each"
 
 # The end-to-end groups wait on nodes, brokers and consensus far more than they compute, so they run in
-# HERALD_TEST_LANES lanes at a time (default 3; 1 runs them one after the other). Each lane takes the longest group
+# HERALD_TEST_LANES lanes at a time (default 4; 1 runs them one after the other). Each lane takes the longest group
 # left (their seconds measured in four lanes, below; update them when a group's time changes a lot), so the lanes end
 # together. Each group's output goes to its own log, printed in full if it fails. Since test nodes start from raw
 # chain specs with a shared wasmtime cache (0.2 s of CPU per start instead of 9), the groups use about a quarter of
-# the 2 cores: measured, two lanes 384 s of wall time, four lanes 284 s (ha alone, the longest group). Three lanes
-# end with ha too and share the cores less. (Before that change three lanes were slower than two: 735 s vs 719.)
+# the 2 cores. Measured on 2 cores: with `ha` one group of 259-317 s, no lane count could end before it (three lanes
+# 325-336 s, four 284 s); split in two groups (ha/crash, ha/takeover, about two minutes each), four lanes took 214 s.
 declare -A expected_seconds=(
-	[ha]=284 [sink_guarantees]=98 [readme]=85 [faults]=66 [hardening]=56 [secured]=52 [best_chain]=48
-	[kafka_sink]=42 [prometheus]=30 [contracts]=26 [kafka_cursor]=21 [follow_rpc]=17 [operations]=14
-	[runtime_upgrade]=12 [cli]=9 [manual_seal]=2 [runtime]=2 [domain]=1
+	[ha/crash]=128 [ha/takeover]=121 [sink_guarantees]=68 [faults]=65 [readme]=61 [secured]=58 [contracts]=54
+	[best_chain]=52 [kafka_sink]=48 [kafka_cursor]=37 [prometheus]=35 [hardening]=34 [follow_rpc]=24
+	[runtime_upgrade]=19 [operations]=16 [cli]=15 [runtime]=4 [manual_seal]=3 [domain]=2
 )
-lanes=${HERALD_TEST_LANES:-3}
+lanes=${HERALD_TEST_LANES:-4}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/herald-tests.XXXXXX")
 touch "$logs/taken" "$logs/times"
 # Longest first.
@@ -104,9 +130,9 @@ run_lane() {
 		started=$(date +%s)
 		log "tests: $name (lane $1)"
 		if [ "$name" = ops ]; then
-			"$HERALD_ROOT/ops/test.sh" >"$logs/$name.log" 2>&1 && status=0 || status=$?
+			"$HERALD_ROOT/ops/test.sh" >"$logs/${name//\//-}.log" 2>&1 && status=0 || status=$?
 		else
-			run_commands "$name" >"$logs/$name.log" 2>&1 && status=0 || status=$?
+			run_commands "$name" >"$logs/${name//\//-}.log" 2>&1 && status=0 || status=$?
 		fi
 		echo "$name $(($(date +%s) - started)) $status" >>"$logs/times"
 		log "tests: $name $( ((status == 0)) && echo passed || echo FAILED) in $(($(date +%s) - started)) s"
@@ -144,7 +170,7 @@ done <"$logs/times"
 phase_done "end-to-end groups ($lanes lanes, wall time)"
 for name in "${failed[@]}"; do
 	log "output of the failed group $name:"
-	cat "$logs/$name.log" >&2
+	cat "$logs/${name//\//-}.log" >&2
 done
 ((${#failed[@]} == 0)) || die "failed: ${failed[*]} (logs in $logs)"
 log "all tests passed"

@@ -555,13 +555,34 @@ impl NodeProcess {
 		self.try_rpc("author_submitExtrinsic", json!([hex])).map(|hash| parse_hash(&hash))
 	}
 
-	/// The node's Prometheus exposition text.
+	/// The node's Prometheus exposition text. A request the endpoint drops is tried again for up to 2 s (seen once,
+	/// with four test lanes: a connection reset while reading the status line, the node alive); a node that exited
+	/// fails at once, with its log.
 	pub fn metrics(&self) -> String {
-		ureq::get(&format!("http://127.0.0.1:{}/metrics", self.prometheus_port))
-			.call()
-			.expect("metrics endpoint answers")
-			.into_string()
-			.unwrap()
+		let deadline = Instant::now() + Duration::from_secs(2);
+		loop {
+			let answer = ureq::get(&format!("http://127.0.0.1:{}/metrics", self.prometheus_port))
+				.call()
+				.map_err(|error| error.to_string())
+				.and_then(|response| response.into_string().map_err(|error| error.to_string()));
+			match answer {
+				Ok(text) => return text,
+				Err(error) => {
+					if let Some(status) = self.exit_status() {
+						panic!(
+							"the node exited ({status}) before its metrics answered\n--- node ---\n{}",
+							self.log_tail(60)
+						);
+					}
+					assert!(
+						Instant::now() < deadline,
+						"metrics endpoint answers: {error}\n--- node ---\n{}",
+						self.log_tail(60)
+					);
+					std::thread::sleep(Duration::from_millis(100));
+				}
+			}
+		}
 	}
 }
 
