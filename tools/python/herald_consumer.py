@@ -14,7 +14,7 @@ It prints what a consumer holds then, as JSON: the live envelopes by id, and wha
 
     herald_consumer.py --brokers 127.0.0.1:9092 [--prefix herald] [--require-epochs] [--until JSON]
 
-The node's own tests run it as an independent check of the stream (node/tests/e2e/ha.rs).
+The node's own tests run it as an independent check of the stream (node/tests/e2e/ha/).
 """
 
 import argparse

@@ -1,5 +1,5 @@
 //! `bench.sh failover [ROUNDS]`: how long a high-availability group (`--kafka-ha-group`, issue 20) ships nothing
-//! after its leader dies. The set-up of `node/tests/e2e/ha.rs`: two validators (Alice and Bob, Aura and GRANDPA, no
+//! after its leader dies. The set-up of `node/tests/e2e/ha/`: two validators (Alice and Bob, Aura and GRANDPA, no
 //! sink), two best-mode sink nodes of one group (`--kafka-ha-session-timeout 3000`), one nisshi broker, and a
 //! consumer of `herald.blocks` that notes when each message arrives. Each round waits until one sink node is active
 //! and shipped a block in its epoch (the other joined the group, stands by and has the chain up to the latest
@@ -31,7 +31,7 @@ use crate::common::{
 	metric, NodeConfig, NodeProcess,
 };
 
-/// The group, session timeout and keys of `node/tests/e2e/ha.rs`.
+/// The group, session timeout and keys of `node/tests/e2e/ha/`.
 const GROUP: &str = "g";
 const SESSION_TIMEOUT_MS: &str = "3000";
 const BLOCKS_TOPIC: &str = "herald.blocks";

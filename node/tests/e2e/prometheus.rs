@@ -136,7 +136,7 @@ fn alerts_fire_and_resolve_and_the_dashboard_shows_data_for_a_real_node() {
 	let names: Vec<&str> = listed
 		.lines()
 		.map(str::trim)
-		// A group's metrics are checked on a group's nodes (node/tests/e2e/ha.rs).
+		// A group's metrics are checked on a group's nodes (node/tests/e2e/ha/).
 		.filter(|l| !l.is_empty() && !l.starts_with('#') && !l.contains("--kafka-ha-group"))
 		.map(|l| l.split_whitespace().next().unwrap())
 		.collect();
