@@ -21,20 +21,15 @@ fn main() {
 		if std::env::var("HERALD_UPGRADE_FIXTURE").as_deref() == Ok("1") && !skip {
 			// Its copy would overwrite the real runtime's file (it is named after the crate, not the build).
 			std::env::remove_var("WASM_TARGET_DIRECTORY");
-			// The fixture is installed with `set_code`: without the benchmarks (which the builder would forward from
-			// this crate's features) it stays within a block's length limit, as a production runtime does. With them
-			// it would share the real runtime's wasm dependencies, but its wasm is 6.9 MB, 4.8 MB even compressed
-			// with zstd (4 MB of precomputed crypto tables): past the 4 MiB a block author takes (measured).
-			let benchmarks = std::env::var_os("CARGO_FEATURE_RUNTIME_BENCHMARKS");
-			std::env::remove_var("CARGO_FEATURE_RUNTIME_BENCHMARKS");
+			// The fixture keeps this crate's features (the builder forwards them, `runtime-benchmarks` included), so
+			// it shares every wasm crate with the real runtime but the two the feature changes (pallet-dao and this
+			// one). It is installed with `set_code` and must fit in a block: 2.6 MB, since the system benchmarks no
+			// longer embed a 4.25 MB kitchensink runtime (see `apis.rs`).
 			// The fixture first: the shared wasm project is left configured for the real runtime.
 			WasmBuilder::init_with_defaults()
 				.enable_feature("upgrade-fixture")
 				.set_file_name("upgrade_fixture")
 				.build();
-			if let Some(value) = benchmarks {
-				std::env::set_var("CARGO_FEATURE_RUNTIME_BENCHMARKS", value);
-			}
 		} else {
 			let none = "pub const WASM_BINARY_PATH: Option<&str> = None;\n\
 			            pub const WASM_BINARY: Option<&[u8]> = None;\n\
