@@ -54,7 +54,7 @@ RPC_PORT=$(node_flag --rpc-port 9944 "$@")
 METRICS="http://127.0.0.1:$(node_flag --prometheus-port 9615 "$@")/metrics"
 [[ " $* " != *" --no-prometheus "* ]] || METRICS=off
 WHERE="shipped envelopes → [kafka] lines, topics herald.*, .herald/stream.log; metrics $METRICS (herald_kafka_*); \
-event catalog docs/catalog/ (once generated)"
+event catalog docs/contracts/catalog/README.md"
 # The demo workload (default on): once the node's RPC answers, tools/js/demo-workload.cjs submits transfers, a DAO, a
 # contract agreement and a crowdfunding that a later block's on_initialize finishes, so domain events flow within
 # the first minute. Its output is prefixed [demo] and kept in .herald/demo.log. It lives as long as this script.
