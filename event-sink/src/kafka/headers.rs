@@ -37,6 +37,18 @@ impl Header {
 		}
 	}
 
+	/// The key as librdkafka's C API takes it (NUL-terminated).
+	pub fn c_key(self) -> &'static std::ffi::CStr {
+		match self {
+			Header::Id => c"id",
+			Header::Name => c"name",
+			Header::Type => c"type",
+			Header::SchemaVersion => c"schema_version",
+			Header::BlockHash => c"block_hash",
+			Header::Finalized => c"finalized",
+		}
+	}
+
 	fn bit(self) -> u8 {
 		1 << self as u8
 	}

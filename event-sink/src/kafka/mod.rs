@@ -6,6 +6,7 @@ pub mod client_config;
 pub mod epoch;
 pub mod headers;
 pub mod metrics;
+pub mod native;
 pub mod output;
 pub mod partition;
 pub mod producer;

@@ -53,10 +53,9 @@ impl Build for KafkaBuild {
 	}
 }
 
-/// An action handed to the producer and not acknowledged in full yet.
+/// An action handed to the producer and not acknowledged in full yet (the producer counts its messages).
 struct InFlight {
 	info: ActionInfo,
-	unacked: usize,
 	sent_at: Instant,
 	/// Its messages by topic, counted in the metrics once all are acknowledged (not one by one).
 	tallies: Vec<Tally>,
@@ -98,30 +97,29 @@ impl KafkaOutput {
 			.ok_or_else(|| SinkError::kafka("the output is not started"))
 	}
 
-	/// One message's outcome. A refused message with a stand-in still counts as unacknowledged: its stand-in is
-	/// what completes it.
+	/// Every message of action `seq` is acknowledged.
+	fn acknowledged(&mut self, seq: u64) {
+		let Ok(index) = self.in_flight.binary_search_by_key(&seq, |pending| pending.info.seq) else {
+			return; // failed already, or from an earlier run
+		};
+		let done = self.in_flight.remove(index).expect("found above");
+		if let Some(metrics) = &self.metrics {
+			metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
+			metrics.acknowledged(&done.tallies);
+		}
+		self.outcomes.push(Ack::Done(done.info.seq));
+	}
+
+	/// One message's failure. A refused message with a stand-in still counts as unacknowledged: its stand-in is
+	/// what completes it. (A message acknowledged alone belongs to no action in flight: a failed one's.)
 	fn record(&mut self, delivery: Delivery) {
+		let Err(failure) = delivery.result else { return };
 		let Ok(index) = self.in_flight.binary_search_by_key(&delivery.seq, |pending| pending.info.seq) else {
 			return; // failed already, or from an earlier run
 		};
 		let pending = &mut self.in_flight[index];
-		match delivery.result {
-			Ok(()) => {
-				// The durability window: Kafka holds one of the block's messages; only the write-ahead knows.
-				if pending.info.is_ship && faults::at("kill-after-ack", pending.info.number) {
-					faults::kill_now();
-				}
-				pending.unacked = pending.unacked.saturating_sub(1);
-				if pending.unacked == 0 {
-					let done = self.in_flight.remove(index).expect("found above");
-					if let Some(metrics) = &self.metrics {
-						metrics.delivery_latency.observe(done.sent_at.elapsed().as_secs_f64());
-						metrics.acknowledged(&done.tallies);
-					}
-					self.outcomes.push(Ack::Done(done.info.seq));
-				}
-			}
-			Err(Failure { stand_in: Some(refused), bytes, is_event, reason, .. }) => {
+		match failure {
+			Failure { stand_in: Some(refused), bytes, is_event, reason, .. } => {
 				// Built here, on the sink's thread (the callback only copied the refused message).
 				let (message, partition) = refused.stand_in(&reason);
 				// The stand-in's own acknowledgement is counted when it comes; the refused message is not.
@@ -130,7 +128,7 @@ impl KafkaOutput {
 				}
 				self.stand_ins.push_back((pending.info.seq, message, partition));
 			}
-			Err(Failure { id, reason, permanent, .. }) => {
+			Failure { id, reason, permanent, .. } => {
 				let failed = self.in_flight.remove(index).expect("found above");
 				self.outcomes.push(Ack::Failed { seq: failed.info.seq, id, reason, permanent });
 			}
@@ -193,10 +191,9 @@ impl Output for KafkaOutput {
 	}
 
 	async fn send(&mut self, action: ActionInfo, batch: Vec<Request>) -> Result<(), SinkError> {
-		let seq = action.seq;
+		let (seq, is_ship, number) = (action.seq, action.is_ship, action.number);
 		let what = action.what.clone();
 		self.in_flight.push_back(InFlight {
-			unacked: batch.len(),
 			sent_at: Instant::now(),
 			tallies: if self.metrics.is_some() { tallies(&batch) } else { Vec::new() },
 			info: action,
@@ -207,6 +204,9 @@ impl Output for KafkaOutput {
 			return Ok(());
 		}
 		let producer = self.producer()?;
+		// The durability window: Kafka holds one of the block's messages; only the write-ahead knows.
+		let kill_on_ack = is_ship && faults::at("kill-after-ack", number);
+		producer.expect(seq, batch.len(), kill_on_ack);
 		for request in &batch {
 			// Completes at its first poll unless librdkafka's queue is full.
 			producer.send(seq, &what, &request.message, request.partition, request.is_event).await?;
@@ -224,6 +224,7 @@ impl Output for KafkaOutput {
 			let mut report = reports.recv().await.ok_or_else(|| SinkError::kafka("the producer stopped reporting"))?;
 			loop {
 				match report {
+					Report::Acknowledged(seq) => self.acknowledged(seq),
 					Report::Delivery(delivery) => self.record(delivery),
 					Report::Fatal(reason) => return Err(SinkError::ProducerFatal(reason)),
 				}
@@ -251,7 +252,7 @@ impl Output for KafkaOutput {
 }
 
 /// The action number of the epoch markers (acknowledged before any real action is sent).
-const MARKERS_SEQ: u64 = (1 << 62) - 1; // the largest a delivery ticket carries
+const MARKERS_SEQ: u64 = crate::kafka::producer::MAX_SEQ; // the largest a delivery ticket carries
 
 /// Writes the new leader's epoch marker to every partition and waits until Kafka acknowledged each: only then
 /// does anything of this epoch ship, so every partition says where the stale leader's messages end.
@@ -274,7 +275,7 @@ async fn write_epoch_markers(
 			Report::Delivery(Delivery { seq: MARKERS_SEQ, result: Err(failure) }) => {
 				return Err(SinkError::Kafka(format!("{what}: {} was not written ({})", failure.id, failure.reason)))
 			}
-			Report::Delivery(_) => {}
+			Report::Delivery(_) | Report::Acknowledged(_) => {}
 			Report::Fatal(reason) => return Err(SinkError::ProducerFatal(reason)),
 		}
 	}

@@ -3,14 +3,15 @@
 //! block's shipment, retraction or finalization) the message belongs to.
 
 use std::{
+	ffi::CStr,
 	sync::atomic::{AtomicPtr, Ordering},
 	time::Duration,
 };
 
 use rdkafka::{
 	error::{KafkaError, RDKafkaErrorCode},
-	message::{Header, Headers, Message, OwnedHeaders},
-	producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer},
+	message::{Headers, Message},
+	producer::{DeliveryResult, ProducerContext, ThreadedProducer},
 	ClientContext, Statistics,
 };
 use tokio::sync::mpsc;
@@ -26,7 +27,8 @@ use crate::{
 		client_config::client_config,
 		headers::{Header as EnvelopeHeader, HeaderSet},
 		metrics::Metrics,
-		signing::{SigningKey, KEY_ID_HEADER, SIGNATURE_HEADER},
+		native::{self, BorrowedPayload, NativeHeader, NativeMessage, TopicHandles, MAX_HEADERS},
+		signing::SigningKey,
 	},
 };
 
@@ -36,7 +38,11 @@ const LOG_TARGET: &str = "herald::kafka";
 /// What the producer reports to the shipping loop.
 #[derive(Debug)]
 pub enum Report {
-	/// The outcome of one message.
+	/// Kafka acknowledged every message of action `seq` (one report per action, not per message: see
+	/// [`KafkaProducer::expect`]).
+	Acknowledged(u64),
+	/// The outcome of one message: a failure, or an acknowledgement of a message of an action the producer was
+	/// not told to expect (e.g. the epoch markers).
 	Delivery(Delivery),
 	/// librdkafka raised a fatal error (e.g. the idempotent producer lost its guarantees): this producer instance
 	/// can't be used any more, with librdkafka's reason.
@@ -122,16 +128,93 @@ struct Ticket {
 	is_event: bool,
 	/// A stand-in is never replaced by another one (a topic refused as a whole refuses it too).
 	is_stand_in: bool,
+	/// librdkafka holds the payload without a copy: one reference of the message's `Arc<[u8]>`, given back by the
+	/// delivery callback ([`BorrowedPayload`]).
+	borrowed: bool,
 }
+
+/// The largest action number a [`Ticket`] carries.
+pub const MAX_SEQ: u64 = (1 << 61) - 1;
 
 impl Ticket {
 	fn pack(self) -> usize {
-		// 2^62 actions outlive any chain: a sequence number never loses bits here on 64-bit targets.
-		((self.seq as usize) << 2) | ((self.is_event as usize) << 1) | self.is_stand_in as usize
+		// 2^61 actions outlive any chain: a sequence number never loses bits here on 64-bit targets.
+		((self.seq as usize) << 3)
+			| ((self.borrowed as usize) << 2)
+			| ((self.is_event as usize) << 1)
+			| self.is_stand_in as usize
 	}
 
 	fn unpack(packed: usize) -> Ticket {
-		Ticket { seq: (packed >> 2) as u64, is_event: packed & 2 != 0, is_stand_in: packed & 1 != 0 }
+		Ticket {
+			seq: (packed >> 3) as u64,
+			borrowed: packed & 4 != 0,
+			is_event: packed & 2 != 0,
+			is_stand_in: packed & 1 != 0,
+		}
+	}
+}
+
+/// The actions whose messages are in flight, counted by the delivery callback so that the shipping loop hears
+/// once per action (when its last message is acknowledged) instead of once per message: a dense block has
+/// hundreds, and each report was a channel send and a wake-up of the sink's task.
+#[derive(Default)]
+struct Expected(std::sync::Mutex<std::collections::VecDeque<Expecting>>);
+
+struct Expecting {
+	seq: u64,
+	unacked: usize,
+	/// The `kill-after-ack` test fault: killed at the action's first acknowledged message.
+	kill_on_ack: bool,
+}
+
+/// What the delivery callback makes of one acknowledged message.
+enum Counted {
+	/// Not an expected action's: reported on its own.
+	Unexpected,
+	/// More of its action's messages are to come.
+	Pending,
+	/// The action's last message.
+	Complete,
+}
+
+impl Expected {
+	fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Expecting>> {
+		// Nothing panics while holding it.
+		self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
+
+	fn expect(&self, seq: u64, messages: usize, kill_on_ack: bool) {
+		let mut expected = self.lock();
+		// Actions come in order; a position search keeps it sorted regardless.
+		let at = expected.partition_point(|e| e.seq < seq);
+		if expected.get(at).is_some_and(|e| e.seq == seq) {
+			expected[at].unacked += messages;
+		} else {
+			expected.insert(at, Expecting { seq, unacked: messages, kill_on_ack });
+		}
+	}
+
+	fn acknowledged(&self, seq: u64) -> Counted {
+		let mut expected = self.lock();
+		// Acknowledgements come in order, so almost always for the first action.
+		let Some(at) = expected.iter().position(|e| e.seq == seq) else { return Counted::Unexpected };
+		let entry = &mut expected[at];
+		if entry.kill_on_ack {
+			crate::faults::kill_now();
+		}
+		entry.unacked = entry.unacked.saturating_sub(1);
+		if entry.unacked == 0 {
+			expected.remove(at);
+			Counted::Complete
+		} else {
+			Counted::Pending
+		}
+	}
+
+	/// The action failed: its later messages are reported on their own (the output ignores them).
+	fn forget(&self, seq: u64) {
+		self.lock().retain(|e| e.seq != seq);
 	}
 }
 
@@ -164,6 +247,7 @@ fn refused_facts(message: &impl Message) -> (String, String, bool) {
 /// Receives librdkafka's callbacks (on its polling thread): delivery reports, statistics, errors.
 struct SinkContext {
 	reports: mpsc::UnboundedSender<Report>,
+	expected: Expected,
 	metrics: Option<Metrics>,
 	on_rejected: OnRejected,
 	/// librdkafka's last error report (connection, TLS, authentication), to explain a failure.
@@ -228,7 +312,7 @@ impl ProducerContext for SinkContext {
 
 	fn delivery(&self, result: &DeliveryResult<'_>, ticket: usize) {
 		let ticket = Ticket::unpack(ticket);
-		let outcome = match result {
+		let report = match result {
 			// Acknowledged messages are counted in the metrics by action, when the whole action is.
 			Ok(message) => {
 				if ticket.is_stand_in {
@@ -237,7 +321,11 @@ impl ProducerContext for SinkContext {
 						metrics.message(message.topic(), crate::kafka::metrics::Status::Acked, bytes, false);
 					}
 				}
-				Ok(())
+				match self.expected.acknowledged(ticket.seq) {
+					Counted::Unexpected => Some(Report::Delivery(Delivery { seq: ticket.seq, result: Ok(()) })),
+					Counted::Pending => None,
+					Counted::Complete => Some(Report::Acknowledged(ticket.seq)),
+				}
 			}
 			Err((error, message)) => {
 				let permanent = error.rdkafka_error_code().is_some_and(is_permanent);
@@ -264,6 +352,11 @@ impl ProducerContext for SinkContext {
 							partition: message.partition(),
 						}
 					});
+				// A stand-in takes the refused message's place in its action's count; any other failure ends the
+				// action.
+				if stand_in.is_none() {
+					self.expected.forget(ticket.seq);
+				}
 				if let Some(metrics) = &self.metrics {
 					if permanent {
 						metrics.rejected(message.topic(), stand_in.is_some());
@@ -272,11 +365,27 @@ impl ProducerContext for SinkContext {
 					metrics.message(message.topic(), status, bytes, ticket.is_event);
 					metrics.delivery_error(&reason);
 				}
-				Err(Failure { id, reason, permanent, bytes, is_event: ticket.is_event, stand_in })
+				Some(Report::Delivery(Delivery {
+					seq: ticket.seq,
+					result: Err(Failure { id, reason, permanent, bytes, is_event: ticket.is_event, stand_in }),
+				}))
 			}
 		};
+		if ticket.borrowed {
+			let message = match result {
+				Ok(message) => message,
+				Err((_, message)) => message,
+			};
+			if let Some(payload) = message.payload() {
+				// SAFETY: librdkafka hands back the very address and length it was given (no copy was made), and
+				// this is the message's one delivery report.
+				unsafe { BorrowedPayload::give_back(payload.as_ptr(), payload.len()) };
+			}
+		}
 		// The receiver is gone only when the sink is restarting; its cursor makes the report irrelevant.
-		let _ = self.reports.send(Report::Delivery(Delivery { seq: ticket.seq, result: outcome }));
+		if let Some(report) = report {
+			let _ = self.reports.send(report);
+		}
 	}
 }
 
@@ -285,12 +394,19 @@ const QUIESCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The header with the leader epoch of a high-availability group's active node.
 pub const LEADER_EPOCH_HEADER: &str = "leader_epoch";
+const LEADER_EPOCH_KEY: &CStr = c"leader_epoch";
 /// The header with the epoch of the sink's run, in best mode outside a group.
 pub const RUN_EPOCH_HEADER: &str = "run_epoch";
+const RUN_EPOCH_KEY: &CStr = c"run_epoch";
+/// The signature headers ([`crate::kafka::signing`]) as librdkafka takes them.
+const SIGNATURE_KEY: &CStr = c"signature";
+const KEY_ID_KEY: &CStr = c"signature_key_id";
 
 /// A producer for one run of the sink. Dropping it first waits for the answers to what it already sent (see
 /// [`Drop`]), then purges the rest.
 pub struct KafkaProducer {
+	/// Dropped before the client (fields drop in order).
+	topics: TopicHandles,
 	producer: ThreadedProducer<SinkContext>,
 	on_rejected: OnRejected,
 	metrics: Option<Metrics>,
@@ -359,16 +475,20 @@ impl KafkaProducer {
 			on_rejected: config.on_rejected,
 			client: AtomicPtr::new(std::ptr::null_mut()),
 			last_error: std::sync::Mutex::new(None),
+			expected: Expected::default(),
 		};
 		let producer: ThreadedProducer<SinkContext> = client_config(config)
 			.create_with_context(context)
 			.map_err(|e| SinkError::Kafka(format!("cannot create the producer: {e}")))?;
-		{
+		let topics = {
 			use rdkafka::producer::Producer;
 			producer.context().client.store(producer.client().native_ptr(), Ordering::Release);
-		}
+			// SAFETY: the client lives as long as `Self`, which drops the handles first.
+			unsafe { TopicHandles::new(producer.client().native_ptr(), &crate::kafka::request::topics(config)) }
+		};
 		Ok((
 			Self {
+				topics,
 				producer,
 				on_rejected: config.on_rejected,
 				metrics,
@@ -379,6 +499,14 @@ impl KafkaProducer {
 			},
 			receiver,
 		))
+	}
+
+	/// Tells the delivery callback that action `seq` is about to send `messages` messages, so that it reports the
+	/// action once, as [`Report::Acknowledged`], when Kafka acknowledged them all; `kill_on_ack` is the
+	/// `kill-after-ack` test fault. Call it before the action's first message is sent.
+	pub fn expect(&self, seq: u64, messages: usize, kill_on_ack: bool) {
+		use rdkafka::producer::Producer;
+		self.producer.client().context().expected.expect(seq, messages, kill_on_ack);
 	}
 
 	/// librdkafka's last error report (e.g. a TLS handshake or authentication failure), if any.
@@ -483,43 +611,54 @@ impl KafkaProducer {
 		is_event: bool,
 		is_stand_in: bool,
 	) -> Result<bool, SinkError> {
-		let mut headers = OwnedHeaders::new_with_capacity(8);
+		// Signed before the headers borrow it.
+		let signature = self.signing_key.as_ref().map(|signing_key| signing_key.sign(&message.payload));
+		let mut headers: [NativeHeader<'_>; MAX_HEADERS] = [(c"", &[]); MAX_HEADERS];
+		let mut count = 0;
+		macro_rules! add {
+			($key:expr, $value:expr) => {{
+				headers[count] = ($key, $value);
+				count += 1;
+			}};
+		}
 		for (header, (key, value)) in EnvelopeHeader::ALL.into_iter().zip(message.headers()) {
 			debug_assert_eq!(header.key(), key, "the message's headers come in EnvelopeHeader::ALL's order");
 			if self.headers.contains(header) {
-				headers = headers.insert(Header { key, value: Some(value) });
+				add!(header.c_key(), value);
 			}
 		}
 		if let Some(epoch) = &self.leader_epoch {
-			headers = headers.insert(Header { key: LEADER_EPOCH_HEADER, value: Some(epoch.as_bytes()) });
+			add!(LEADER_EPOCH_KEY, epoch.as_bytes());
 		}
 		if let Some(epoch) = &self.run_epoch {
-			headers = headers.insert(Header { key: RUN_EPOCH_HEADER, value: Some(epoch.as_bytes()) });
+			add!(RUN_EPOCH_KEY, epoch.as_bytes());
 		}
-		if let Some(signing_key) = &self.signing_key {
-			let signature = signing_key.sign(&message.payload);
-			headers = headers
-				.insert(Header { key: SIGNATURE_HEADER, value: Some(signature.as_bytes()) })
-				.insert(Header { key: KEY_ID_HEADER, value: Some(signing_key.id().as_bytes()) });
+		if let (Some(signing_key), Some(signature)) = (&self.signing_key, &signature) {
+			add!(SIGNATURE_KEY, signature.as_bytes());
+			add!(KEY_ID_KEY, signing_key.id().as_bytes());
 		}
-		let ticket = Ticket { seq, is_event, is_stand_in }.pack();
-		let mut record = BaseRecord::with_opaque_to(&message.topic, ticket)
-			.partition(partition)
-			.payload(&*message.payload)
-			.headers(headers);
-		if let Some(key) = &message.key {
-			record = record.key(&**key);
-		}
-		match self.producer.send(record) {
+		let ticket = Ticket { seq, is_event, is_stand_in, borrowed: native::lends(&message.payload) }.pack();
+		let native_message = NativeMessage {
+			topic: &message.topic,
+			partition,
+			key: message.key.as_deref(),
+			payload: &message.payload,
+			headers: &headers[..count],
+			opaque: ticket,
+		};
+		use rdkafka::producer::Producer;
+		// SAFETY: the client lives while `self` does; its delivery callback gives back what is lent
+		// (`SinkContext::delivery`, by the ticket's `borrowed`).
+		match unsafe { native::produce(self.producer.client().native_ptr(), &self.topics, &native_message) } {
 			Ok(()) => Ok(true),
 			// Backpressure: librdkafka's queue drains as Kafka acknowledges.
-			Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(false),
-			Err((error, _)) if error.rdkafka_error_code().is_some_and(is_permanent) => Err(SinkError::Rejected {
+			Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => Ok(false),
+			Err(error) if error.rdkafka_error_code().is_some_and(is_permanent) => Err(SinkError::Rejected {
 				what: what.to_string(),
 				id: message.id.clone(),
 				reason: format!("{error}, topic {}, {} bytes", message.topic, message.payload.len()),
 			}),
-			Err((error, _)) => Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
+			Err(error) => Err(SinkError::Kafka(format!("producing to {}: {error}", message.topic))),
 		}
 	}
 }
@@ -563,15 +702,114 @@ pub(crate) mod tests {
 	}
 
 	#[test]
+	fn header_keys_are_the_documented_ones() {
+		use crate::kafka::signing::{KEY_ID_HEADER, SIGNATURE_HEADER};
+		for (key, header) in [
+			(LEADER_EPOCH_KEY, LEADER_EPOCH_HEADER),
+			(RUN_EPOCH_KEY, RUN_EPOCH_HEADER),
+			(SIGNATURE_KEY, SIGNATURE_HEADER),
+			(KEY_ID_KEY, KEY_ID_HEADER),
+		] {
+			assert_eq!(key.to_str(), Ok(header));
+		}
+		for header in EnvelopeHeader::ALL {
+			assert_eq!(header.c_key().to_str(), Ok(header.key()));
+		}
+	}
+
+	#[test]
 	fn a_ticket_survives_packing() {
 		for ticket in [
-			Ticket { seq: 1, is_event: false, is_stand_in: false },
-			Ticket { seq: 7, is_event: true, is_stand_in: false },
-			Ticket { seq: u64::MAX >> 2, is_event: true, is_stand_in: true },
-			Ticket { seq: 12345, is_event: false, is_stand_in: true },
+			Ticket { seq: 1, is_event: false, is_stand_in: false, borrowed: true },
+			Ticket { seq: 7, is_event: true, is_stand_in: false, borrowed: false },
+			Ticket { seq: MAX_SEQ, is_event: true, is_stand_in: true, borrowed: true },
+			Ticket { seq: 12345, is_event: false, is_stand_in: true, borrowed: false },
 		] {
 			assert_eq!(Ticket::unpack(ticket.pack()), ticket);
 		}
+	}
+
+	/// A message of `bytes` bytes for the topic `topic`.
+	fn message(topic: &str, n: usize, bytes: usize) -> OutgoingMessage {
+		OutgoingMessage {
+			id: format!("0xab:{n}"),
+			topic: topic.into(),
+			key: Some(b"key".as_slice().into()),
+			payload: vec![b'x'; bytes].into(),
+			headers: crate::envelope::MessageHeaders {
+				name: "Test".into(),
+				event_type: crate::mapping::EventType::Domain,
+				block_hash: "0xab".into(),
+				finalized: true,
+			},
+		}
+	}
+
+	/// Every report until `done` says stop, within 10 s.
+	async fn reports_until(
+		reports: &mut mpsc::UnboundedReceiver<Report>,
+		mut done: impl FnMut(&[Report]) -> bool,
+	) -> Vec<Report> {
+		let mut seen = Vec::new();
+		tokio::time::timeout(Duration::from_secs(10), async {
+			while !done(&seen) {
+				seen.push(reports.recv().await.expect("the producer reports"));
+			}
+		})
+		.await
+		.unwrap_or_else(|_| panic!("no end of reports within 10 s: {seen:?}"));
+		seen
+	}
+
+	#[tokio::test]
+	async fn an_expected_action_is_reported_once_and_its_lent_payloads_are_given_back() {
+		let cluster = MockCluster::new(1).unwrap();
+		cluster.create_topic("p.t", 1, 1).unwrap();
+		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None, None).unwrap();
+		let messages: Vec<OutgoingMessage> = (0..50).map(|n| message("p.t", n, 100 + n)).collect();
+		producer.expect(3, messages.len(), false);
+		for message in &messages {
+			producer.send(3, "block #3", message, 0, true).await.unwrap();
+		}
+		// An action the producer was not told about (the epoch markers) is reported message by message.
+		let unexpected = message("p.t", 99, 10);
+		producer.send(4, "markers", &unexpected, 0, false).await.unwrap();
+		let seen = reports_until(&mut reports, |seen| {
+			seen.iter().any(|r| matches!(r, Report::Acknowledged(3)))
+				&& seen.iter().any(|r| matches!(r, Report::Delivery(Delivery { seq: 4, .. })))
+		})
+		.await;
+		assert_eq!(seen.len(), 2, "one report for the 50 messages of action 3, one for action 4's: {seen:?}");
+		assert!(matches!(
+			seen.iter().find(|r| matches!(r, Report::Delivery(_))),
+			Some(Report::Delivery(Delivery { result: Ok(()), .. }))
+		));
+		// librdkafka borrowed every payload without a copy and gave each reference back at its delivery report:
+		// none is leaked, none given back twice.
+		for message in messages.iter().chain([&unexpected]) {
+			assert_eq!(std::sync::Arc::strong_count(&message.payload), 1, "{}", message.id);
+		}
+	}
+
+	#[tokio::test]
+	async fn a_refused_message_gives_its_payload_back_and_fails_its_action() {
+		let cluster = MockCluster::new(1).unwrap();
+		cluster.create_topic("p.t", 1, 1).unwrap();
+		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None, None).unwrap();
+		// Refused by librdkafka at once (over `message.max.bytes`): nothing queued, the reference given back.
+		let huge = message("p.t", 0, 2_000_000);
+		producer.expect(5, 2, false);
+		let error = producer.send(5, "block #5", &huge, 0, true).await.unwrap_err();
+		assert!(matches!(error, SinkError::Rejected { .. }), "{error}");
+		assert_eq!(std::sync::Arc::strong_count(&huge.payload), 1);
+		// No such partition: refused at once once librdkafka knows the topic, else reported as the action's
+		// failure; either way the reference is given back.
+		let lost = message("p.t", 1, 10);
+		if producer.send(5, "block #5", &lost, 7, true).await.is_ok() {
+			let seen = reports_until(&mut reports, |seen| !seen.is_empty()).await;
+			assert!(matches!(&seen[0], Report::Delivery(Delivery { seq: 5, result: Err(_) })), "{seen:?}");
+		}
+		assert_eq!(std::sync::Arc::strong_count(&lost.payload), 1);
 	}
 
 	#[tokio::test]
@@ -583,7 +821,7 @@ pub(crate) mod tests {
 			loop {
 				match reports.recv().await.expect("the producer reports") {
 					Report::Fatal(reason) => break reason,
-					Report::Delivery(_) => continue,
+					Report::Delivery(_) | Report::Acknowledged(_) => continue,
 				}
 			}
 		})
