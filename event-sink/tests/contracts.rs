@@ -1,7 +1,9 @@
 //! Event contracts on real production runtimes, whose registries are far richer than Herald's (XCM, bit
 //! sequences, deep and recursive enums, 256-bit integers): for every event type of Polkadot's, Kusama's, Asset
 //! Hub's and Substrate's kitchensink runtimes (metadata V14, V15 and V16), random values written by the sink's
-//! decoder and JSON writer validate against the generated draft-07 schema, and mutations are rejected.
+//! decoder and JSON writer validate against the generated draft-07 schema, and mutations are rejected. Each value,
+//! also cut short and with a byte changed, is decoded both by the sink's compiled decoder and by scale-decode alone:
+//! the two must agree (the same events, or the same error).
 //!
 //! The metadata comes from the npm package `@polkadot/types-support` (Apache-2.0), installed by
 //! scripts/setup.sh under `$HERALD_JS/node_modules` (tools/js/package.json). The test fails, not skips, when it
@@ -54,11 +56,13 @@ fn check(version: &str, name: &str, values_per_event: usize) {
 	let report = check_runtime(&metadata, values_per_event, 0x5eed, compile)
 		.unwrap_or_else(|error| panic!("{version}/{name}: {error}"));
 	println!(
-		"{version}/{name}: {} events, {} values valid, {} mutations rejected, uninhabited: {:?}",
-		report.events, report.values, report.mutations, report.uninhabited
+		"{version}/{name}: {} events, {} values valid, {} mutations rejected, {} values decoded alike by the compiled \
+		 decoder and scale-decode, uninhabited: {:?}",
+		report.events, report.values, report.mutations, report.compared, report.uninhabited
 	);
 	assert!(report.events > 50, "{version}/{name}: only {} events checked", report.events);
 	assert!(report.mutations > report.values, "{version}/{name}: too few mutations");
+	assert!(report.compared > 2 * report.values, "{version}/{name}: too few values decoded both ways");
 	assert!(
 		report.failures.is_empty(),
 		"{version}/{name}: {} failures, the first ones:\n{}",

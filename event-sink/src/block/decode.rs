@@ -4,8 +4,10 @@
 //!
 //! `System::Events` holds a `Vec<EventRecord<RuntimeEvent, Hash>>`: a compact record count, then records of
 //! `{ phase: Phase, event: RuntimeEvent, topics: Vec<Hash> }`. The record type is read from the metadata (the
-//! type of the `System.Events` storage entry) and every record is walked by scale-decode: the event's fields are
-//! written as JSON straight from the bytes by [`crate::envelope::json`], with no value tree in between.
+//! type of the `System.Events` storage entry), compiled once per runtime
+//! ([`crate::block::compiled_record`]), and every record is read by following it: the event's fields are written
+//! as JSON straight from the bytes, with no value tree in between. A record the compiled layout can't read is
+//! walked by scale-decode ([`crate::envelope::json`]), which writes the same JSON and decides every error.
 //!
 //! A record that does not decode does not stop anything: [`EventDecoder::decode_events`] returns the records
 //! decoded before it plus an [`Undecodable`] remainder (the raw bytes from that record to the end, with the
@@ -19,7 +21,10 @@ use scale_decode::visitor::{decode_with_visitor, types::Variant, DecodeError as 
 use scale_info::{form::PortableForm, PortableRegistry, TypeDef};
 
 use crate::{
-	block::metadata::{self, RuntimeTypes},
+	block::{
+		compiled_record::{CompiledRecord, Layout},
+		metadata::{self, RuntimeTypes},
+	},
 	envelope::json::{hex0x, write_event_fields, write_json, Shapes},
 };
 
@@ -174,6 +179,8 @@ pub struct EventDecoder {
 	/// Positions in `pallets`, by pallet index.
 	pallet_positions: Vec<Option<usize>>,
 	shapes: Shapes,
+	/// The record layout compiled, when it is FRAME's usual one; every record is tried with it first.
+	compiled: Option<Arc<CompiledRecord>>,
 }
 
 /// A field of `frame_system::EventRecord`.
@@ -254,7 +261,27 @@ impl EventDecoder {
 			pallet_positions[pallet.index as usize] = Some(position);
 		}
 		let shapes = Shapes::new(registry);
-		Ok(EventDecoder { types, outer_event_ty, leading_phase_ty, record_fields, pallets, pallet_positions, shapes })
+		let parts: Vec<Option<(String, u32)>> =
+			fields.iter().map(|field| field.name.clone().map(|name| (name, field.ty.id))).collect();
+		let mut decoder = EventDecoder {
+			types,
+			outer_event_ty,
+			leading_phase_ty,
+			record_fields,
+			pallets,
+			pallet_positions,
+			shapes,
+			compiled: None,
+		};
+		let layout = Layout {
+			parts: parts.iter().map(|part| part.as_ref().map(|(name, ty)| (name.as_str(), *ty))).collect(),
+			names: &|pallet_index, pallet, variant_index, variant| {
+				decoder.names(pallet_index, pallet, variant_index, variant)
+			},
+		};
+		let compiled = CompiledRecord::new(&decoder.types.registry, layout).map(Arc::new);
+		decoder.compiled = compiled;
+		Ok(decoder)
 	}
 
 	/// The metadata version the decoder was built from (14, 15 or 16).
@@ -299,6 +326,18 @@ impl EventDecoder {
 	/// Decodes the raw value of `System::Events` (an empty value, i.e. no storage entry, is no events). Never
 	/// fails as a whole: see [`DecodedEvents::undecodable`].
 	pub fn decode_events(&self, system_events_storage_value: &[u8]) -> DecodedEvents {
+		self.decode_events_with(system_events_storage_value, true)
+	}
+
+	/// [`Self::decode_events`] with scale-decode alone, not the compiled layout: the reference the compiled one
+	/// is checked against ([`crate::contract::check`]).
+	#[doc(hidden)]
+	pub fn decode_events_interpreted(&self, system_events_storage_value: &[u8]) -> DecodedEvents {
+		self.decode_events_with(system_events_storage_value, false)
+	}
+
+	fn decode_events_with(&self, system_events_storage_value: &[u8], compiled: bool) -> DecodedEvents {
+		let compiled = self.compiled.as_deref().filter(|_| compiled);
 		let bytes = system_events_storage_value;
 		if bytes.is_empty() {
 			return DecodedEvents { record_count: Some(0), ..Default::default() };
@@ -326,6 +365,14 @@ impl EventDecoder {
 		let mut events = Vec::new();
 		for index in 0..count {
 			let record_start = input;
+			if let Some(compiled) = compiled {
+				if let Ok(event) = compiled.decode(&mut input, index, self.registry(), &self.shapes) {
+					events.push(event);
+					continue;
+				}
+				// scale-decode reads it again and decides.
+				input = record_start;
+			}
 			match self.decode_record(&mut input, index) {
 				Ok(event) => events.push(event),
 				Err(error) => {

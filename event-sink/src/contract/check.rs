@@ -35,6 +35,9 @@ pub struct Report {
 	pub values: usize,
 	/// Mutated values, all rejected.
 	pub mutations: usize,
+	/// `System::Events` values (generated, then damaged) decoded by both the compiled decoder and scale-decode,
+	/// which must agree on each (events, or the same error).
+	pub compared: usize,
 	/// Events without any value (a field of an uninhabited type), skipped.
 	pub uninhabited: Vec<String>,
 	/// Failures: an event, the JSON and why.
@@ -88,6 +91,18 @@ pub fn check_runtime<V: Validate>(
 				sample::system_events(&sampler, &types, event.pallet_index, event.variant_index, &fields, &mut rng)
 					.map_err(|e| format!("{label}: {e}"))?;
 			let decoded = decoder.decode_events(&events);
+			// The compiled decoder writes what scale-decode writes, and fails where it fails, with its error.
+			for (what, bytes) in damaged(&events, &mut rng) {
+				report.compared += 1;
+				let (compiled, interpreted) =
+					(decoder.decode_events(&bytes), decoder.decode_events_interpreted(&bytes));
+				if compiled != interpreted {
+					report.failures.push(format!(
+						"{label}: the compiled decoder and scale-decode disagree on {what}:\n  compiled: \
+						 {compiled:?}\n  scale-decode: {interpreted:?}"
+					));
+				}
+			}
 			let Some(record) = decoded.events.first().filter(|_| decoded.undecodable.is_none()) else {
 				report
 					.failures
@@ -119,6 +134,20 @@ pub fn check_runtime<V: Validate>(
 		}
 	}
 	Ok(report)
+}
+
+/// A `System::Events` value as generated, and damaged: cut short, and with a byte changed (after the count).
+fn damaged(events: &[u8], rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
+	let mut values = vec![("the generated value".to_string(), events.to_vec())];
+	if events.len() > 2 {
+		let cut = 1 + rng.below(events.len() as u64 - 1) as usize;
+		values.push((format!("the value cut at byte {cut}"), events[..cut].to_vec()));
+		let at = 1 + rng.below(events.len() as u64 - 1) as usize;
+		let mut changed = events.to_vec();
+		changed[at] ^= 1 << rng.below(8);
+		values.push((format!("the value with byte {at} changed"), changed));
+	}
+	values
 }
 
 fn variant_of(

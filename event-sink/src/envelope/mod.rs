@@ -12,6 +12,7 @@
 //! `"{block hash}:{event index}"` for the block's events, `"{block hash}:{kind}"` for infrastructure envelopes.
 
 pub mod assemble;
+pub mod compiled;
 pub mod json;
 pub mod pointer;
 pub mod route;
