@@ -15,6 +15,11 @@ mod kafka_security;
 mod rpc;
 mod service;
 
+/// jemalloc on Linux (see node/Cargo.toml).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
 	// Errors are printed as one readable line (not `Debug`), and the exit code is non-zero.
 	if let Err(error) = command::run() {

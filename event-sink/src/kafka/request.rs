@@ -87,9 +87,15 @@ pub fn partition_key(rule: &KeyRule, data: &str, pallet: Option<&str>, chain_key
 		KeyRule::Fixed(key) => key.clone(),
 		KeyRule::Chain => chain_key.clone(),
 		KeyRule::Pointer(pointer) => {
+			let raw = json_pointer::find(data, pointer);
+			// A string without escapes (an account, a hash) is its text: nothing to parse or allocate but the key.
+			let plain =
+				raw.and_then(|raw| raw.get().strip_prefix('"')?.strip_suffix('"')).filter(|text| !text.contains('\\'));
+			if let Some(text) = plain {
+				return text.as_bytes().into();
+			}
 			// Only the value found is parsed (the rest of `data` is skipped), then keyed as before.
-			let found: Option<Json> =
-				json_pointer::find(data, pointer).and_then(|raw| serde_json::from_str(raw.get()).ok());
+			let found: Option<Json> = raw.and_then(|raw| serde_json::from_str(raw.get()).ok());
 			match found.as_ref() {
 				None | Some(Json::Null) => match pallet {
 					Some(pallet) => pallet.as_bytes().into(),
@@ -353,6 +359,26 @@ fn split_by_size(ids: Vec<String>, budget: usize) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn pointer_keys_are_the_values_text_with_or_without_parsing() {
+		let chain: Arc<[u8]> = b"0xchain".as_slice().into();
+		let rule = KeyRule::Pointer("/who".into());
+		let key = |data: &str| partition_key(&rule, data, Some("Balances"), &chain).to_vec();
+		// The value's text, as the mapping's own key function (on a parsed value) gives it.
+		for (data, expected) in [
+			(r#"{"who":"0xab12","amount":5}"#, b"0xab12".to_vec()),
+			(r#"{"who":"a\"b"}"#, b"a\"b".to_vec()),
+			(r#"{"who":"\u00e9t\u00e9"}"#, "été".as_bytes().to_vec()),
+			(r#"{"who":""}"#, Vec::new()),
+			(r#"{"who":12}"#, b"12".to_vec()),
+			(r#"{"who":{"Id":"0x01"}}"#, br#"{"Id":"0x01"}"#.to_vec()),
+			(r#"{"who":null}"#, b"Balances".to_vec()),
+			(r#"{"other":1}"#, b"Balances".to_vec()),
+		] {
+			assert_eq!(key(data), expected, "{data}");
+		}
+	}
 
 	#[test]
 	fn long_retractions_are_split_into_parts_within_the_budget_and_in_order() {
