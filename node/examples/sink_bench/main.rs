@@ -9,6 +9,12 @@
 //! ./scripts/bench.sh failover 5      # an HA group's leader killed 5 times: the standby active, its first block
 //! ```
 
+/// The node's allocator (node/Cargo.toml), so that the bare producer's librdkafka allocates as the node's does: the
+/// limit is measured with the same allocator as Herald.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod bare_producer;
 #[path = "../../tests/e2e/common/mod.rs"]
 mod common;
