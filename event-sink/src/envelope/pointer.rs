@@ -14,21 +14,27 @@ use serde_json::value::RawValue;
 /// by `/` and unescape `~1` to `/` and `~0` to `~`, and an array is indexed by a decimal token without leading
 /// zeros.
 pub fn find<'a>(json: &'a str, pointer: &str) -> Option<&'a RawValue> {
-	let mut current: &'a RawValue = serde_json::from_str(json).ok()?;
 	if pointer.is_empty() {
-		return Some(current);
+		return serde_json::from_str(json).ok();
 	}
 	let tokens = pointer.strip_prefix('/')?;
+	let mut current: &'a str = json;
+	let mut found = None;
 	for token in tokens.split('/') {
 		let token = if token.contains('~') {
 			Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
 		} else {
 			Cow::Borrowed(token)
 		};
-		let mut deserializer = serde_json::Deserializer::from_str(current.get());
-		current = Member { token: &token }.deserialize(&mut deserializer).ok()??;
+		// Scanning a level checks it whole (every member is read), and `end` that nothing follows it: the text is
+		// validated on the way, without a pass of its own.
+		let mut deserializer = serde_json::Deserializer::from_str(current);
+		let member: &'a RawValue = Member { token: &token }.deserialize(&mut deserializer).ok()??;
+		deserializer.end().ok()?;
+		current = member.get();
+		found = Some(member);
 	}
-	Some(current)
+	found
 }
 
 /// Finds one member (an object's key, or an array's index) among a value's, skipping the others.
