@@ -18,7 +18,9 @@
 //!
 //! scale-decode walks the bytes with the runtime's type registry and hands each value to [`JsonWriter`], a
 //! [`Visitor`]; the few facts the conventions need beyond what the visitor sees (is this sequence bytes, is
-//! this enum an `Option`) are prepared once per runtime in [`Shapes`], indexed by type id.
+//! this enum an `Option`) are prepared once per runtime in [`Shapes`], indexed by type id. The sink's hot path
+//! writes the same JSON with the registry compiled ([`super::compiled`]), and comes here for what that one
+//! leaves to scale-decode; the shared decisions ([`fields_form`], [`tuple_is_null`]) live here.
 
 use codec::{Compact, Decode};
 use scale_decode::visitor::{
