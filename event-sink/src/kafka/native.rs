@@ -53,8 +53,8 @@ impl Drop for TopicHandle {
 	}
 }
 
-/// The handles of the topics a producer sends to, made when it is created. A topic without one (none is expected:
-/// retractions go to topics of the same mappings) is named in the call instead.
+/// The handles of the topics a producer sends to, made once the topics exist (`KafkaProducer::use_topics`). A topic
+/// without one (none is expected: retractions go to topics of the same mappings) is named in the call instead.
 #[derive(Default)]
 pub struct TopicHandles(Vec<(Arc<str>, TopicHandle)>);
 
@@ -82,8 +82,9 @@ impl TopicHandles {
 /// A header as `rd_kafka_produceva` takes it: a NUL-terminated key and a value.
 pub type NativeHeader<'a> = (&'static CStr, &'a [u8]);
 
-/// The most headers a message carries: the six envelope headers, an epoch, a signature and its key id.
-pub const MAX_HEADERS: usize = 9;
+/// The most headers a message carries: the six envelope headers, the leader's and the run's epochs, a signature
+/// and its key id.
+pub const MAX_HEADERS: usize = 10;
 
 /// One message for [`produce`].
 pub struct NativeMessage<'a> {

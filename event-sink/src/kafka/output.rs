@@ -159,7 +159,7 @@ impl Output for KafkaOutput {
 		self.reset();
 		// The producer first: its callbacks report why the brokers can't be reached (TLS, authentication), which
 		// the admin client's errors don't say.
-		let (producer, mut reports) = KafkaProducer::new(&self.config, run_epoch, self.metrics.clone())?;
+		let (mut producer, mut reports) = KafkaProducer::new(&self.config, run_epoch, self.metrics.clone())?;
 		let topics = request::topics(&self.config);
 		let cluster = match ensure_topics(&self.config, &topics).await {
 			Ok(cluster) => cluster,
@@ -171,6 +171,7 @@ impl Output for KafkaOutput {
 			}
 			Err(error) => return Err(error),
 		};
+		producer.use_topics(&topics);
 		if let Some(leader) = &self.config.leader {
 			write_epoch_markers(&producer, &mut reports, leader, &topics, &cluster.partitions).await?;
 		}

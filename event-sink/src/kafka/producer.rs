@@ -480,15 +480,13 @@ impl KafkaProducer {
 		let producer: ThreadedProducer<SinkContext> = client_config(config)
 			.create_with_context(context)
 			.map_err(|e| SinkError::Kafka(format!("cannot create the producer: {e}")))?;
-		let topics = {
+		{
 			use rdkafka::producer::Producer;
 			producer.context().client.store(producer.client().native_ptr(), Ordering::Release);
-			// SAFETY: the client lives as long as `Self`, which drops the handles first.
-			unsafe { TopicHandles::new(producer.client().native_ptr(), &crate::kafka::request::topics(config)) }
-		};
+		}
 		Ok((
 			Self {
-				topics,
+				topics: TopicHandles::default(),
 				producer,
 				on_rejected: config.on_rejected,
 				metrics,
@@ -499,6 +497,15 @@ impl KafkaProducer {
 			},
 			receiver,
 		))
+	}
+
+	/// Makes the handles of `topics` (full names), through which messages to them are sent. Call it once they
+	/// exist: a handle makes librdkafka ask the cluster about its topic, which may create it with the broker's
+	/// defaults (`allow.auto.create.topics`) instead of the sink's partitions and settings.
+	pub fn use_topics(&mut self, topics: &[String]) {
+		use rdkafka::producer::Producer;
+		// SAFETY: the client lives as long as `self`, which drops the handles first.
+		self.topics = unsafe { TopicHandles::new(self.producer.client().native_ptr(), topics) };
 	}
 
 	/// Tells the delivery callback that action `seq` is about to send `messages` messages, so that it reports the
@@ -765,7 +772,9 @@ pub(crate) mod tests {
 	async fn an_expected_action_is_reported_once_and_its_lent_payloads_are_given_back() {
 		let cluster = MockCluster::new(1).unwrap();
 		cluster.create_topic("p.t", 1, 1).unwrap();
-		let (producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None, None).unwrap();
+		let (mut producer, mut reports) = KafkaProducer::new(&config(cluster.bootstrap_servers()), None, None).unwrap();
+		// Through the topic's handle; the other test names its topic in each call.
+		producer.use_topics(&["p.t".to_string()]);
 		let messages: Vec<OutgoingMessage> = (0..50).map(|n| message("p.t", n, 100 + n)).collect();
 		producer.expect(3, messages.len(), false);
 		for message in &messages {
