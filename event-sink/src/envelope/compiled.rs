@@ -12,7 +12,10 @@
 use codec::{Compact, Decode};
 use scale_info::{form::PortableForm, Field, PortableRegistry, TypeDef, TypeDefPrimitive};
 
-use super::json::{fields_form, tuple_is_null, write_json, FieldsForm, FieldsOf, Shapes, MAX_SAFE_INTEGER};
+use super::json::{
+	fields_form, tuple_is_null, write_hex, write_json, write_signed, write_string, write_unsigned, FieldsForm,
+	FieldsOf, Shapes,
+};
 
 /// The compiled writer gave up on a value: decode the record with scale-decode instead.
 #[derive(Debug)]
@@ -245,37 +248,19 @@ fn fixed<const N: usize>(input: &mut &[u8]) -> Result<[u8; N], Stop> {
 
 impl Writer<'_> {
 	fn unsigned(&mut self, n: u128) {
-		if n <= MAX_SAFE_INTEGER {
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-		} else {
-			self.out.push(b'"');
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-			self.out.push(b'"');
-		}
+		write_unsigned(self.out, n);
 	}
 
 	fn signed(&mut self, n: i128) {
-		if n.unsigned_abs() <= MAX_SAFE_INTEGER {
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-		} else {
-			self.out.push(b'"');
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-			self.out.push(b'"');
-		}
+		write_signed(self.out, n);
 	}
 
 	fn hex(&mut self, bytes: &[u8]) {
-		let start = self.out.len();
-		self.out.extend_from_slice(b"\"0x");
-		self.out.resize(start + 3 + bytes.len() * 2, 0);
-		// Filling a slice of the right length can't fail.
-		let _ = hex::encode_to_slice(bytes, &mut self.out[start + 3..]);
-		self.out.push(b'"');
+		write_hex(self.out, bytes);
 	}
 
 	fn string(&mut self, text: &str) {
-		// Escaping can't fail when writing to memory.
-		let _ = serde_json::to_writer(&mut *self.out, text);
+		write_string(self.out, text);
 	}
 
 	fn items(&mut self, compiled: &CompiledTypes, items: &[u32], input: &mut &[u8], depth: u32) -> Written {

@@ -165,39 +165,61 @@ pub struct JsonWriter<'o> {
 
 impl<'o> JsonWriter<'o> {
 	fn string(self, text: &str) -> Result<(), DecodeError> {
-		// Escaping can't fail when writing to memory.
-		let _ = serde_json::to_writer(&mut *self.out, text);
+		write_string(self.out, text);
 		Ok(())
 	}
 
 	fn unsigned(self, n: u128) -> Result<(), DecodeError> {
-		if n <= MAX_SAFE_INTEGER {
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-		} else {
-			self.out.push(b'"');
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-			self.out.push(b'"');
-		}
+		write_unsigned(self.out, n);
 		Ok(())
 	}
 
 	fn signed(self, n: i128) -> Result<(), DecodeError> {
-		if n.unsigned_abs() <= MAX_SAFE_INTEGER {
-			self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-			Ok(())
-		} else {
-			self.string(&n.to_string())
-		}
+		write_signed(self.out, n);
+		Ok(())
 	}
 
 	fn hex(self, bytes: &[u8]) {
-		let start = self.out.len();
-		self.out.extend_from_slice(b"\"0x");
-		self.out.resize(start + 3 + bytes.len() * 2, 0);
-		// Filling a slice of the right length can't fail.
-		let _ = hex::encode_to_slice(bytes, &mut self.out[start + 3..]);
-		self.out.push(b'"');
+		write_hex(self.out, bytes);
 	}
+}
+
+/// A string, escaped as serde_json escapes it.
+pub fn write_string(out: &mut Vec<u8>, text: &str) {
+	// Escaping can't fail when writing to memory.
+	let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// An unsigned integer: a number up to [`MAX_SAFE_INTEGER`], a decimal string beyond.
+pub fn write_unsigned(out: &mut Vec<u8>, n: u128) {
+	if n <= MAX_SAFE_INTEGER {
+		out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+	} else {
+		out.push(b'"');
+		out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+		out.push(b'"');
+	}
+}
+
+/// A signed integer: a number up to [`MAX_SAFE_INTEGER`] in magnitude, a decimal string beyond.
+pub fn write_signed(out: &mut Vec<u8>, n: i128) {
+	if n.unsigned_abs() <= MAX_SAFE_INTEGER {
+		out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+	} else {
+		out.push(b'"');
+		out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+		out.push(b'"');
+	}
+}
+
+/// Bytes as `"0x…"`, lowercase hex.
+pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+	let start = out.len();
+	out.extend_from_slice(b"\"0x");
+	out.resize(start + 3 + bytes.len() * 2, 0);
+	// Filling a slice of the right length can't fail.
+	let _ = hex::encode_to_slice(bytes, &mut out[start + 3..]);
+	out.push(b'"');
 }
 
 /// Writes `[item, …]`, taking items from `next` until it returns `None`.
