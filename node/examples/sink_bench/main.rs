@@ -9,21 +9,10 @@
 //! ./scripts/bench.sh failover 5      # an HA group's leader killed 5 times: the standby active, its first block
 //! ```
 
-/// The node's allocator (node/Cargo.toml), so that the bare producer's librdkafka allocates as the node's does: the
-/// limit is measured with the same allocator as Herald.
-#[cfg(all(target_os = "linux", feature = "jemalloc-allocator"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// The node's jemalloc settings (node/src/main.rs).
-#[cfg(all(target_os = "linux", feature = "jemalloc-allocator"))]
-#[allow(non_upper_case_globals)]
-#[export_name = "malloc_conf"]
-// SAFETY: a C string literal lives for the program's whole run. (The type is jemalloc's `const char *malloc_conf`,
-// as tikv-jemalloc-sys declares it.)
-pub static malloc_conf: Option<&'static std::ffi::c_char> =
-	Some(unsafe { &*c"background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000".as_ptr() });
-
+/// The node's allocator, so that the bare producer's librdkafka allocates as the node's does: the limit is measured
+/// with the same allocator as Herald.
+#[path = "../../src/allocator.rs"]
+mod allocator;
 mod bare_producer;
 #[path = "../../tests/e2e/common/mod.rs"]
 mod common;
