@@ -8,9 +8,9 @@ use std::sync::Arc;
 use scale_info::{PortableRegistry, TypeDef, TypeDefPrimitive};
 
 use crate::{
-	block::decode::{DecodedEvent, Phase},
+	block::decode::{DecodedEvent, Phase, RecordField},
 	envelope::{
-		compiled::{CompiledTypes, Fields, Stop, Writer},
+		compiled::{compile_fields, CompiledTypes, Fields, Stop, Writer},
 		json::{write_json, FieldsOf, Shapes},
 	},
 };
@@ -56,23 +56,22 @@ enum PhaseKind {
 	Initialization,
 }
 
-/// What the compiler needs of the decoder: the record's parts with their types (`None`: a part it does not know),
-/// and the names the decoder gives a pallet and an event by index.
-pub struct Layout<'a> {
-	pub parts: Vec<Option<(&'a str, u32)>>,
-	pub names: &'a dyn Fn(u8, &str, u8, &str) -> (Arc<str>, Arc<str>),
-}
+/// The names the decoder gives a pallet and an event, by their indexes and their names in the registry.
+pub type Names<'a> = dyn Fn(u8, &str, u8, &str) -> (Arc<str>, Arc<str>) + 'a;
 
 impl CompiledRecord {
 	/// `None` when the record is not FRAME's usual one (then every record is read by scale-decode).
-	pub fn new(registry: &PortableRegistry, layout: Layout<'_>) -> Option<CompiledRecord> {
+	pub(crate) fn new(
+		registry: &PortableRegistry,
+		fields: &[(RecordField, u32)],
+		names: &Names<'_>,
+	) -> Option<CompiledRecord> {
 		let resolve = |id: u32| registry.resolve(id).map(|ty| &ty.type_def);
 		let mut parts = Vec::new();
 		let (mut phases, mut pallets) = ([None; 256], Vec::new());
-		for part in layout.parts {
-			let (name, ty) = part?;
-			match name {
-				"phase" => {
+		for &(field, ty) in fields {
+			match field {
+				RecordField::Phase => {
 					let Some(TypeDef::Variant(phase)) = resolve(ty) else { return None };
 					for variant in &phase.variants {
 						let kind = match (variant.name.as_str(), variant.fields.as_slice()) {
@@ -89,7 +88,7 @@ impl CompiledRecord {
 					}
 					parts.push(RecordPart::Phase);
 				}
-				"event" => {
+				RecordField::Event => {
 					let Some(TypeDef::Variant(outer)) = resolve(ty) else { return None };
 					pallets = vec![None; 256];
 					for pallet in &outer.variants {
@@ -99,12 +98,11 @@ impl CompiledRecord {
 						let mut pallet_name = None;
 						for event in &events.variants {
 							// The names the decoder gives them (the metadata's pallet list first).
-							let (name, event_name) =
-								(layout.names)(pallet.index, &pallet.name, event.index, &event.name);
+							let (name, event_name) = names(pallet.index, &pallet.name, event.index, &event.name);
 							pallet_name.get_or_insert(name);
 							plans[event.index as usize].get_or_insert(EventPlan {
 								name: event_name,
-								fields: CompiledTypes::fields(FieldsOf::Event, &event.fields),
+								fields: compile_fields(FieldsOf::Event, &event.fields),
 							});
 						}
 						// The first variant with an index wins, as scale-decode's search finds it.
@@ -115,8 +113,10 @@ impl CompiledRecord {
 					parts.push(RecordPart::Event);
 				}
 				// A sequence: its count comes first, and a zero count is the byte 0.
-				"topics" if matches!(resolve(ty), Some(TypeDef::Sequence(_))) => parts.push(RecordPart::Topics(ty)),
-				_ => return None,
+				RecordField::Topics if matches!(resolve(ty), Some(TypeDef::Sequence(_))) => {
+					parts.push(RecordPart::Topics(ty))
+				}
+				RecordField::Topics | RecordField::Other => return None,
 			}
 		}
 		Some(CompiledRecord { types: CompiledTypes::new(registry), parts, phases, pallets })

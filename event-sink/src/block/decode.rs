@@ -22,7 +22,7 @@ use scale_info::{form::PortableForm, PortableRegistry, TypeDef};
 
 use crate::{
 	block::{
-		compiled_record::{CompiledRecord, Layout},
+		compiled_record::CompiledRecord,
 		metadata::{self, RuntimeTypes},
 	},
 	envelope::json::{hex0x, write_event_fields, write_json, Shapes},
@@ -185,7 +185,7 @@ pub struct EventDecoder {
 
 /// A field of `frame_system::EventRecord`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RecordField {
+pub(crate) enum RecordField {
 	Phase,
 	Event,
 	Topics,
@@ -261,8 +261,6 @@ impl EventDecoder {
 			pallet_positions[pallet.index as usize] = Some(position);
 		}
 		let shapes = Shapes::new(registry);
-		let parts: Vec<Option<(String, u32)>> =
-			fields.iter().map(|field| field.name.clone().map(|name| (name, field.ty.id))).collect();
 		let mut decoder = EventDecoder {
 			types,
 			outer_event_ty,
@@ -273,13 +271,10 @@ impl EventDecoder {
 			shapes,
 			compiled: None,
 		};
-		let layout = Layout {
-			parts: parts.iter().map(|part| part.as_ref().map(|(name, ty)| (name.as_str(), *ty))).collect(),
-			names: &|pallet_index, pallet, variant_index, variant| {
-				decoder.names(pallet_index, pallet, variant_index, variant)
-			},
+		let names = |pallet_index, pallet: &str, variant_index, variant: &str| {
+			decoder.names(pallet_index, pallet, variant_index, variant)
 		};
-		let compiled = CompiledRecord::new(&decoder.types.registry, layout).map(Arc::new);
+		let compiled = CompiledRecord::new(&decoder.types.registry, &decoder.record_fields, &names).map(Arc::new);
 		decoder.compiled = compiled;
 		Ok(decoder)
 	}

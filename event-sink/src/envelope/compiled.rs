@@ -126,11 +126,6 @@ impl CompiledTypes {
 		CompiledTypes { nodes }
 	}
 
-	/// The fields `fields` (an event variant's or a struct's, by `of`) as written.
-	pub fn fields(of: FieldsOf, fields: &[Field<PortableForm>]) -> Fields {
-		compile_fields(of, fields)
-	}
-
 	/// Writes the fields `fields` from `input`.
 	pub fn write_fields(&self, fields: &Fields, writer: &mut Writer<'_>, input: &mut &[u8]) -> Written {
 		writer.fields(self, fields, input, 0)
@@ -224,7 +219,7 @@ fn compile(def: &TypeDef<PortableForm>, path: &[String], types: &PortableRegistr
 
 /// Fields as [`fields_form`] shapes them (a variant without data and an event without fields are
 /// [`Fields::EmptyObject`]; a struct without fields is never compiled as fields).
-fn compile_fields(of: FieldsOf, fields: &[Field<PortableForm>]) -> Fields {
+pub fn compile_fields(of: FieldsOf, fields: &[Field<PortableForm>]) -> Fields {
 	let has_unnamed = fields.iter().any(|field| field.name.is_none());
 	match fields_form(of, fields.len(), has_unnamed) {
 		FieldsForm::Null | FieldsForm::EmptyObject | FieldsForm::VariantName => Fields::EmptyObject,

@@ -99,7 +99,7 @@ pub struct NativeMessage<'a> {
 }
 
 /// Whether [`produce`] lends `payload` (librdkafka drops an empty value's address, so an empty one is copied): the
-/// delivery callback gives the reference back exactly when this is true.
+/// delivery callback gives the reference back exactly when this is true of the payload it is handed.
 pub fn lends(payload: &[u8]) -> bool {
 	!payload.is_empty()
 }
@@ -108,8 +108,8 @@ pub fn lends(payload: &[u8]) -> bool {
 /// back; `QueueFull` means try again once the queue drained.
 ///
 /// # Safety
-/// `client` is a live producer whose delivery callback gives back lent payloads ([`BorrowedPayload::give_back`])
-/// for messages whose ticket says [`lends`].
+/// `client` is a live producer whose delivery callback gives back every payload [`lends`] is true of
+/// ([`BorrowedPayload::give_back`]).
 pub unsafe fn produce(
 	client: *mut rdsys::rd_kafka_t,
 	topics: &TopicHandles,

@@ -128,30 +128,19 @@ struct Ticket {
 	is_event: bool,
 	/// A stand-in is never replaced by another one (a topic refused as a whole refuses it too).
 	is_stand_in: bool,
-	/// librdkafka holds the payload without a copy: one reference of the message's `Arc<[u8]>`, given back by the
-	/// delivery callback ([`BorrowedPayload`]).
-	borrowed: bool,
 }
 
 /// The largest action number a [`Ticket`] carries.
-pub const MAX_SEQ: u64 = (1 << 61) - 1;
+pub const MAX_SEQ: u64 = (1 << 62) - 1;
 
 impl Ticket {
 	fn pack(self) -> usize {
-		// 2^61 actions outlive any chain: a sequence number never loses bits here on 64-bit targets.
-		((self.seq as usize) << 3)
-			| ((self.borrowed as usize) << 2)
-			| ((self.is_event as usize) << 1)
-			| self.is_stand_in as usize
+		// 2^62 actions outlive any chain: a sequence number never loses bits here on 64-bit targets.
+		((self.seq as usize) << 2) | ((self.is_event as usize) << 1) | self.is_stand_in as usize
 	}
 
 	fn unpack(packed: usize) -> Ticket {
-		Ticket {
-			seq: (packed >> 3) as u64,
-			borrowed: packed & 4 != 0,
-			is_event: packed & 2 != 0,
-			is_stand_in: packed & 1 != 0,
-		}
+		Ticket { seq: (packed >> 2) as u64, is_event: packed & 2 != 0, is_stand_in: packed & 1 != 0 }
 	}
 }
 
@@ -185,14 +174,7 @@ impl Expected {
 	}
 
 	fn expect(&self, seq: u64, messages: usize, kill_on_ack: bool) {
-		let mut expected = self.lock();
-		// Actions come in order; a position search keeps it sorted regardless.
-		let at = expected.partition_point(|e| e.seq < seq);
-		if expected.get(at).is_some_and(|e| e.seq == seq) {
-			expected[at].unacked += messages;
-		} else {
-			expected.insert(at, Expecting { seq, unacked: messages, kill_on_ack });
-		}
+		self.lock().push_back(Expecting { seq, unacked: messages, kill_on_ack });
 	}
 
 	fn acknowledged(&self, seq: u64) -> Counted {
@@ -371,16 +353,15 @@ impl ProducerContext for SinkContext {
 				}))
 			}
 		};
-		if ticket.borrowed {
-			let message = match result {
-				Ok(message) => message,
-				Err((_, message)) => message,
-			};
-			if let Some(payload) = message.payload() {
-				// SAFETY: librdkafka hands back the very address and length it was given (no copy was made), and
-				// this is the message's one delivery report.
-				unsafe { BorrowedPayload::give_back(payload.as_ptr(), payload.len()) };
-			}
+		let message = match result {
+			Ok(message) => message,
+			Err((_, message)) => message,
+		};
+		// Every payload `native::produce` lent (all but empty ones) comes back here, once.
+		if let Some(payload) = message.payload().filter(|payload| native::lends(payload)) {
+			// SAFETY: librdkafka hands back the very address and length it was given (no copy was made), and this
+			// is the message's one delivery report.
+			unsafe { BorrowedPayload::give_back(payload.as_ptr(), payload.len()) };
 		}
 		// The receiver is gone only when the sink is restarting; its cursor makes the report irrelevant.
 		if let Some(report) = report {
@@ -644,7 +625,7 @@ impl KafkaProducer {
 			add!(SIGNATURE_KEY, signature.as_bytes());
 			add!(KEY_ID_KEY, signing_key.id().as_bytes());
 		}
-		let ticket = Ticket { seq, is_event, is_stand_in, borrowed: native::lends(&message.payload) }.pack();
+		let ticket = Ticket { seq, is_event, is_stand_in }.pack();
 		let native_message = NativeMessage {
 			topic: &message.topic,
 			partition,
@@ -655,7 +636,7 @@ impl KafkaProducer {
 		};
 		use rdkafka::producer::Producer;
 		// SAFETY: the client lives while `self` does; its delivery callback gives back what is lent
-		// (`SinkContext::delivery`, by the ticket's `borrowed`).
+		// (`SinkContext::delivery`).
 		match unsafe { native::produce(self.producer.client().native_ptr(), &self.topics, &native_message) } {
 			Ok(()) => Ok(true),
 			// Backpressure: librdkafka's queue drains as Kafka acknowledges.
@@ -727,10 +708,10 @@ pub(crate) mod tests {
 	#[test]
 	fn a_ticket_survives_packing() {
 		for ticket in [
-			Ticket { seq: 1, is_event: false, is_stand_in: false, borrowed: true },
-			Ticket { seq: 7, is_event: true, is_stand_in: false, borrowed: false },
-			Ticket { seq: MAX_SEQ, is_event: true, is_stand_in: true, borrowed: true },
-			Ticket { seq: 12345, is_event: false, is_stand_in: true, borrowed: false },
+			Ticket { seq: 1, is_event: false, is_stand_in: false },
+			Ticket { seq: 7, is_event: true, is_stand_in: false },
+			Ticket { seq: MAX_SEQ, is_event: true, is_stand_in: true },
+			Ticket { seq: 12345, is_event: false, is_stand_in: true },
 		] {
 			assert_eq!(Ticket::unpack(ticket.pack()), ticket);
 		}
